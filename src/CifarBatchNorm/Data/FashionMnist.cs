@@ -1,0 +1,158 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace CifarBatchNorm.Data;
+
+/// <summary>
+/// Reads Fashion-MNIST in IDX format, gzip-compressed or raw: images with magic 0x00000803 (count, 28, 28)
+/// and labels with magic 0x00000801 (count), header integers big-endian.
+/// </summary>
+public static class FashionMnist
+{
+    /// <summary>Where Debian's <c>dataset-fashion-mnist</c> package installs the files.</summary>
+    public const string DebianDirectory = "/usr/share/datasets/fashion-mnist";
+
+    private const int ImagesMagic = 0x00000803;
+    private const int LabelsMagic = 0x00000801;
+
+    /// <summary>The ten classes, by label.</summary>
+    public static IReadOnlyList<string> ClassNames { get; } =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    /// <summary>Whether <paramref name="directory"/> holds the four files (gzip or raw).</summary>
+    public static bool IsPresent(string directory) =>
+        new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" }
+            .All(stem => FindFile(directory, stem) is not null);
+
+    /// <summary>Loads the training (60,000) and test (10,000) sets.</summary>
+    /// <param name="directory">Folder holding the IDX files; Debian's location when <c>null</c>.</param>
+    /// <exception cref="DatasetNotFoundException">A file is not there.</exception>
+    /// <exception cref="DataFormatException">A file has a wrong magic number, size or label.</exception>
+    public static (ImageDataset Train, ImageDataset Test) Load(string? directory = null)
+    {
+        directory ??= DebianDirectory;
+        var train = LoadPair(directory, "train", "Fashion-MNIST train");
+        var test = LoadPair(directory, "t10k", "Fashion-MNIST test");
+        return (train, test);
+    }
+
+    private static ImageDataset LoadPair(string directory, string prefix, string name)
+    {
+        string imagesPath = Require(directory, $"{prefix}-images-idx3-ubyte");
+        string labelsPath = Require(directory, $"{prefix}-labels-idx1-ubyte");
+        var (pixels, count, rows, cols) = ReadImages(imagesPath);
+        byte[] labels = ReadLabels(labelsPath);
+        if (labels.Length != count)
+        {
+            throw new DataFormatException($"{labelsPath}: {labels.Length} labels but {imagesPath} has {count} images; the two files must match.");
+        }
+
+        return new ImageDataset(name, new ImageShape(rows, cols, 1), pixels, labels, ClassNames);
+    }
+
+    /// <summary>Reads an IDX image file (idx3, uint8).</summary>
+    public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
+    {
+        byte[] data = ReadAll(path);
+        if (data.Length < 16 || BinaryPrimitives.ReadInt32BigEndian(data) != ImagesMagic)
+        {
+            throw new DataFormatException(
+                $"{path}: not an IDX image file (magic {Magic(data)}, expected 0x00000803). Reinstall dataset-fashion-mnist or download the file again.");
+        }
+
+        int count = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(4));
+        int rows = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(8));
+        int cols = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(12));
+        if (count < 1 || rows < 1 || cols < 1 || rows > 4096 || cols > 4096)
+        {
+            throw new DataFormatException($"{path}: header says {count} images of {rows}x{cols}; expected a positive count and size.");
+        }
+
+        long expected = 16 + ((long)count * rows * cols);
+        if (data.Length != expected)
+        {
+            throw new DataFormatException(
+                $"{path}: {data.Length:N0} bytes, expected {expected:N0} for {count:N0} images of {rows}x{cols}; the file is truncated or corrupted.");
+        }
+
+        return (data[16..], count, rows, cols);
+    }
+
+    /// <summary>Reads an IDX label file (idx1, uint8, values 0-9).</summary>
+    public static byte[] ReadLabels(string path)
+    {
+        byte[] data = ReadAll(path);
+        if (data.Length < 8 || BinaryPrimitives.ReadInt32BigEndian(data) != LabelsMagic)
+        {
+            throw new DataFormatException(
+                $"{path}: not an IDX label file (magic {Magic(data)}, expected 0x00000801). Reinstall dataset-fashion-mnist or download the file again.");
+        }
+
+        int count = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(4));
+        if (count < 1 || data.Length != 8L + count)
+        {
+            throw new DataFormatException(
+                $"{path}: {data.Length:N0} bytes, expected {8L + count:N0} for {count:N0} labels; the file is truncated or corrupted.");
+        }
+
+        byte[] labels = data[8..];
+        int bad = Array.FindIndex(labels, l => l > 9);
+        if (bad >= 0)
+        {
+            throw new DataFormatException($"{path}: label {labels[bad]} at index {bad}, expected 0-9; the file is corrupted.");
+        }
+
+        return labels;
+    }
+
+    private static string Require(string directory, string stem) =>
+        FindFile(directory, stem) ?? throw new DatasetNotFoundException(
+            $"Fashion-MNIST file {stem}[.gz] not found in {Path.GetFullPath(directory)}. "
+            + "Install it with 'apt-get install dataset-fashion-mnist' or point --data-dir at a folder holding the IDX files.");
+
+    private static string? FindFile(string directory, string stem)
+    {
+        foreach (string name in new[] { stem + ".gz", stem, stem.Replace("-idx", ".idx", StringComparison.Ordinal) })
+        {
+            string path = Path.Combine(directory, name);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        return null;
+    }
+
+    private static byte[] ReadAll(string path)
+    {
+        try
+        {
+            byte[] raw = File.ReadAllBytes(path);
+            if (raw.Length < 2 || raw[0] != 0x1f || raw[1] != 0x8b)
+            {
+                return raw;
+            }
+
+            using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
+            using var output = new MemoryStream(raw.Length * 4);
+            gzip.CopyTo(output);
+            return output.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataFormatException($"{path}: the gzip data is corrupted ({e.Message}). Reinstall dataset-fashion-mnist or download the file again.", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new DataFormatException($"{path}: the gzip data ends early; the file is truncated. Reinstall dataset-fashion-mnist or download the file again.", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DataFormatException($"{path}: cannot be read ({e.Message}). Check its permissions.", e);
+        }
+    }
+
+    private static string Magic(byte[] data) =>
+        data.Length >= 4 ? $"0x{BinaryPrimitives.ReadInt32BigEndian(data):X8}" : $"missing, only {data.Length} bytes";
+}

@@ -1,0 +1,109 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Layers;
+
+/// <summary>
+/// 2-D convolution, Keras <c>Conv2D</c>: <c>activation(conv(x, kernel) + bias)</c>. Kernels start glorot-uniform
+/// and biases at zero, as in Keras. Input (N, C, H, W); reported shapes are Keras's (H, W, C).
+/// </summary>
+public sealed class Conv2D : Layer
+{
+    private Conv2d? _conv;
+
+    /// <summary>Creates the layer.</summary>
+    /// <param name="filters">Output channels; at least 1.</param>
+    /// <param name="kernelSize">Square kernel size; at least 1. Keras's <c>(3, 3)</c> is 3.</param>
+    /// <param name="strides">Stride in both directions. The default value is 1.</param>
+    /// <param name="padding">Padding mode. The default value is <see cref="ConvPadding.Valid"/>, as in Keras.</param>
+    /// <param name="activation">Activation applied to the output. The default value is <see cref="ActivationFunction.Linear"/>.</param>
+    /// <param name="useBias">Whether the layer has a bias. The default value is <c>true</c>.</param>
+    /// <param name="name">Layer name; <c>null</c> (the default) lets the model pick <c>conv2d</c>, <c>conv2d_1</c>, ...</param>
+    public Conv2D(int filters, int kernelSize, int strides = 1, ConvPadding padding = ConvPadding.Valid,
+        ActivationFunction activation = ActivationFunction.Linear, bool useBias = true, string? name = null)
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(filters, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(kernelSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(strides, 1);
+        if (padding == ConvPadding.Same && strides != 1)
+        {
+            throw new ArgumentException($"padding 'same' is supported with strides 1 only, got strides {strides}.", nameof(padding));
+        }
+
+        Filters = filters;
+        KernelSize = kernelSize;
+        Strides = strides;
+        Padding = padding;
+        Activation = activation;
+        UseBias = useBias;
+    }
+
+    /// <summary>Output channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>Kernel height and width.</summary>
+    public int KernelSize { get; }
+
+    /// <summary>Stride.</summary>
+    public int Strides { get; }
+
+    /// <summary>Padding mode.</summary>
+    public ConvPadding Padding { get; }
+
+    /// <summary>Activation applied to the output.</summary>
+    public ActivationFunction Activation { get; }
+
+    /// <summary>Whether the layer has a bias.</summary>
+    public bool UseBias { get; }
+
+    /// <inheritdoc />
+    public override ActivationFunction OutputActivation => Activation;
+
+    /// <summary>The underlying TorchSharp convolution (weight (filters, C, k, k)); available once built.</summary>
+    public Conv2d Convolution => _conv ?? throw new InvalidOperationException($"Conv2D '{Name}' is not built yet.");
+
+    /// <inheritdoc />
+    protected override LayerShape BuildCore(LayerShape inputShape)
+    {
+        if (inputShape.Rank != 3)
+        {
+            throw new ArgumentException($"Conv2D expects an image input (height, width, channels), got {inputShape}.", nameof(inputShape));
+        }
+
+        int h = inputShape.Dims[0], w = inputShape.Dims[1], c = inputShape.Dims[2];
+        int pad = Padding == ConvPadding.Same ? KernelSize / 2 : 0;
+        int outH = ((h + (2 * pad) - KernelSize) / Strides) + 1;
+        int outW = ((w + (2 * pad) - KernelSize) / Strides) + 1;
+        if (outH < 1 || outW < 1)
+        {
+            throw new ArgumentException($"Conv2D kernel {KernelSize}x{KernelSize} does not fit input {inputShape} with padding '{Padding}'.", nameof(inputShape));
+        }
+
+        _conv = Padding == ConvPadding.Same
+            ? nn.Conv2d(c, Filters, KernelSize, TorchSharp.Padding.Same, bias: UseBias)
+            : nn.Conv2d(c, Filters, KernelSize, stride: Strides, bias: UseBias);
+        nn.init.xavier_uniform_(_conv.weight!);
+        if (UseBias)
+        {
+            nn.init.zeros_(_conv.bias!);
+        }
+
+        register_module("conv", _conv);
+        return new LayerShape(outH, outW, Filters);
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input) => Activations.Apply(Activation, ForwardLinear(input));
+
+    /// <inheritdoc />
+    public override Tensor ForwardLogits(Tensor input) =>
+        Activation == ActivationFunction.Softmax ? ForwardLinear(input) : forward(input);
+
+    private Tensor ForwardLinear(Tensor input)
+    {
+        CheckRank(input, 4);
+        return Convolution.call(input);
+    }
+}

@@ -1,0 +1,51 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Layers;
+
+/// <summary>Max pooling, Keras <c>MaxPooling2D</c> with <c>valid</c> padding: the output size is floor((size - pool) / strides) + 1.</summary>
+public sealed class MaxPooling2D : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="poolSize">Square window size. The default value is 2.</param>
+    /// <param name="strides">Stride; <c>null</c> (the default) means <paramref name="poolSize"/>, as in Keras.</param>
+    /// <param name="name">Layer name; <c>null</c> (the default) lets the model pick <c>max_pooling2d</c>, ...</param>
+    public MaxPooling2D(int poolSize = 2, int? strides = null, string? name = null) : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(poolSize, 1);
+        if (strides is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(strides), strides, "strides must be at least 1.");
+        }
+
+        PoolSize = poolSize;
+        Strides = strides ?? poolSize;
+    }
+
+    /// <summary>Window size.</summary>
+    public int PoolSize { get; }
+
+    /// <summary>Stride.</summary>
+    public int Strides { get; }
+
+    /// <inheritdoc />
+    protected override LayerShape BuildCore(LayerShape inputShape)
+    {
+        if (inputShape.Rank != 3 || inputShape.Dims[0] < PoolSize || inputShape.Dims[1] < PoolSize)
+        {
+            throw new ArgumentException($"MaxPooling2D({PoolSize}) expects an image input of at least {PoolSize}x{PoolSize}, got {inputShape}.", nameof(inputShape));
+        }
+
+        return new LayerShape(
+            ((inputShape.Dims[0] - PoolSize) / Strides) + 1,
+            ((inputShape.Dims[1] - PoolSize) / Strides) + 1,
+            inputShape.Dims[2]);
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        CheckRank(input, 4);
+        return nn.functional.max_pool2d(input, PoolSize, Strides);
+    }
+}

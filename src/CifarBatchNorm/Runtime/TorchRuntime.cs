@@ -1,0 +1,133 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace CifarBatchNorm.Runtime;
+
+/// <summary>
+/// Start-up routine that makes TorchSharp correct and fast on CPU. Call <see cref="Initialize"/>
+/// once, before the first torch call of the process (the CLI and the tests do).
+/// </summary>
+/// <remarks>
+/// <para>It does three things, each with an opt-out:</para>
+/// <list type="bullet">
+/// <item><description>Caps oneDNN at AVX2 (<c>ONEDNN_MAX_CPU_ISA=AVX2</c>) through libc <c>setenv</c>, because the
+/// AVX-512 convolution kernels of the oneDNN bundled with TorchSharp 0.107 return wrong or NaN input gradients.
+/// A value the user already set is kept.</description></item>
+/// <item><description>Keeps freed buffers in the process (glibc <c>mallopt</c>): without it every training step
+/// faults its memory in again and runs about three times slower. Skipped when the user set
+/// <c>MALLOC_MMAP_MAX_</c> or <c>MALLOC_TRIM_THRESHOLD_</c>, or set <c>CIFAR_BATCHNORM_ALLOCATOR=default</c>.</description></item>
+/// <item><description>Sets the intra-op thread count (default: the number of cores).</description></item>
+/// </list>
+/// <para><c>Environment.SetEnvironmentVariable</c> does not reach native code, hence libc's <c>setenv</c>.</para>
+/// </remarks>
+public static class TorchRuntime
+{
+    /// <summary>Environment variable read by oneDNN that caps its instruction set.</summary>
+    public const string OneDnnIsaVariable = "ONEDNN_MAX_CPU_ISA";
+
+    /// <summary>Set to <c>default</c> to leave glibc's allocator settings alone.</summary>
+    public const string AllocatorVariable = "CIFAR_BATCHNORM_ALLOCATOR";
+
+    private const int MallocTrimThreshold = -1; // M_TRIM_THRESHOLD
+    private const int MallocMmapMax = -4;       // M_MMAP_MAX
+
+    private static readonly Lock Gate = new();
+    private static RuntimeSettings? s_settings;
+
+    /// <summary>The settings in force, or <c>null</c> before <see cref="Initialize"/>.</summary>
+    public static RuntimeSettings? Current => s_settings;
+
+    /// <summary>
+    /// Applies the runtime settings. Safe to call more than once: the environment and allocator are set
+    /// on the first call only; the thread count is applied every time it is given.
+    /// </summary>
+    /// <param name="threads">Intra-op threads; <c>null</c> (the default) uses every core.</param>
+    /// <returns>What is in force.</returns>
+    public static RuntimeSettings Initialize(int? threads = null)
+    {
+        if (threads is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be at least 1.");
+        }
+
+        lock (Gate)
+        {
+            if (s_settings is null)
+            {
+                string isa = CapOneDnn();
+                bool allocator = TuneAllocator();
+                s_settings = new RuntimeSettings(isa, allocator, 0);
+            }
+
+            int count = threads ?? Environment.ProcessorCount;
+            if (s_settings.Threads != count)
+            {
+                torch.set_num_threads(count);
+                s_settings = s_settings with { Threads = count };
+            }
+
+            return s_settings;
+        }
+    }
+
+    private static string CapOneDnn()
+    {
+        string? existing = Environment.GetEnvironmentVariable(OneDnnIsaVariable);
+        if (!string.IsNullOrEmpty(existing))
+        {
+            return existing;
+        }
+
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+        {
+            _ = NativeMethods.setenv(OneDnnIsaVariable, "AVX2", 0);
+        }
+        else if (OperatingSystem.IsWindows())
+        {
+            _ = NativeMethods._putenv_s(OneDnnIsaVariable, "AVX2");
+        }
+
+        Environment.SetEnvironmentVariable(OneDnnIsaVariable, "AVX2");
+        return "AVX2";
+    }
+
+    private static bool TuneAllocator()
+    {
+        if (!OperatingSystem.IsLinux()
+            || string.Equals(Environment.GetEnvironmentVariable(AllocatorVariable), "default", StringComparison.OrdinalIgnoreCase)
+            || Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is not null
+            || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null)
+        {
+            return false;
+        }
+
+        try
+        {
+            return NativeMethods.mallopt(MallocMmapMax, 0) == 1
+                & NativeMethods.mallopt(MallocTrimThreshold, int.MaxValue) == 1;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false; // not glibc (musl has no mallopt)
+        }
+        catch (DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int setenv(string name, string value, int overwrite);
+
+        [DllImport("libc")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int mallopt(int param, int value);
+
+        [DllImport("ucrtbase", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int _putenv_s(string name, string value);
+    }
+}

@@ -1,0 +1,46 @@
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Training;
+
+/// <summary>
+/// Keras <c>categorical_crossentropy</c>: the mean over the batch of <c>-log p[label]</c>. Labels are class
+/// indices (Keras's one-hot <c>to_categorical</c> vectors carry the same information). When the model ends in
+/// softmax the loss is computed from the logits before it, as Keras does internally: same value, no overflow.
+/// </summary>
+public sealed class CategoricalCrossentropy
+{
+    /// <summary>Clip applied to probabilities that do not come from a softmax (Keras's epsilon).</summary>
+    public const double ProbabilityEpsilon = 1e-7;
+
+    /// <summary>Creates the loss.</summary>
+    /// <param name="fromLogits">Whether the model's outputs are logits (no final softmax). The default value is <c>false</c>.</param>
+    public CategoricalCrossentropy(bool fromLogits = false)
+    {
+        FromLogits = fromLogits;
+    }
+
+    /// <summary>Whether the model's raw outputs are logits.</summary>
+    public bool FromLogits { get; }
+
+    /// <summary>Keras's name.</summary>
+    public static string KerasName => "categorical_crossentropy";
+
+    /// <summary>Mean cross-entropy of a batch.</summary>
+    /// <param name="output">(N, classes): logits when <paramref name="outputIsLogits"/>, else probabilities.</param>
+    /// <param name="outputIsLogits">Whether <paramref name="output"/> holds logits.</param>
+    /// <param name="labels">(N) int64 class indices.</param>
+    public static Tensor Compute(Tensor output, bool outputIsLogits, Tensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (outputIsLogits)
+        {
+            return nn.functional.cross_entropy(output, labels);
+        }
+
+        using var normalized = output / output.sum(1, keepdim: true);
+        using var clipped = normalized.clamp(ProbabilityEpsilon, 1 - ProbabilityEpsilon);
+        using var log = clipped.log();
+        return nn.functional.nll_loss(log, labels);
+    }
+}

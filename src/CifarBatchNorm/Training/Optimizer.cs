@@ -1,0 +1,74 @@
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Training;
+
+/// <summary>
+/// Base of the Keras-style optimizers: created with hyper-parameters only, bound to a model's parameters by
+/// <c>Sequential.Compile</c> (or by <see cref="Bind"/> for a hand-written TorchSharp loop).
+/// </summary>
+public abstract class Optimizer
+{
+    private double _learningRate;
+    private IReadOnlyList<TorchSharp.Modules.Parameter> _parameters = [];
+
+    /// <summary>Creates the optimizer.</summary>
+    /// <param name="learningRate">Step size, positive and finite.</param>
+    protected Optimizer(double learningRate)
+    {
+        LearningRate = learningRate;
+    }
+
+    /// <summary>Current learning rate; callbacks such as ReduceLROnPlateau change it between steps.</summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (!(value > 0) || double.IsInfinity(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be positive and finite.");
+            }
+
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>Number of <see cref="Step"/> calls so far (Keras <c>optimizer.iterations</c>).</summary>
+    public long Iterations { get; protected set; }
+
+    /// <summary>Keras's name of the optimizer, e.g. <c>adam</c>.</summary>
+    public abstract string KerasName { get; }
+
+    /// <summary>The trainable parameters this optimizer updates.</summary>
+    protected IReadOnlyList<TorchSharp.Modules.Parameter> Parameters => _parameters;
+
+    /// <summary>Binds the optimizer to the parameters it will update (those with <c>requires_grad</c>).</summary>
+    public virtual void Bind(IEnumerable<TorchSharp.Modules.Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        _parameters = parameters.Where(p => p.requires_grad).ToArray();
+        Iterations = 0;
+    }
+
+    /// <summary>Applies one update from the gradients currently stored in the parameters.</summary>
+    public abstract void Step();
+
+    /// <summary>Clears the parameters' gradients.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in _parameters)
+        {
+            using var grad = p.grad;
+            grad?.zero_();
+        }
+    }
+
+    /// <summary>Throws unless the optimizer has been bound.</summary>
+    protected void EnsureBound()
+    {
+        if (_parameters.Count == 0)
+        {
+            throw new InvalidOperationException($"{KerasName} has no parameters: call Sequential.Compile (or Bind) first.");
+        }
+    }
+}
