@@ -13,6 +13,7 @@ namespace CifarBatchNorm.Callbacks;
 public sealed class ProgbarLogger : Callback
 {
     private const int BarWidth = 20;
+    private static readonly HashSet<string> HiddenKeys = ["learning_rate", "seconds", "train_seconds"];
     private readonly TextWriter _output;
     private readonly bool _live;
     private readonly Stopwatch _epochClock = new();
@@ -73,7 +74,7 @@ public sealed class ProgbarLogger : Callback
         }
 
         double seconds = _epochClock.Elapsed.TotalSeconds;
-        var shown = logs.Where(kv => kv.Key != "learning_rate").ToDictionary(kv => kv.Key, kv => kv.Value);
+        var shown = logs.Where(kv => !HiddenKeys.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
         string line = Format(Params.Steps, Params.Steps, FormatDuration(seconds), seconds / Params.Steps, shown);
         if (Params.Verbose == 2)
         {

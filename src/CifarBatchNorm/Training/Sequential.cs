@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
 using CifarBatchNorm.Callbacks;
 using CifarBatchNorm.Data;
+using CifarBatchNorm.IO;
 using CifarBatchNorm.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -246,26 +246,13 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     public void SaveWeights(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string? folder = Path.GetDirectoryName(full);
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null)
         {
             Directory.CreateDirectory(folder);
         }
 
-        string temp = full + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        try
-        {
-            save(temp);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        AtomicFile.Write(path, temp => save(temp));
     }
 
     /// <summary>Loads weights saved by <see cref="SaveWeights"/> for the same architecture.</summary>

@@ -1,0 +1,147 @@
+using System.CommandLine;
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Training;
+
+namespace CifarBatchNorm.Cli;
+
+/// <summary>
+/// The command line: parses, wires and prints; the work is in the library. User errors end as one line on
+/// standard error and a non-zero exit code, never a stack trace.
+/// </summary>
+internal static class App
+{
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate.");
+        var train = TrainCommand(stdout, cancellationToken);
+        foreach (var option in train.Options)
+        {
+            root.Options.Add(option);
+        }
+
+        root.Action = train.Action;
+        root.Subcommands.Add(train);
+        root.Subcommands.Add(SummaryCommand(stdout));
+        root.Subcommands.Add(EvaluateCommand(stdout));
+
+        var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                stderr.WriteLine($"error: {error.Message}");
+            }
+
+            stderr.WriteLine("Run 'cifar-bn --help' for the options.");
+            return ExitCodes.UsageError;
+        }
+
+        try
+        {
+            return parsed.Invoke(invocation);
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("Interrupted: training stopped; no run folder was written.");
+            return ExitCodes.Interrupted;
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return ExitCodes.UserError;
+        }
+    }
+
+    private static bool IsUserError(Exception e) => e is DatasetNotFoundException or DataFormatException or ModelFileException
+        or TrainingDivergedException or IOException or UnauthorizedAccessException or ArgumentException;
+
+    private static Command TrainCommand(TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var dataset = CliOptions.Dataset();
+        var dataDir = CliOptions.DataDir();
+        var epochs = CliOptions.Int("--epochs", 10, 1, 100_000, "Epochs to train");
+        var batchSize = CliOptions.Int("--batch-size", 256, 1, 65_536, "Samples per training step");
+        var learningRate = CliOptions.LearningRate();
+        var seed = CliOptions.Int("--seed", 42, int.MinValue, int.MaxValue, "Seed of initialisation, shuffling and synthetic data");
+        var threads = CliOptions.OptionalInt("--threads", 1, 1024, "Intra-op threads (default: all cores)");
+        var trainLimit = CliOptions.OptionalInt("--train-limit", 1, int.MaxValue, "Use only the first N training images");
+        var testLimit = CliOptions.OptionalInt("--test-limit", 1, int.MaxValue, "Use only the first N test images");
+        var variant = CliOptions.Variant();
+        var bnMomentum = CliOptions.BnMomentum();
+        var output = new Option<string?>("--output", "-o") { Description = "Run folder to create (default: runs/<dataset>-<time>)" };
+
+        var command = new Command("train", "Train the notebook's model, evaluate it and write a run folder (the default command).")
+        {
+            dataset, dataDir, epochs, batchSize, learningRate, seed, threads, trainLimit, testLimit, variant, bnMomentum, output,
+        };
+        command.SetAction(result =>
+        {
+            var config = new TrainConfig
+            {
+                Dataset = DatasetSelector.Parse(result.GetValue(dataset)!),
+                DataDir = result.GetValue(dataDir),
+                Epochs = result.GetValue(epochs),
+                BatchSize = result.GetValue(batchSize),
+                LearningRate = result.GetValue(learningRate),
+                Seed = result.GetValue(seed),
+                Threads = result.GetValue(threads),
+                TrainLimit = result.GetValue(trainLimit),
+                TestLimit = result.GetValue(testLimit),
+                Variant = ModelPresets.ParseVariant(result.GetValue(variant)!),
+                BnMomentum = result.GetValue(bnMomentum),
+            };
+            string folder = result.GetValue(output)
+                ?? Path.Combine("runs", $"{DatasetSelector.Name(config.Dataset)}-{DateTime.Now:yyyyMMdd-HHmmss}");
+            NotebookExperiment.Run(config, folder, stdout, cancellationToken: cancellationToken);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command SummaryCommand(TextWriter stdout)
+    {
+        var inputShape = new Option<string>("--input-shape")
+        {
+            Description = "Image shape HxWxC (32x32x3 CIFAR-10, 28x28x1 Fashion-MNIST)",
+            DefaultValueFactory = _ => "32x32x3",
+            Validators = { r => { if (ParseShape(r.GetValueOrDefault<string>()!) is null) { r.AddError($"--input-shape '{r.GetValueOrDefault<string>()}' is not HxWxC with positive numbers, e.g. 32x32x3."); } } },
+        };
+        var variant = CliOptions.Variant();
+        var command = new Command("summary", "Print the Keras-format summary of the notebook's model.") { inputShape, variant };
+        command.SetAction(result =>
+        {
+            var shape = ParseShape(result.GetValue(inputShape)!)!.Value;
+            Runtime.TorchRuntime.Initialize();
+            using var model = ModelPresets.Notebook(shape, variant: ModelPresets.ParseVariant(result.GetValue(variant)!));
+            model.Summary(stdout);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command EvaluateCommand(TextWriter stdout)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "A run folder or its model.pt", Required = true };
+        var dataDir = CliOptions.DataDir();
+        var command = new Command("evaluate", "Evaluate a trained model on its dataset's test split.") { model, dataDir };
+        command.SetAction(result =>
+        {
+            NotebookExperiment.Evaluate(result.GetValue(model)!, result.GetValue(dataDir), stdout);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    internal static ImageShape? ParseShape(string text)
+    {
+        string[] parts = text.Split('x', 'X');
+        if (parts.Length == 3 && parts.All(p => int.TryParse(p, out int v) && v is > 0 and <= 4096))
+        {
+            return new ImageShape(int.Parse(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]));
+        }
+
+        return null;
+    }
+}

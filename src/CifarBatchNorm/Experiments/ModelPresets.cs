@@ -1,0 +1,73 @@
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Layers;
+using CifarBatchNorm.Training;
+
+namespace CifarBatchNorm.Experiments;
+
+/// <summary>Named model presets.</summary>
+public static class ModelPresets
+{
+    /// <summary>
+    /// The notebook's model: Conv(8)-BN-Conv(8)-BN-Pool-Conv(16)-BN-Conv(16)-BN-Pool-Flatten-Dense(256)-BN-Dense(10, softmax),
+    /// 3x3 "same" convolutions, ReLU inside each Conv/Dense (so ReLU comes before BN). For 32x32x3 inputs it has
+    /// 270,482 parameters, 608 of them non-trainable, exactly as Keras reports.
+    /// </summary>
+    /// <param name="input">Image shape: 32x32x3 for CIFAR-10, 28x28x1 for Fashion-MNIST.</param>
+    /// <param name="classes">Output classes. The default value is 10.</param>
+    /// <param name="variant">Normalization placement. The default value is <see cref="NormalizationVariant.Bn"/> (the notebook).</param>
+    /// <param name="bnMomentum">Keras momentum of every BatchNormalization. The default value is 0.99.</param>
+    public static Sequential Notebook(ImageShape input, int classes = 10, NormalizationVariant variant = NormalizationVariant.Bn, double bnMomentum = 0.99)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
+        var model = new Sequential(input);
+        void Block(Func<ActivationFunction, Layer> linear)
+        {
+            switch (variant)
+            {
+                case NormalizationVariant.Bn:
+                    model.Add(linear(ActivationFunction.Relu));
+                    model.Add(new BatchNormalization(momentum: bnMomentum));
+                    break;
+                case NormalizationVariant.None:
+                    model.Add(linear(ActivationFunction.Relu));
+                    break;
+                case NormalizationVariant.BnBeforeRelu:
+                    model.Add(linear(ActivationFunction.Linear));
+                    model.Add(new BatchNormalization(momentum: bnMomentum));
+                    model.Add(new Activation(ActivationFunction.Relu));
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown normalization variant.");
+            }
+        }
+
+        Block(a => new Conv2D(8, 3, padding: ConvPadding.Same, activation: a));
+        Block(a => new Conv2D(8, 3, padding: ConvPadding.Same, activation: a));
+        model.Add(new MaxPooling2D(2));
+        Block(a => new Conv2D(16, 3, padding: ConvPadding.Same, activation: a));
+        Block(a => new Conv2D(16, 3, padding: ConvPadding.Same, activation: a));
+        model.Add(new MaxPooling2D(2));
+        model.Add(new Flatten());
+        Block(a => new Dense(256, activation: a));
+        model.Add(new Dense(classes, activation: ActivationFunction.Softmax));
+        return model;
+    }
+
+    /// <summary>Parses a variant name: <c>bn</c>, <c>none</c>, <c>bn-before-relu</c>.</summary>
+    public static NormalizationVariant ParseVariant(string name) => name?.Trim().ToLowerInvariant() switch
+    {
+        "bn" => NormalizationVariant.Bn,
+        "none" => NormalizationVariant.None,
+        "bn-before-relu" => NormalizationVariant.BnBeforeRelu,
+        _ => throw new ArgumentException($"Unknown variant '{name}': use bn, none or bn-before-relu.", nameof(name)),
+    };
+
+    /// <summary>The command-line name of a variant.</summary>
+    public static string VariantName(NormalizationVariant variant) => variant switch
+    {
+        NormalizationVariant.Bn => "bn",
+        NormalizationVariant.None => "none",
+        NormalizationVariant.BnBeforeRelu => "bn-before-relu",
+        _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown normalization variant."),
+    };
+}

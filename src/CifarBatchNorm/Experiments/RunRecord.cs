@@ -1,0 +1,43 @@
+using CifarBatchNorm.Runtime;
+
+namespace CifarBatchNorm.Experiments;
+
+/// <summary>What <c>config.json</c> of a run folder holds: the exact config, the data and the machine.</summary>
+public sealed record RunRecord
+{
+    /// <summary>The config the run used.</summary>
+    public required TrainConfig Config { get; init; }
+
+    /// <summary>The dataset actually used (auto resolved).</summary>
+    public required string Dataset { get; init; }
+
+    /// <summary>Folder the data came from; <c>null</c> for synthetic data.</summary>
+    public string? DataLocation { get; init; }
+
+    /// <summary>Why this dataset was chosen.</summary>
+    public required string DatasetReason { get; init; }
+
+    /// <summary>Image shape as height, width, channels.</summary>
+    public required int[] InputShape { get; init; }
+
+    /// <summary>Number of classes.</summary>
+    public required int Classes { get; init; }
+
+    /// <summary>Training images used.</summary>
+    public required int TrainSamples { get; init; }
+
+    /// <summary>Test images used.</summary>
+    public required int TestSamples { get; init; }
+
+    /// <summary>Runtime settings in force.</summary>
+    public RuntimeSettings? Runtime { get; init; }
+
+    /// <summary>Library version.</summary>
+    public required string Version { get; init; }
+
+    /// <summary>Machine: OS, cores, TorchSharp backend.</summary>
+    public required string Machine { get; init; }
+
+    /// <summary>Start of the run, UTC.</summary>
+    public DateTimeOffset StartedUtc { get; init; }
+}

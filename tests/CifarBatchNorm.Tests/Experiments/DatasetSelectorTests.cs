@@ -1,0 +1,68 @@
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Tests.Support;
+
+namespace CifarBatchNorm.Tests.Experiments;
+
+public sealed class DatasetSelectorTests
+{
+    [Fact]
+    public void Auto_with_an_empty_data_dir_falls_back_to_synthetic_and_says_why()
+    {
+        using var temp = new TempDirectory();
+
+        var data = DatasetSelector.Load(new TrainConfig { DataDir = temp.Path, TrainLimit = 100, TestLimit = 50 });
+
+        Assert.Equal(DatasetKind.Synthetic, data.Kind);
+        Assert.Equal(100, data.Train.Count);
+        Assert.Equal(50, data.Test.Count);
+        Assert.Equal(ImageShape.Cifar10, data.Train.Shape);
+        Assert.Contains($"CIFAR-10 not found in {temp.Path} and Fashion-MNIST not found in {temp.Path}", data.Reason);
+    }
+
+    [Fact]
+    public void Auto_prefers_cifar10_when_its_files_are_in_the_data_dir()
+    {
+        using var temp = new TempDirectory();
+        string folder = temp.Combine(Cifar10.FolderName);
+        Directory.CreateDirectory(folder);
+        var record = new byte[Cifar10.RecordSize * Cifar10.RecordsPerFile];
+        for (int r = 0; r < Cifar10.RecordsPerFile; r++)
+        {
+            record[r * Cifar10.RecordSize] = (byte)(r % 10);
+        }
+
+        foreach (string file in Cifar10.TrainFiles.Append(Cifar10.TestFile))
+        {
+            File.WriteAllBytes(Path.Combine(folder, file), record);
+        }
+
+        var data = DatasetSelector.Load(new TrainConfig { DataDir = temp.Path, TestLimit = 10 });
+
+        Assert.Equal(DatasetKind.Cifar10, data.Kind);
+        Assert.Equal(50_000, data.Train.Count);
+        Assert.Equal(10, data.Test.Count);
+        Assert.StartsWith($"Using CIFAR-10 from {temp.Path}", data.Reason);
+    }
+
+    [Fact]
+    public void Auto_uses_fashion_mnist_when_cifar10_is_absent_and_the_package_is_installed()
+    {
+        using var temp = new TempDirectory();
+        Assert.True(FashionMnist.IsPresent(FashionMnist.DebianDirectory), "dataset-fashion-mnist is not installed; .ci/run installs it");
+        string? saved = Environment.GetEnvironmentVariable(DatasetSelector.DataDirVariable);
+        Environment.SetEnvironmentVariable(DatasetSelector.DataDirVariable, temp.Path);
+        try
+        {
+            var data = DatasetSelector.Load(new TrainConfig { TrainLimit = 10, TestLimit = 10 });
+
+            Assert.Equal(DatasetKind.FashionMnist, data.Kind);
+            Assert.Equal(new ImageShape(28, 28, 1), data.Train.Shape);
+            Assert.Equal($"Using Fashion-MNIST from {FashionMnist.DebianDirectory} (CIFAR-10 not found in {temp.Path}).", data.Reason);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(DatasetSelector.DataDirVariable, saved);
+        }
+    }
+}
