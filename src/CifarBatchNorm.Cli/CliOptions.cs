@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using CifarBatchNorm.Experiments;
 
@@ -11,7 +12,7 @@ internal static class CliOptions
     {
         Description = "auto (CIFAR-10, else Fashion-MNIST, else synthetic), cifar10, fashion-mnist or synthetic",
         DefaultValueFactory = _ => "auto",
-        Validators = { r => Validate(r, () => DatasetSelector.Parse(r.GetValueOrDefault<string>()!)) },
+        Validators = { r => Check<string>(r, v => Message(() => DatasetSelector.Parse(v))) },
     };
 
     public static Option<string?> DataDir() => new("--data-dir")
@@ -23,13 +24,13 @@ internal static class CliOptions
     {
         Description = description,
         DefaultValueFactory = _ => defaultValue,
-        Validators = { r => Range(r, name, r.GetValueOrDefault<int>(), min, max) },
+        Validators = { r => Check<int>(r, v => Range(name, v, min, max)) },
     };
 
     public static Option<int?> OptionalInt(string name, int min, int max, string description) => new(name)
     {
         Description = description,
-        Validators = { r => { if (r.GetValueOrDefault<int?>() is int v) { Range(r, name, v, min, max); } } },
+        Validators = { r => Check<int?>(r, v => v is int value ? Range(name, value, min, max) : null) },
     };
 
     public static Option<double> LearningRate() => new("--learning-rate", "--lr")
@@ -38,14 +39,9 @@ internal static class CliOptions
         DefaultValueFactory = _ => 0.001,
         Validators =
         {
-            r =>
-            {
-                double v = r.GetValueOrDefault<double>();
-                if (!(v > 0 && v <= 10) || !double.IsFinite(v))
-                {
-                    r.AddError($"--learning-rate {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected a number in (0, 10].");
-                }
-            },
+            r => Check<double>(r, v => v > 0 && v <= 10 && double.IsFinite(v)
+                ? null
+                : $"--learning-rate {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected a number in (0, 10]."),
         },
     };
 
@@ -53,7 +49,7 @@ internal static class CliOptions
     {
         Description = "Normalization placement: bn (the notebook: ReLU then BN), none, bn-before-relu",
         DefaultValueFactory = _ => "bn",
-        Validators = { r => Validate(r, () => ModelPresets.ParseVariant(r.GetValueOrDefault<string>()!)) },
+        Validators = { r => Check<string>(r, v => Message(() => ModelPresets.ParseVariant(v))) },
     };
 
     public static Option<double> BnMomentum() => new("--bn-momentum")
@@ -62,34 +58,44 @@ internal static class CliOptions
         DefaultValueFactory = _ => 0.99,
         Validators =
         {
-            r =>
-            {
-                double v = r.GetValueOrDefault<double>();
-                if (!(v >= 0 && v < 1))
-                {
-                    r.AddError($"--bn-momentum {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected [0, 1).");
-                }
-            },
+            r => Check<double>(r, v => v >= 0 && v < 1
+                ? null
+                : $"--bn-momentum {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected [0, 1)."),
         },
     };
 
-    private static void Range(System.CommandLine.Parsing.OptionResult r, string name, int value, int min, int max)
+    /// <summary>Runs <paramref name="rule"/> on the converted value; a value that did not convert already has its error.</summary>
+    private static void Check<T>(OptionResult result, Func<T, string?> rule)
     {
-        if (value < min || value > max)
+        T value;
+        try
         {
-            r.AddError($"{name} {value} is out of range: expected {min} to {max}.");
+            value = result.GetValueOrDefault<T>();
+        }
+        catch (InvalidOperationException)
+        {
+            return;
+        }
+
+        if (rule(value) is string error)
+        {
+            result.AddError(error);
         }
     }
 
-    private static void Validate(System.CommandLine.Parsing.OptionResult r, Action parse)
+    private static string? Range(string name, int value, int min, int max) =>
+        value < min || value > max ? $"{name} {value} is out of range: expected {min} to {max}." : null;
+
+    private static string? Message(Action parse)
     {
         try
         {
             parse();
+            return null;
         }
         catch (ArgumentException e)
         {
-            r.AddError(e.Message);
+            return e.Message;
         }
     }
 }

@@ -59,7 +59,7 @@ public static class ModelPresets
         "bn" => NormalizationVariant.Bn,
         "none" => NormalizationVariant.None,
         "bn-before-relu" => NormalizationVariant.BnBeforeRelu,
-        _ => throw new ArgumentException($"Unknown variant '{name}': use bn, none or bn-before-relu.", nameof(name)),
+        _ => throw new ArgumentException($"Unknown variant '{name}': use bn, none or bn-before-relu."),
     };
 
     /// <summary>The command-line name of a variant.</summary>

@@ -13,7 +13,7 @@ public static class Activations
         "softmax" => ActivationFunction.Softmax,
         "sigmoid" => ActivationFunction.Sigmoid,
         "tanh" => ActivationFunction.Tanh,
-        _ => throw new ArgumentException($"Unknown activation '{name}': use relu, softmax, sigmoid, tanh or linear.", nameof(name)),
+        _ => throw new ArgumentException($"Unknown activation '{name}': use relu, softmax, sigmoid, tanh or linear."),
     };
 
     /// <summary>Keras's name of the activation.</summary>
