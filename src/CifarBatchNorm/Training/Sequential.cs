@@ -310,6 +310,7 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
         var logs = new Dictionary<string, double>(StringComparer.Ordinal);
         int[] order = Enumerable.Range(0, samples).ToArray();
         StopTraining = false;
+        bool diverged = false;
         all.ForEach(c => c.OnTrainBegin());
         for (int epoch = initialEpoch + 1; epoch <= epochs && !StopTraining; epoch++)
         {
@@ -331,13 +332,6 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
                 int start = (step - 1) * batchSize;
                 var batch = order.AsSpan(start, Math.Min(batchSize, samples - start));
                 var (batchLoss, batchCorrect) = TrainStep(train, batch, optimizer);
-                if (!double.IsFinite(batchLoss))
-                {
-                    throw new TrainingDivergedException(
-                        $"Training loss became {batchLoss} at epoch {epoch}, step {step}/{steps}; lower the learning rate (now {optimizer.LearningRate}) or check the data.",
-                        epoch, step);
-                }
-
                 lossSum += batchLoss * batch.Length;
                 correct += batchCorrect;
                 seen += batch.Length;
@@ -345,6 +339,23 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
                 logs["accuracy"] = (double)correct / seen;
                 logs["loss"] = lossSum / seen;
                 all.ForEach(c => c.OnTrainBatchEnd(step, logs));
+                if (!double.IsFinite(batchLoss))
+                {
+                    if (StopTraining)
+                    {
+                        diverged = true; // a TerminateOnNaN callback asked for a quiet stop
+                        break;
+                    }
+
+                    throw new TrainingDivergedException(
+                        $"Training loss became {batchLoss} at epoch {epoch}, step {step}/{steps}; lower the learning rate (now {optimizer.LearningRate}) or check the data.",
+                        epoch, step);
+                }
+            }
+
+            if (diverged)
+            {
+                break;
             }
 
             double trainSeconds = clock.Elapsed.TotalSeconds;

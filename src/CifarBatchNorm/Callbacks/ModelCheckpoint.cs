@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace CifarBatchNorm.Callbacks;
+
+/// <summary>
+/// Keras <c>ModelCheckpoint</c> (weights only): saves the model after each epoch, or only when the monitored
+/// quantity improves. <c>{epoch}</c> in the path is replaced by the epoch number. Each file is written to a
+/// temporary name and renamed, so a checkpoint on disk is always whole.
+/// </summary>
+public sealed class ModelCheckpoint : Callback
+{
+    private readonly Monitor _monitor;
+    private double _best;
+
+    /// <summary>Creates the callback.</summary>
+    /// <param name="filePath">Where to save; may contain <c>{epoch}</c>.</param>
+    /// <param name="monitor">Quantity compared when <paramref name="saveBestOnly"/>. The default value is <c>val_loss</c>.</param>
+    /// <param name="saveBestOnly">Save only when the quantity improves. The default value is <c>false</c>.</param>
+    /// <param name="mode">Direction of improvement. The default value is <see cref="MonitorMode.Auto"/>.</param>
+    public ModelCheckpoint(string filePath, string monitor = "val_loss", bool saveBestOnly = false, MonitorMode mode = MonitorMode.Auto)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(filePath);
+        FilePath = filePath;
+        SaveBestOnly = saveBestOnly;
+        _monitor = new Monitor(monitor, mode, 0);
+    }
+
+    /// <summary>The path pattern.</summary>
+    public string FilePath { get; }
+
+    /// <summary>Whether only improvements are saved.</summary>
+    public bool SaveBestOnly { get; }
+
+    /// <summary>The epoch last saved, or 0.</summary>
+    public int LastSavedEpoch { get; private set; }
+
+    /// <inheritdoc />
+    public override void OnTrainBegin() => _best = _monitor.Worst;
+
+    /// <inheritdoc />
+    public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
+    {
+        if (Model is null)
+        {
+            return;
+        }
+
+        if (SaveBestOnly)
+        {
+            double current = _monitor.Read(logs, nameof(ModelCheckpoint));
+            if (!_monitor.IsImprovement(current, _best))
+            {
+                return;
+            }
+
+            _best = current;
+        }
+
+        Model.SaveWeights(FilePath.Replace("{epoch}", epoch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        LastSavedEpoch = epoch;
+    }
+}
