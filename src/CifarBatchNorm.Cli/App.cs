@@ -42,9 +42,14 @@ internal static class App
         {
             return parsed.Invoke(invocation);
         }
+        catch (RunStoppedException e)
+        {
+            stderr.WriteLine(e.Message);
+            return e.ExitCode;
+        }
         catch (OperationCanceledException)
         {
-            stderr.WriteLine("Interrupted: training stopped; no run folder was written.");
+            stderr.WriteLine("Interrupted before the first epoch finished; nothing was written.");
             return ExitCodes.Interrupted;
         }
         catch (Exception e) when (IsUserError(e))
@@ -71,13 +76,24 @@ internal static class App
         var variant = CliOptions.Variant();
         var bnMomentum = CliOptions.BnMomentum();
         var output = new Option<string?>("--output", "-o") { Description = "Run folder to create (default: runs/<dataset>-<time>)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in this folder (its own config is used)" };
+        var earlyStopping = CliOptions.OptionalInt("--early-stopping-patience", 0, 100_000, "Stop after N epochs without val_loss improvement, keeping the best weights");
+        var reduceLr = CliOptions.OptionalInt("--reduce-lr-patience", 0, 100_000, "Divide the learning rate by 10 after N epochs without val_loss improvement");
+        var checkpointBest = new Option<bool>("--checkpoint-best") { Description = "Also keep best.pt, the weights of the best val_accuracy epoch" };
+        var tensorBoard = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files to this folder" };
 
         var command = new Command("train", "Train the notebook's model, evaluate it and write a run folder (the default command).")
         {
             dataset, dataDir, epochs, batchSize, learningRate, seed, threads, trainLimit, testLimit, variant, bnMomentum, output,
+            resume, earlyStopping, reduceLr, checkpointBest, tensorBoard,
         };
         command.SetAction(result =>
         {
+            if (result.GetValue(resume) is string resumeDir)
+            {
+                return Guard(stdout, resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken));
+            }
+
             var config = new TrainConfig
             {
                 Dataset = DatasetSelector.Parse(result.GetValue(dataset)!),
@@ -91,13 +107,35 @@ internal static class App
                 TestLimit = result.GetValue(testLimit),
                 Variant = ModelPresets.ParseVariant(result.GetValue(variant)!),
                 BnMomentum = result.GetValue(bnMomentum),
+                EarlyStoppingPatience = result.GetValue(earlyStopping),
+                ReduceLrPatience = result.GetValue(reduceLr),
+                CheckpointBest = result.GetValue(checkpointBest),
+                TensorBoardDir = result.GetValue(tensorBoard),
             };
-            string folder = result.GetValue(output)
-                ?? Path.Combine("runs", $"{DatasetSelector.Name(config.Dataset)}-{DateTime.Now:yyyyMMdd-HHmmss}");
-            NotebookExperiment.Run(config, folder, stdout, cancellationToken: cancellationToken);
-            return ExitCodes.Success;
+            string folder = Path.GetFullPath(result.GetValue(output)
+                ?? Path.Combine("runs", $"{DatasetSelector.Name(config.Dataset)}-{DateTime.Now:yyyyMMdd-HHmmss}"));
+            return Guard(stdout, folder, () => NotebookExperiment.Run(config, folder, stdout, cancellationToken: cancellationToken));
         });
         return command;
+    }
+
+    /// <summary>Turns an interrupted or diverged run into one message that says where the run is and how to resume it.</summary>
+    private static int Guard(TextWriter stdout, string folder, Func<Experiments.RunResult> run)
+    {
+        try
+        {
+            run();
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException && Directory.Exists(Path.Combine(folder, RunCheckpoint.FolderName)))
+        {
+            stdout.WriteLine();
+            var status = RunFolder.Open(folder).ReadJson<RunStatus>(RunFolder.StatusFile);
+            string what = e is OperationCanceledException ? "Interrupted" : $"Stopped: {e.Message}";
+            throw new RunStoppedException(
+                $"{what} The run folder {folder} holds a consistent checkpoint of epoch {status.CompletedEpochs}; continue with: cifar-bn train --resume {folder}",
+                e is OperationCanceledException ? ExitCodes.Interrupted : ExitCodes.UserError);
+        }
     }
 
     private static Command SummaryCommand(TextWriter stdout)

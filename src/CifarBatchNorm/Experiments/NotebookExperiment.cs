@@ -7,43 +7,29 @@ using static TorchSharp.torch;
 namespace CifarBatchNorm.Experiments;
 
 /// <summary>
-/// The notebook, top to bottom: load the data, build the model, print its summary, train with Adam, evaluate
-/// on the test split, and write the run folder.
+/// The notebook, top to bottom: load the data, build the model, print its summary, train with Adam (checkpointing
+/// every epoch), evaluate on the test split, and write the run folder. Runs can be resumed.
 /// </summary>
 public static class NotebookExperiment
 {
-    /// <summary>Runs the notebook with <paramref name="config"/> and writes the run folder <paramref name="outputDir"/>.</summary>
+    /// <summary>Runs the notebook with <paramref name="config"/> into the new run folder <paramref name="outputDir"/>.</summary>
     /// <param name="config">Settings; <see cref="TrainConfig.Notebook"/> is the notebook's.</param>
     /// <param name="outputDir">The run folder to create (must not exist or be empty).</param>
     /// <param name="output">Where the banner, summary, progress and result go.</param>
-    /// <param name="callbacks">Extra callbacks for the fit.</param>
-    /// <param name="cancellationToken">Stops training between steps; nothing is written then.</param>
+    /// <param name="callbacks">Extra callbacks for the fit (called after the run's own checkpoint).</param>
+    /// <param name="cancellationToken">
+    /// Stops training before the next step. The folder then holds the last finished epoch's checkpoint, its
+    /// status says <c>interrupted</c>, and <see cref="OperationCanceledException"/> is thrown.
+    /// </param>
     public static RunResult Run(TrainConfig config, string outputDir, TextWriter output,
         IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
-        using var folder = RunFolder.Create(outputDir);
         var runtime = TorchRuntime.Initialize(config.Threads);
-        var started = DateTimeOffset.UtcNow;
-
         var data = DatasetSelector.Load(config);
-        output.WriteLine(data.Reason);
-
-        manual_seed(config.Seed);
-        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum);
-        using var summary = new StringWriter();
-        model.Summary(summary);
-        output.Write(summary.ToString());
-
-        model.Compile(new Adam(config.LearningRate));
-        var history = model.Fit(data.Train, batchSize: config.BatchSize, epochs: config.Epochs, verbose: 1,
-            validationData: data.Test, callbacks: callbacks, output: output, cancellationToken: cancellationToken);
-
-        var evaluation = model.Evaluate(data.Test, batchSize: Math.Max(config.BatchSize, 256));
-        output.WriteLine(RunFolder.Describe(evaluation));
-
+        var folder = RunFolder.Create(outputDir);
         var record = new RunRecord
         {
             Config = config,
@@ -57,16 +43,115 @@ public static class NotebookExperiment
             Runtime = runtime,
             Version = Version,
             Machine = MachineInfo.Describe(),
-            StartedUtc = started,
+            StartedUtc = DateTimeOffset.UtcNow,
         };
-        model.SaveWeights(folder.File(RunFolder.WeightsFile));
         folder.WriteJson(RunFolder.ConfigFile, record);
-        folder.WriteHistory(history);
+        folder.WriteStatus(new RunStatus("running", 0, "started"));
+        try
+        {
+            return Train(folder, record, data, output, callbacks, resume: false, cancellationToken);
+        }
+        catch when (!Directory.Exists(folder.File(RunCheckpoint.FolderName)))
+        {
+            Directory.Delete(folder.Path, recursive: true); // nothing worth keeping yet
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Continues the run in <paramref name="runDir"/> from its last finished epoch, with the weights, optimizer
+    /// state, RNG state, epoch counter and history restored; the result equals an uninterrupted run's.
+    /// </summary>
+    /// <exception cref="ModelFileException">The folder is not a resumable run.</exception>
+    public static RunResult Resume(string runDir, TextWriter output, IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var folder = RunFolder.Open(runDir);
+        var record = folder.ReadJson<RunRecord>(RunFolder.ConfigFile);
+        if (File.Exists(folder.File(RunFolder.StatusFile)) && folder.ReadJson<RunStatus>(RunFolder.StatusFile).State == "complete")
+        {
+            throw new ModelFileException($"{folder.Path} holds a complete run; there is nothing to resume. Start a new run with another --output.");
+        }
+
+        TorchRuntime.Initialize(record.Config.Threads);
+        var data = DatasetSelector.Load(record.Config with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Config.DataDir });
+        return Train(folder, record, data, output, callbacks, resume: true, cancellationToken);
+    }
+
+    private static RunResult Train(RunFolder folder, RunRecord record, LoadedData data, TextWriter output,
+        IEnumerable<Callback>? callbacks, bool resume, CancellationToken cancellationToken)
+    {
+        var config = record.Config;
+        output.WriteLine(data.Reason);
+        manual_seed(config.Seed);
+        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum);
+        using var summary = new StringWriter();
+        model.Summary(summary);
+        model.Compile(new Adam(config.LearningRate));
+        var history = resume ? RunCheckpoint.Restore(folder, model) : new History();
+        int done = history.Epochs.Count > 0 ? history.Epochs[^1] : 0;
+        if (resume)
+        {
+            output.WriteLine($"Resuming {folder.Path} after epoch {done} of {config.Epochs}.");
+        }
+
+        output.Write(summary.ToString());
         folder.WriteText("summary.txt", summary.ToString());
+        var checkpoint = new RunCheckpoint(folder, history);
+        var all = new List<Callback> { checkpoint };
+        all.AddRange(ConfiguredCallbacks(config, folder));
+        all.AddRange(callbacks ?? []);
+        try
+        {
+            model.Fit(data.Train, batchSize: config.BatchSize, epochs: config.Epochs, verbose: 1, validationData: data.Test,
+                callbacks: all, initialEpoch: done, output: output, cancellationToken: cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            folder.WriteStatus(new RunStatus("interrupted", checkpoint.LastEpoch, $"interrupted during epoch {checkpoint.LastEpoch + 1}"));
+            throw;
+        }
+        catch (TrainingDivergedException e)
+        {
+            folder.WriteStatus(new RunStatus("diverged", checkpoint.LastEpoch, e.Message));
+            throw;
+        }
+        finally
+        {
+            all.OfType<IDisposable>().ToList().ForEach(d => d.Dispose());
+        }
+
+        var evaluation = model.Evaluate(data.Test, batchSize: Math.Max(config.BatchSize, 256));
+        output.WriteLine(RunFolder.Describe(evaluation));
+        model.SaveWeights(folder.File(RunFolder.WeightsFile));
+        folder.WriteHistory(checkpoint.History);
         folder.WriteJson("evaluation.json", evaluation);
-        folder.Commit();
-        output.WriteLine($"Run folder: {folder.Target}");
-        return new RunResult(folder.Target, history, evaluation, record);
+        folder.WriteStatus(new RunStatus("complete", checkpoint.LastEpoch, "complete"));
+        output.WriteLine($"Run folder: {folder.Path}");
+        return new RunResult(folder.Path, checkpoint.History, evaluation, record);
+    }
+
+    private static IEnumerable<Callback> ConfiguredCallbacks(TrainConfig config, RunFolder folder)
+    {
+        if (config.CheckpointBest)
+        {
+            yield return new ModelCheckpoint(folder.File("best.pt"), monitor: "val_accuracy", saveBestOnly: true);
+        }
+
+        if (config.ReduceLrPatience is int reducePatience)
+        {
+            yield return new ReduceLROnPlateau(patience: reducePatience);
+        }
+
+        if (config.EarlyStoppingPatience is int patience)
+        {
+            yield return new EarlyStopping(patience: patience, restoreBestWeights: true);
+        }
+
+        if (config.TensorBoardDir is string logDir)
+        {
+            yield return new TensorBoard(logDir);
+        }
     }
 
     /// <summary>Loads the model of a run folder (or its model.pt) and evaluates it on that run's test data.</summary>

@@ -8,17 +8,20 @@ using CifarBatchNorm.Training;
 namespace CifarBatchNorm.Experiments;
 
 /// <summary>
-/// A run's output folder: <c>model.pt</c>, <c>config.json</c>, <c>history.json</c>, <c>history.csv</c>,
-/// <c>summary.txt</c>, <c>evaluation.json</c>. Files are written into a hidden staging folder next to the target,
-/// which is renamed into place only when the run has finished, so an interrupted run leaves nothing half-written.
+/// A run's output folder: <c>config.json</c> and <c>status.json</c> from the start, a <c>checkpoint/</c> after every
+/// epoch, and at the end <c>model.pt</c>, <c>history.json</c>, <c>history.csv</c>, <c>summary.txt</c>,
+/// <c>evaluation.json</c>. Every file is written to a temporary name and renamed, so none is ever half-written.
 /// </summary>
-public sealed class RunFolder : IDisposable
+public sealed class RunFolder
 {
-    /// <summary>File name of the weights.</summary>
+    /// <summary>File name of the final weights.</summary>
     public const string WeightsFile = "model.pt";
 
     /// <summary>File name of the run record.</summary>
     public const string ConfigFile = "config.json";
+
+    /// <summary>File name of the run status.</summary>
+    public const string StatusFile = "status.json";
 
     /// <summary>JSON options used for every file of a run folder.</summary>
     public static JsonSerializerOptions Json { get; } = new()
@@ -28,26 +31,17 @@ public sealed class RunFolder : IDisposable
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
-    private bool _committed;
+    private RunFolder(string path) => Path = path;
 
-    private RunFolder(string target, string staging)
-    {
-        Target = target;
-        Staging = staging;
-    }
+    /// <summary>The folder.</summary>
+    public string Path { get; }
 
-    /// <summary>The final folder.</summary>
-    public string Target { get; }
-
-    /// <summary>The staging folder files are written to until <see cref="Commit"/>.</summary>
-    public string Staging { get; }
-
-    /// <summary>Checks that <paramref name="path"/> can take a new run and creates the staging folder.</summary>
-    /// <exception cref="IOException">The path is a file, already holds a run, or cannot be written.</exception>
+    /// <summary>Creates a new, empty run folder.</summary>
+    /// <exception cref="IOException">The path is a file, already holds something, or cannot be written.</exception>
     public static RunFolder Create(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string target = Path.GetFullPath(path);
+        string target = System.IO.Path.GetFullPath(path);
         if (System.IO.File.Exists(target))
         {
             throw new IOException($"--output {target} is a file; give a folder path for the run.");
@@ -58,89 +52,79 @@ public sealed class RunFolder : IDisposable
             throw new IOException($"--output {target} already exists and is not empty; choose a new folder so no earlier run is overwritten.");
         }
 
-        string parent = Path.GetDirectoryName(target) ?? target;
-        string staging = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
         try
         {
-            Directory.CreateDirectory(staging);
+            Directory.CreateDirectory(target);
+            string probe = System.IO.Path.Combine(target, ".write-test");
+            System.IO.File.WriteAllText(probe, string.Empty);
+            System.IO.File.Delete(probe);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             throw new IOException($"--output {target} cannot be written ({e.Message}); choose a writable folder.", e);
         }
 
-        return new RunFolder(target, staging);
+        return new RunFolder(target);
     }
 
-    /// <summary>Path of a file in the staging folder.</summary>
-    public string File(string name) => Path.Combine(Staging, name);
+    /// <summary>Opens the folder of an earlier run (to resume or evaluate it).</summary>
+    /// <exception cref="ModelFileException">The folder holds no config.json.</exception>
+    public static RunFolder Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = System.IO.Path.GetFullPath(path);
+        if (!System.IO.File.Exists(System.IO.Path.Combine(full, ConfigFile)))
+        {
+            throw new ModelFileException($"{System.IO.Path.Combine(full, ConfigFile)} not found: pass a run folder written by 'cifar-bn train'.");
+        }
 
-    /// <summary>Writes a text file.</summary>
+        return new RunFolder(full);
+    }
+
+    /// <summary>Path of a file in the folder.</summary>
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>Writes a text file atomically.</summary>
     public void WriteText(string name, string text) => AtomicFile.WriteAllText(File(name), text);
 
-    /// <summary>Writes a value as JSON.</summary>
+    /// <summary>Writes a value as JSON atomically.</summary>
     public void WriteJson<T>(string name, T value) => WriteText(name, JsonSerializer.Serialize(value, Json) + "\n");
+
+    /// <summary>Reads a JSON file of the folder.</summary>
+    /// <exception cref="ModelFileException">The file is missing or not valid JSON for <typeparamref name="T"/>.</exception>
+    public T ReadJson<T>(string name)
+    {
+        string path = File(name);
+        try
+        {
+            return JsonSerializer.Deserialize<T>(System.IO.File.ReadAllText(path), Json)
+                ?? throw new ModelFileException($"{path} is empty.");
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            throw new ModelFileException($"{path} cannot be read ({e.Message.Split('\n')[0]}); the run folder is damaged.", e);
+        }
+    }
+
+    /// <summary>Writes <c>status.json</c>.</summary>
+    public void WriteStatus(RunStatus status) => WriteJson(StatusFile, status);
 
     /// <summary>Writes <c>history.json</c> and <c>history.csv</c>.</summary>
     public void WriteHistory(History history)
     {
         ArgumentNullException.ThrowIfNull(history);
-        var json = new Dictionary<string, object> { ["epoch"] = history.Epochs };
-        foreach (var (key, values) in history.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            json[key] = values;
-        }
-
-        WriteJson("history.json", json);
+        WriteJson("history.json", history.ToColumns());
         WriteText("history.csv", history.ToCsv());
     }
 
-    /// <summary>Moves the staging folder into place.</summary>
-    public void Commit()
-    {
-        if (Directory.Exists(Target))
-        {
-            Directory.Delete(Target); // empty, checked in Create
-        }
-
-        Directory.Move(Staging, Target);
-        _committed = true;
-    }
-
-    /// <summary>Removes the staging folder unless committed.</summary>
-    public void Dispose()
-    {
-        if (!_committed && Directory.Exists(Staging))
-        {
-            Directory.Delete(Staging, recursive: true);
-        }
-    }
-
-    /// <summary>Reads the record of a finished run folder (or of the folder holding a model.pt).</summary>
+    /// <summary>Reads the record of a run folder.</summary>
     /// <exception cref="ModelFileException">The folder has no readable config.json.</exception>
-    public static RunRecord ReadRecord(string folder)
-    {
-        string path = Path.Combine(folder, ConfigFile);
-        if (!System.IO.File.Exists(path))
-        {
-            throw new ModelFileException($"{path} not found: pass a run folder written by 'cifar-bn train' (or its model.pt).");
-        }
+    public static RunRecord ReadRecord(string folder) => Open(folder).ReadJson<RunRecord>(ConfigFile);
 
-        try
-        {
-            return JsonSerializer.Deserialize<RunRecord>(System.IO.File.ReadAllText(path), Json)
-                ?? throw new ModelFileException($"{path} is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFileException($"{path} is not a valid run config ({e.Message}).", e);
-        }
-    }
-
-    /// <summary>A number for text reports, invariant culture.</summary>
+    /// <summary>A number for text output, invariant culture.</summary>
     internal static string Format(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
 
-    /// <summary>Markdown-free one-line summary of an evaluation.</summary>
+    /// <summary>One-line summary of an evaluation.</summary>
     internal static string Describe(EvaluationResult result) =>
         new StringBuilder().Append("Test loss: ").Append(Format(result.Loss))
             .Append(" - test accuracy: ").Append(Format(result.Accuracy))

@@ -42,6 +42,18 @@ public sealed record TrainConfig
     /// <summary>Keras momentum of the BN moving statistics. The default value is 0.99.</summary>
     public double BnMomentum { get; init; } = 0.99;
 
+    /// <summary>Stop after this many epochs without val_loss improvement (restoring the best weights); <c>null</c> (the default) never stops early.</summary>
+    public int? EarlyStoppingPatience { get; init; }
+
+    /// <summary>Divide the learning rate by 10 after this many epochs without val_loss improvement; <c>null</c> (the default) keeps it.</summary>
+    public int? ReduceLrPatience { get; init; }
+
+    /// <summary>Also keep <c>best.pt</c>, the weights of the epoch with the best val_accuracy. The default value is <c>false</c>.</summary>
+    public bool CheckpointBest { get; init; }
+
+    /// <summary>Write TensorBoard event files to this folder; <c>null</c> (the default) writes none.</summary>
+    public string? TensorBoardDir { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public TrainConfig Validate()
     {
@@ -52,6 +64,8 @@ public sealed record TrainConfig
         Check(TrainLimit is null or >= 1, "train-limit", TrainLimit, "at least 1");
         Check(TestLimit is null or >= 1, "test-limit", TestLimit, "at least 1");
         Check(BnMomentum is >= 0 and < 1, "bn-momentum", BnMomentum, "[0, 1)");
+        Check(EarlyStoppingPatience is null or (>= 0 and <= 100_000), "early-stopping-patience", EarlyStoppingPatience, "0 to 100000");
+        Check(ReduceLrPatience is null or (>= 0 and <= 100_000), "reduce-lr-patience", ReduceLrPatience, "0 to 100000");
         return this;
     }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CifarBatchNorm.Training;
@@ -70,6 +71,33 @@ public sealed class Adam : Optimizer
 
         _m = Parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         _v = Parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+    }
+
+    /// <inheritdoc />
+    public override void SaveState(BinaryWriter writer)
+    {
+        base.SaveState(writer);
+        foreach (var slot in _m.Concat(_v))
+        {
+            slot.Save(writer);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void LoadState(BinaryReader reader)
+    {
+        base.LoadState(reader);
+        using var noGrad = no_grad();
+        foreach (var slot in _m.Concat(_v))
+        {
+            using var saved = TensorExtensionMethods.Load(reader);
+            if (!saved.shape.SequenceEqual(slot.shape))
+            {
+                throw new InvalidDataException($"optimizer state has a slot of shape [{string.Join(", ", saved.shape)}], the model needs [{string.Join(", ", slot.shape)}].");
+            }
+
+            slot.copy_(saved);
+        }
     }
 
     /// <inheritdoc />

@@ -51,6 +51,40 @@ public sealed class History
         }
     }
 
+    /// <summary>The history as <c>{"epoch": [...], "loss": [...], ...}</c>, keys in name order (what history.json holds).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<double>> ToColumns()
+    {
+        var columns = new SortedDictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal)
+        {
+            ["epoch"] = _epochs.Select(e => (double)e).ToArray(),
+        };
+        foreach (var (key, values) in _values)
+        {
+            columns[key] = values.ToArray();
+        }
+
+        return columns;
+    }
+
+    /// <summary>Rebuilds a history from <see cref="ToColumns"/>.</summary>
+    public static History FromColumns(IReadOnlyDictionary<string, IReadOnlyList<double>> columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var history = new History();
+        if (!columns.TryGetValue("epoch", out var epochs))
+        {
+            return history;
+        }
+
+        for (int i = 0; i < epochs.Count; i++)
+        {
+            var logs = columns.Where(kv => kv.Key != "epoch" && i < kv.Value.Count).ToDictionary(kv => kv.Key, kv => kv.Value[i], StringComparer.Ordinal);
+            history.Append((int)epochs[i], logs);
+        }
+
+        return history;
+    }
+
     /// <summary>CSV with a header <c>epoch,accuracy,loss,...</c> and one row per epoch, invariant culture.</summary>
     public string ToCsv()
     {

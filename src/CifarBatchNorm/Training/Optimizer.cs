@@ -63,6 +63,42 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>
+    /// Writes the optimizer's state (iterations, learning rate and any per-parameter slots) so that
+    /// <see cref="LoadState"/> on an optimizer bound to the same parameters continues bit for bit.
+    /// </summary>
+    public virtual void SaveState(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(KerasName);
+        writer.Write(Iterations);
+        writer.Write(LearningRate);
+        writer.Write(_parameters.Count);
+    }
+
+    /// <summary>Reads a state written by <see cref="SaveState"/>.</summary>
+    /// <exception cref="InvalidDataException">The state is from another optimizer or another model.</exception>
+    public virtual void LoadState(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        string name = reader.ReadString();
+        if (name != KerasName)
+        {
+            throw new InvalidDataException($"optimizer state is for '{name}', not '{KerasName}'.");
+        }
+
+        long iterations = reader.ReadInt64();
+        double learningRate = reader.ReadDouble();
+        int count = reader.ReadInt32();
+        if (count != _parameters.Count)
+        {
+            throw new InvalidDataException($"optimizer state has {count} parameters, the model has {_parameters.Count}.");
+        }
+
+        Iterations = iterations;
+        LearningRate = learningRate;
+    }
+
     /// <summary>Throws unless the optimizer has been bound.</summary>
     protected void EnsureBound()
     {
