@@ -131,7 +131,7 @@ internal static class App
         {
             stdout.WriteLine();
             var status = RunFolder.Open(folder).ReadJson<RunStatus>(RunFolder.StatusFile);
-            string what = e is OperationCanceledException ? "Interrupted" : $"Stopped: {e.Message}";
+            string what = e is OperationCanceledException ? "Interrupted." : $"Stopped: {e.Message}";
             throw new RunStoppedException(
                 $"{what} The run folder {folder} holds a consistent checkpoint of epoch {status.CompletedEpochs}; continue with: cifar-bn train --resume {folder}",
                 e is OperationCanceledException ? ExitCodes.Interrupted : ExitCodes.UserError);

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CifarBatchNorm.Tests.Support;
+
+namespace CifarBatchNorm.Tests.Cli;
+
+public sealed class InterruptTests
+{
+    [Fact]
+    public async Task Sigint_during_training_keeps_a_checkpoint_says_how_to_resume_and_exits_130()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "uses kill -INT");
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll"), "train", "--dataset", "synthetic",
+            "--epochs", "1000", "--train-limit", "256", "--test-limit", "64", "--batch-size", "64", "--output", run })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("Epoch 3/", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.NotNull(line);                               // epochs 1 and 2 are checkpointed
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(60_000), "the process did not stop after SIGINT");
+        string error = await stderr;
+
+        Assert.Equal(130, process.ExitCode);
+        Assert.Contains($"Interrupted. The run folder {run} holds a consistent checkpoint of epoch", error);
+        Assert.Contains($"continue with: cifar-bn train --resume {run}", error);
+        Assert.DoesNotContain("   at ", error);
+        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "status.json")));
+        Assert.Equal("interrupted", status.RootElement.GetProperty("state").GetString());
+        Assert.True(status.RootElement.GetProperty("completed_epochs").GetInt32() >= 2);
+        Assert.True(File.Exists(Path.Combine(run, "checkpoint", "weights.pt")));
+        Assert.Equal([Path.Combine(run, "checkpoint")], Directory.GetDirectories(run));   // no temporary checkpoint left
+    }
+}
