@@ -24,6 +24,8 @@ internal static class App
         root.Subcommands.Add(train);
         root.Subcommands.Add(SummaryCommand(stdout));
         root.Subcommands.Add(EvaluateCommand(stdout));
+        root.Subcommands.Add(CompareCommand.Create(stdout, cancellationToken));
+        root.Subcommands.Add(AnalyzeCommand.Create(stdout, cancellationToken));
 
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         var parsed = root.Parse(args);

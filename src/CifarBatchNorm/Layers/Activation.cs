@@ -34,5 +34,8 @@ public sealed class Activation : Layer
     public override Tensor forward(Tensor input) => Activations.Apply(Function, input);
 
     /// <inheritdoc />
+    public override Tensor ForwardPreActivation(Tensor input) => input.alias();
+
+    /// <inheritdoc />
     public override Tensor ForwardLogits(Tensor input) => Function == ActivationFunction.Softmax ? input.alias() : forward(input);
 }

@@ -101,6 +101,9 @@ public sealed class Conv2D : Layer
     public override Tensor ForwardLogits(Tensor input) =>
         Activation == ActivationFunction.Softmax ? ForwardLinear(input) : forward(input);
 
+    /// <inheritdoc />
+    public override Tensor ForwardPreActivation(Tensor input) => ForwardLinear(input);
+
     private Tensor ForwardLinear(Tensor input)
     {
         CheckRank(input, 4);

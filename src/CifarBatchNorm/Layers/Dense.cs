@@ -67,6 +67,9 @@ public sealed class Dense : Layer
     public override Tensor ForwardLogits(Tensor input) =>
         Activation == ActivationFunction.Softmax ? ForwardLinear(input) : forward(input);
 
+    /// <inheritdoc />
+    public override Tensor ForwardPreActivation(Tensor input) => ForwardLinear(input);
+
     private Tensor ForwardLinear(Tensor input)
     {
         CheckRank(input, 2);

@@ -69,6 +69,12 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// </summary>
     public virtual Tensor ForwardLogits(Tensor input) => forward(input);
 
+    /// <summary>
+    /// The output before this layer's own activation (for a Conv2D or Dense with ReLU: the input of that ReLU; for an
+    /// Activation layer: its input). Layers without an activation return <c>forward</c>. Used to watch activation drift.
+    /// </summary>
+    public virtual Tensor ForwardPreActivation(Tensor input) => forward(input);
+
     /// <summary>Throws unless <paramref name="input"/> has the expected rank.</summary>
     protected void CheckRank(Tensor input, long rank)
     {

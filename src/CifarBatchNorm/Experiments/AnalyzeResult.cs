@@ -1,0 +1,11 @@
+namespace CifarBatchNorm.Experiments;
+
+/// <summary>What <c>analyze</c> measured, per variant.</summary>
+/// <param name="Config">The exact settings.</param>
+/// <param name="Dataset">The dataset used and why.</param>
+/// <param name="Machine">The machine.</param>
+/// <param name="Landscape">Landscape probes by variant name.</param>
+/// <param name="Drift">Activation percentiles by variant name.</param>
+public sealed record AnalyzeResult(AnalyzeConfig Config, string Dataset, string Machine,
+    IReadOnlyDictionary<string, IReadOnlyList<LandscapePoint>> Landscape,
+    IReadOnlyDictionary<string, IReadOnlyList<DriftPoint>> Drift);

@@ -1,0 +1,9 @@
+namespace CifarBatchNorm.Experiments;
+
+/// <summary>What <c>compare</c> produced: every epoch of every run, the per-variant summaries, and the files.</summary>
+/// <param name="Config">The exact settings.</param>
+/// <param name="Dataset">The dataset used and why.</param>
+/// <param name="Machine">The machine.</param>
+/// <param name="Epochs">Every (variant, seed, epoch) row.</param>
+/// <param name="Summaries">One summary per variant, in the configured order.</param>
+public sealed record CompareResult(CompareConfig Config, string Dataset, string Machine, IReadOnlyList<EpochResult> Epochs, IReadOnlyList<VariantSummary> Summaries);
