@@ -1,0 +1,95 @@
+using System.Text.Json;
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Layers;
+using CifarBatchNorm.Tests.Support;
+using TorchSharp;
+
+namespace CifarBatchNorm.Tests.Experiments;
+
+public sealed class CompareTests
+{
+    [Fact]
+    public void Variants_start_from_the_same_weights_for_one_seed()
+    {
+        var kernels = new List<torch.Tensor>();
+        foreach (var variant in new[] { NormalizationVariant.Bn, NormalizationVariant.None, NormalizationVariant.BnBeforeRelu })
+        {
+            torch.manual_seed(11);
+            using var model = ModelPresets.Notebook(ImageShape.Cifar10, variant: variant);
+            var convs = model.Layers.OfType<Conv2D>().Select(c => c.Convolution.weight!.detach().clone());
+            var denses = model.Layers.OfType<Dense>().Select(d => d.Linear.weight!.detach().clone());
+            kernels.Add(torch.cat(convs.Concat(denses).Select(t => t.flatten()).ToArray(), 0));
+        }
+
+        Assert.True(kernels[0].eq(kernels[1]).all().item<bool>());
+        Assert.True(kernels[0].eq(kernels[2]).all().item<bool>());
+        kernels.ForEach(k => k.Dispose());
+    }
+
+    [Fact]
+    public void Variant_presets_have_the_expected_layers()
+    {
+        using var none = ModelPresets.Notebook(ImageShape.Cifar10, variant: NormalizationVariant.None);
+        using var before = ModelPresets.Notebook(ImageShape.Cifar10, variant: NormalizationVariant.BnBeforeRelu);
+
+        Assert.DoesNotContain(none.Layers, l => l is BatchNormalization);
+        Assert.Equal((269_874 - 608L, 0L), none.CountParameters()); // no gamma/beta (608) and no moving statistics (608)
+        Assert.Equal(["conv2d", "batch_normalization", "activation"], before.Layers.Take(3).Select(l => l.Name));
+        Assert.Equal(ActivationFunction.Linear, ((Conv2D)before.Layers[0]).Activation);
+        Assert.Equal(ModelPresets.Notebook(ImageShape.Cifar10).CountParameters(), before.CountParameters());
+    }
+
+    [Fact]
+    public void Compare_writes_results_plots_and_a_report_for_every_variant_and_seed()
+    {
+        using var temp = new TempDirectory();
+        var config = new CompareConfig
+        {
+            Variants = [NormalizationVariant.Bn, NormalizationVariant.None],
+            Seeds = 2,
+            TargetAccuracy = 0.5,
+            Training = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 2, BatchSize = 64, TrainLimit = 256, TestLimit = 64, Seed = 7 },
+        };
+        using var log = new StringWriter();
+
+        var result = CompareRunner.Run(config, temp.Combine("cmp"), log);
+
+        Assert.Equal(2 * 2 * 2, result.Epochs.Count);
+        Assert.Equal(["bn", "none"], result.Summaries.Select(s => s.Variant));
+        string dir = temp.Combine("cmp");
+        foreach (string name in new[] { "val_accuracy", "train_loss", "train_vs_val", "final_accuracy" })
+        {
+            Assert.True(new FileInfo(Path.Combine(dir, name + ".png")).Length > 5_000, $"{name}.png");
+            Assert.Contains("<svg", File.ReadAllText(Path.Combine(dir, name + ".svg")));
+            Assert.Contains($"]({name}.png)", File.ReadAllText(Path.Combine(dir, "report.md")));
+        }
+
+        string[] csv = File.ReadAllLines(Path.Combine(dir, "results.csv"));
+        Assert.Equal("variant,seed,epoch,loss,accuracy,val_loss,val_accuracy,seconds", csv[0]);
+        Assert.Equal(9, csv.Length);
+        Assert.Contains(csv, l => l.StartsWith("none,8,2,", StringComparison.Ordinal));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json")));
+        Assert.Equal(8, json.RootElement.GetProperty("epochs").GetArrayLength());
+        string report = File.ReadAllText(Path.Combine(dir, "report.md"));
+        var bn = result.Summaries[0];
+        Assert.Contains($"| bn | {bn.FinalAccuracyMean:0.0000} ± {bn.FinalAccuracyStd:0.0000} |", report);
+        Assert.Contains("\"seeds\": 2", report);
+    }
+
+    [Fact]
+    public void Summaries_compute_mean_std_and_epochs_to_target_by_hand()
+    {
+        var config = new CompareConfig { Variants = [NormalizationVariant.Bn], Seeds = 2, TargetAccuracy = 0.8 };
+        EpochResult Row(int seed, int epoch, double val) => new("bn", seed, epoch, 1, 0.5, 1, val, 2.0);
+        var rows = new[] { Row(1, 1, 0.7), Row(1, 2, 0.9), Row(2, 1, 0.85), Row(2, 2, 0.8) };
+
+        var summary = Assert.Single(CompareRunner.Summarize(config, rows));
+
+        Assert.Equal(0.85, summary.FinalAccuracyMean, 12);
+        Assert.Equal(Math.Sqrt(0.005), summary.FinalAccuracyStd, 12);
+        Assert.Equal(1.5, summary.EpochsToTargetMean);
+        Assert.Equal(2, summary.SeedsReachingTarget);
+        Assert.Equal(2.0, summary.SecondsPerEpoch);
+    }
+}
