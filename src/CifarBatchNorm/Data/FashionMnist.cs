@@ -137,6 +137,13 @@ public static class FashionMnist
             using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
             using var output = new MemoryStream(raw.Length * 4);
             gzip.CopyTo(output);
+            // GZipStream stops quietly at the end of a cut file; the trailer's size field (ISIZE) tells.
+            uint declared = raw.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(raw.Length - 4)) : uint.MaxValue;
+            if ((uint)output.Length != declared)
+            {
+                throw new DataFormatException($"{path}: the gzip data is truncated or corrupted ({output.Length:N0} bytes decompressed). Reinstall dataset-fashion-mnist or download the file again.");
+            }
+
             return output.ToArray();
         }
         catch (InvalidDataException e)
