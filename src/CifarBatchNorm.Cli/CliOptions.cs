@@ -47,7 +47,7 @@ internal static class CliOptions
 
     public static Option<string> Variant() => new("--variant")
     {
-        Description = "Normalization placement: bn (the notebook: ReLU then BN), none, bn-before-relu",
+        Description = "Normalization placement: bn (the notebook: ReLU then BN), none, bn-before-relu, renorm (Batch Renormalization)",
         DefaultValueFactory = _ => "bn",
         Validators = { r => Check<string>(r, v => Message(() => ModelPresets.ParseVariant(v))) },
     };

@@ -11,4 +11,7 @@ public enum NormalizationVariant
 
     /// <summary>The original paper's placement: Conv/Dense (linear), BatchNormalization, then ReLU.</summary>
     BnBeforeRelu,
+
+    /// <summary>The notebook's placement with Batch Renormalization (Ioffe 2017) instead of BN.</summary>
+    Renorm,
 }
