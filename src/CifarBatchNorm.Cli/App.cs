@@ -83,11 +83,12 @@ internal static class App
         var reduceLr = CliOptions.OptionalInt("--reduce-lr-patience", 0, 100_000, "Divide the learning rate by 10 after N epochs without val_loss improvement");
         var checkpointBest = new Option<bool>("--checkpoint-best") { Description = "Also keep best.pt, the weights of the best val_accuracy epoch" };
         var tensorBoard = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files to this folder" };
+        var device = CliOptions.Device();
 
         var command = new Command("train", "Train the notebook's model, evaluate it and write a run folder (the default command).")
         {
             dataset, dataDir, epochs, batchSize, learningRate, seed, threads, trainLimit, testLimit, variant, bnMomentum, output,
-            resume, earlyStopping, reduceLr, checkpointBest, tensorBoard,
+            resume, earlyStopping, reduceLr, checkpointBest, tensorBoard, device,
         };
         command.SetAction(result =>
         {
@@ -113,6 +114,7 @@ internal static class App
                 ReduceLrPatience = result.GetValue(reduceLr),
                 CheckpointBest = result.GetValue(checkpointBest),
                 TensorBoardDir = result.GetValue(tensorBoard),
+                Device = Runtime.DeviceSelector.Normalize(result.GetValue(device)!),
             };
             string folder = Path.GetFullPath(result.GetValue(output)
                 ?? Path.Combine("runs", $"{DatasetSelector.Name(config.Dataset)}-{DateTime.Now:yyyyMMdd-HHmmss}"));
@@ -165,10 +167,11 @@ internal static class App
     {
         var model = new Option<string>("--model", "-m") { Description = "A run folder or its model.pt", Required = true };
         var dataDir = CliOptions.DataDir();
-        var command = new Command("evaluate", "Evaluate a trained model on its dataset's test split.") { model, dataDir };
+        var device = CliOptions.Device();
+        var command = new Command("evaluate", "Evaluate a trained model on its dataset's test split.") { model, dataDir, device };
         command.SetAction(result =>
         {
-            NotebookExperiment.Evaluate(result.GetValue(model)!, result.GetValue(dataDir), stdout);
+            NotebookExperiment.Evaluate(result.GetValue(model)!, result.GetValue(dataDir), stdout, result.GetValue(device)!);
             return ExitCodes.Success;
         });
         return command;

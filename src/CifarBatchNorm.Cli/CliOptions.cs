@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Runtime;
 
 namespace CifarBatchNorm.Cli;
 
@@ -62,6 +63,13 @@ internal static class CliOptions
                 ? null
                 : $"--bn-momentum {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected [0, 1)."),
         },
+    };
+
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "auto (CUDA when usable, else CPU), cpu, cuda or cuda:N; CUDA needs a build with -p:TorchBackend=cuda-linux or cuda-windows",
+        DefaultValueFactory = _ => DeviceSelector.Auto,
+        Validators = { r => Check<string>(r, v => Message(() => DeviceSelector.Normalize(v))) },
     };
 
     /// <summary>Runs <paramref name="rule"/> on the converted value; a value that did not convert already has its error.</summary>

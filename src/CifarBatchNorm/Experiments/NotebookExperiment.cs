@@ -85,6 +85,7 @@ public static class NotebookExperiment
         output.WriteLine(data.Reason);
         manual_seed(config.Seed);
         using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum);
+        model.MoveTo(DeviceSelector.Resolve(config.Device));
         using var summary = new StringWriter();
         model.Summary(summary);
         model.Compile(new Adam(config.LearningRate));
@@ -158,7 +159,8 @@ public static class NotebookExperiment
     /// <param name="modelPath">A run folder or the <c>model.pt</c> inside one.</param>
     /// <param name="dataDir">Overrides the data location recorded in the run.</param>
     /// <param name="output">Where the result goes.</param>
-    public static EvaluationResult Evaluate(string modelPath, string? dataDir, TextWriter output)
+    /// <param name="device">Where to evaluate: <c>auto</c> (the default), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</param>
+    public static EvaluationResult Evaluate(string modelPath, string? dataDir, TextWriter output, string device = DeviceSelector.Auto)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         ArgumentNullException.ThrowIfNull(output);
@@ -177,6 +179,7 @@ public static class NotebookExperiment
         var shape = new Data.ImageShape(record.InputShape[0], record.InputShape[1], record.InputShape[2]);
         using var model = ModelPresets.Notebook(shape, record.Classes, config.Variant, config.BnMomentum);
         model.LoadWeights(weights);
+        model.MoveTo(DeviceSelector.Resolve(device));
         var result = model.Evaluate(data.Test, batchSize: 1024);
         output.WriteLine(RunFolder.Describe(result));
         return result;

@@ -54,6 +54,12 @@ public sealed record TrainConfig
     /// <summary>Write TensorBoard event files to this folder; <c>null</c> (the default) writes none.</summary>
     public string? TensorBoardDir { get; init; }
 
+    /// <summary>
+    /// Where to train: <c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (see <see cref="Runtime.DeviceSelector"/>).
+    /// The default value is <c>auto</c>: the first CUDA device when usable, else the CPU.
+    /// </summary>
+    public string Device { get; init; } = Runtime.DeviceSelector.Auto;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public TrainConfig Validate()
     {
@@ -66,6 +72,7 @@ public sealed record TrainConfig
         Check(BnMomentum is >= 0 and < 1, "bn-momentum", BnMomentum, "[0, 1)");
         Check(EarlyStoppingPatience is null or (>= 0 and <= 100_000), "early-stopping-patience", EarlyStoppingPatience, "0 to 100000");
         Check(ReduceLrPatience is null or (>= 0 and <= 100_000), "reduce-lr-patience", ReduceLrPatience, "0 to 100000");
+        Runtime.DeviceSelector.Normalize(Device);
         return this;
     }
 

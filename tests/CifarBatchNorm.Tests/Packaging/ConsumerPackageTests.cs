@@ -1,0 +1,170 @@
+using System.IO.Compression;
+using System.Xml.Linq;
+using CifarBatchNorm.Build;
+using CifarBatchNorm.Tests.Support;
+
+namespace CifarBatchNorm.Tests.Packaging;
+
+/// <summary>
+/// The NuGet package as a user gets it: its content and metadata, and a fresh console project outside the
+/// repository that references it by id and version, restores, builds, gets the native-load fix and trains.
+/// </summary>
+public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<PackedLibrary>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+
+    private const string Program = """
+        using System.Globalization;
+        using CifarBatchNorm.Data;
+        using CifarBatchNorm.Layers;
+        using CifarBatchNorm.Runtime;
+        using CifarBatchNorm.Training;
+        using TorchSharp;
+
+        TorchRuntime.Initialize();
+        torch.manual_seed(7);
+        var (train, test) = SyntheticImages.Generate(new SyntheticOptions
+        {
+            Shape = new ImageShape(8, 8, 1), TrainCount = 256, TestCount = 64, Seed = 7,
+        });
+        using var model = new Sequential(train.Shape);
+        model.Add(new Conv2D(4, 3, padding: ConvPadding.Same, activation: ActivationFunction.Relu));
+        model.Add(new BatchNormalization());
+        model.Add(new Flatten());
+        model.Add(new Dense(10, activation: ActivationFunction.Softmax));
+        model.MoveTo(DeviceSelector.Resolve("auto"));
+        model.Compile(new Adam());
+        var history = model.Fit(train, batchSize: 32, epochs: 2, verbose: 2, validationData: test);
+        var result = model.Evaluate(test);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"consumer: epochs={history.Epochs.Count} accuracy={result.Accuracy:F4} loss={result.Loss:F4} samples={result.Samples}"));
+        """;
+
+    [Fact]
+    public void Pack_produces_the_package_and_its_symbols()
+    {
+        Assert.True(packed.Package is not null, packed.PackResult.Transcript);
+        Assert.True(File.Exists(Path.ChangeExtension(packed.Package!, ".snupkg")), "no .snupkg next to the .nupkg");
+        Assert.StartsWith("0.1.0-" + packed.VersionSuffix, packed.Version, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"warning [A-Z]+\d+", packed.PackResult.Output);
+    }
+
+    [Fact]
+    public void Package_holds_the_library_docs_native_load_fix_and_readme()
+    {
+        Assert.True(packed.Package is not null, packed.PackResult.Transcript);
+        using var zip = ZipFile.OpenRead(packed.Package!);
+        var entries = zip.Entries.Select(e => e.FullName).ToList();
+
+        foreach (string expected in new[]
+        {
+            "lib/net10.0/CifarBatchNorm.dll", "lib/net10.0/CifarBatchNorm.xml",
+            "buildTransitive/CifarBatchNorm.targets", "buildTransitive/LibTorchSharpPatch.cs", "README.md",
+        })
+        {
+            Assert.Contains(expected, entries);
+        }
+
+        Assert.DoesNotContain(entries, e => e.EndsWith(".pdb", StringComparison.Ordinal));   // symbols go to the .snupkg
+        Assert.DoesNotContain(entries, e => e.StartsWith("lib/", StringComparison.Ordinal) && !e.StartsWith("lib/net10.0/CifarBatchNorm.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Package_metadata_names_license_readme_tags_and_depends_on_TorchSharp_only()
+    {
+        Assert.True(packed.Package is not null, packed.PackResult.Transcript);
+        using var zip = ZipFile.OpenRead(packed.Package!);
+        using var stream = zip.GetEntry("CifarBatchNorm.nuspec")!.Open();
+        var metadata = XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        string Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value ?? "";
+
+        Assert.Equal("CifarBatchNorm", Value("id"));
+        Assert.Equal(packed.Version, Value("version"));
+        Assert.Equal("MIT", Value("license"));
+        Assert.Equal("README.md", Value("readme"));
+        Assert.False(string.IsNullOrWhiteSpace(Value("authors")));
+        Assert.False(string.IsNullOrWhiteSpace(Value("description")));
+        Assert.Contains("TorchSharp", Value("tags"), StringComparison.Ordinal);
+        var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
+            .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value}").ToList();
+        Assert.Equal(["TorchSharp 0.107.0"], dependencies);
+        Assert.DoesNotContain(metadata.Elements(), e => e.Name.LocalName == "projectUrl");   // no placeholder URLs
+    }
+
+    [Fact]
+    public void Fresh_console_project_restores_the_package_builds_with_the_native_load_fix_and_trains()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "checks the Linux native-load fix");
+        Assert.True(packed.Package is not null, packed.PackResult.Transcript);
+        string project = packed.Scratch("consumer");
+        WriteConsumerProject(project, packed.Feed, NuGetConfiguration.RegistrySource(), packed.Version);
+
+        var build = DotnetCli.Run(project, ["build", "-c", "Release", "-nodeReuse:false", "-nologo"], Timeout);
+        Assert.True(build.ExitCode == 0, build.Transcript);
+        string output = Path.Combine(project, "bin", "Release", "net10.0");
+        string native = Path.Combine(output, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        Assert.True(File.Exists(native), $"{native} missing: the TorchSharp-cpu native files were not copied.");
+        Assert.True(IsWeak(native), "the buildTransitive target did not patch the output copy of libLibTorchSharp.so");
+        string cached = Path.Combine(NuGetConfiguration.GlobalPackagesFolder, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        if (File.Exists(cached))
+        {
+            Assert.False(IsWeak(cached), "the NuGet cache copy of libLibTorchSharp.so was modified");
+        }
+
+        var run = DotnetCli.Run(project, [Path.Combine(output, "Consumer.dll")], Timeout);
+
+        Assert.True(run.ExitCode == 0, run.Transcript);
+        Assert.Contains("Epoch 2/2", run.Output);
+        Assert.Matches(@"consumer: epochs=2 accuracy=[01]\.\d{4} loss=\d+\.\d{4} samples=64", run.Output);
+    }
+
+    private static bool IsWeak(string library)
+    {
+        byte[] image = File.ReadAllBytes(library);
+        long offset = LibTorchSharpPatch.FindFlagsOffset(image, LibTorchSharpPatch.VersionName);
+        Assert.True(offset >= 0, $"{library} has no {LibTorchSharpPatch.VersionName} requirement: another TorchSharp build?");
+        return (image[offset] & LibTorchSharpPatch.VerFlagWeak) != 0;
+    }
+
+    /// <summary>
+    /// A console project that sees nothing of the repository: its own nuget.config (the local feed and the
+    /// machine's registry), empty Directory.Build.* files and no central package management.
+    /// </summary>
+    private static void WriteConsumerProject(string folder, string feed, string registry, string version)
+    {
+        File.WriteAllText(Path.Combine(folder, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{feed}" />
+                <add key="registry" value="{registry}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(folder, "Directory.Build.props"), "<Project />\n");
+        File.WriteAllText(Path.Combine(folder, "Directory.Build.targets"), "<Project />\n");
+        File.WriteAllText(Path.Combine(folder, "Directory.Packages.props"), """
+            <Project>
+              <PropertyGroup>
+                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
+              </PropertyGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(folder, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="CifarBatchNorm" Version="{version}" />
+                <PackageReference Include="TorchSharp-cpu" Version="0.107.0" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(folder, "Program.cs"), Program);
+    }
+}
