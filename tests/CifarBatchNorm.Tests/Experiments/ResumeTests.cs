@@ -28,7 +28,7 @@ public sealed class ResumeTests
 
     private static Sequential LoadModel(string folder)
     {
-        var model = ModelPresets.Notebook(new Data.ImageShape(32, 32, 3));
+        var model = ModelPresets.Notebook(new global::CifarBatchNorm.Data.ImageShape(32, 32, 3));
         model.LoadWeights(Path.Combine(folder, RunFolder.WeightsFile));
         return model;
     }
