@@ -272,6 +272,26 @@ public sealed class BatchRenormalizationTests
         Assert.True(inner.Contains(y) && inner.Contains(z));
     }
 
+    [Fact]
+    public void Trains_inside_a_sequential_model_with_keras_names_and_counts()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(7);
+        using var model = new Training.Sequential(new LayerShape(5));
+        var renorm = new BatchRenormalization();
+        model.Add(new Dense(4)).Add(renorm).Add(new Dense(3, ActivationFunction.Softmax));
+        model.Compile(new Training.Adam());
+        var x = randn(16, 5);
+        var y = nn.functional.one_hot(randint(0, 3, [16]), 3).to_type(ScalarType.Float32);
+
+        var history = model.Fit(x, y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
+
+        Assert.Equal("batch_renormalization", renorm.Name);
+        Assert.Equal((24L + 8 + 15, 16L), model.CountParameters());
+        Assert.Equal(2, renorm.Steps);
+        Assert.True(double.IsFinite(history.Loss[0]));
+    }
+
     [Theory]
     [InlineData(1.0, 1e-3, 0.99, "momentum")]
     [InlineData(-0.1, 1e-3, 0.99, "momentum")]
