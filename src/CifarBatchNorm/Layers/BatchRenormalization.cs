@@ -15,8 +15,9 @@ namespace CifarBatchNorm.Layers;
 /// <c>r = clip(sigma_B / sigma, rmin, rmax)</c>, <c>d = clip((mu_B - mu) / sigma, -dmax, dmax)</c> and
 /// <c>y = gamma * (((x - mu_B) / sigma_B) * r + d) + beta</c>, where <c>mu</c> = <c>renorm_mean</c> and
 /// <c>sigma = max(renorm_stddev, sqrt(epsilon))</c> are taken before this step's update, as in tf-keras.
-/// <c>r</c> and <c>d</c> are constants to autograd (computed from detached values), so gradients flow through
-/// <c>mu_B</c> and <c>sigma_B</c> as in batch normalization and through the <c>r</c> factor only as a scale.
+/// <c>r</c> and <c>d</c> are constants to autograd (computed from detached values under <c>no_grad</c>), so
+/// gradients flow through <c>mu_B</c> and <c>sigma_B</c> as in batch normalization, with <c>r</c> a fixed scale and
+/// <c>d</c> a fixed shift.
 /// The bounds come from <see cref="Clipping"/> at <see cref="Steps"/>, the number of training steps taken before
 /// this one.</para>
 /// <para>After the output, without gradient: <c>renorm_mean = renorm_mean * renormMomentum + mu_B * (1 - renormMomentum)</c>,
