@@ -63,7 +63,7 @@ public static class ModelPresets
     /// 2,000 steps (10 epochs of batch 256), so: warm-up 100 steps, dmax by 500, rmax by 800.
     /// </summary>
     public static RenormClipping NotebookRenormClipping { get; } =
-        RenormClipping.Schedule(warmupSteps: 100, rMaxEndStep: 800, dMaxEndStep: 500, rMax: 3, dMax: 5);
+        RenormClipping.Schedule(warmupSteps: 100, rmaxEndStep: 800, dmaxEndStep: 500, rmax: 3, dmax: 5);
 
     /// <summary>Parses a variant name: <c>bn</c>, <c>none</c>, <c>bn-before-relu</c>, <c>renorm</c>.</summary>
     public static NormalizationVariant ParseVariant(string name) => name?.Trim().ToLowerInvariant() switch

@@ -1,104 +1,134 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace CifarBatchNorm.Layers;
 
 /// <summary>
-/// Batch Renormalization (Ioffe 2017, arXiv 1702.03275), like Keras's <c>BatchNormalization(renorm=True)</c>.
+/// Batch renormalization (Ioffe 2017, arXiv 1702.03275), tf-keras <c>BatchNormalization(renorm=True)</c> over
+/// the channel axis: batch normalization whose training output is corrected towards the moving statistics.
 /// </summary>
 /// <remarks>
-/// <para>Training: with the batch mean <c>mu_B</c>, the biased batch variance <c>var_B</c>,
-/// <c>sigma_B = sqrt(var_B + epsilon)</c> and the renorm moving statistics <c>mu</c>, <c>sigma</c>:
-/// <c>r = clip(sigma_B / sigma, rmin, rmax)</c>, <c>d = clip((mu_B - mu) / sigma, -dmax, dmax)</c>, both treated as
-/// constants (no gradient), and <c>y = gamma * ((x - mu_B) / sigma_B * r + d) + beta</c>. With rmax = 1 and
-/// dmax = 0 this is exactly batch normalization.</para>
-/// <para>After each training step (no gradient): <c>mu = mu * rm + mu_B * (1 - rm)</c> and
-/// <c>sigma = sigma * rm + sigma_B * (1 - rm)</c> with the renorm momentum <c>rm</c>; the inference statistics follow
-/// Keras's BN rule <c>moving_mean = moving_mean * m + mu_B * (1 - m)</c>,
-/// <c>moving_variance = moving_variance * m + var_B * (1 - m)</c>. r and d use the renorm statistics as they were
-/// before the update.</para>
-/// <para>Inference: exactly BN with the moving statistics, <c>gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta</c>.</para>
-/// <para>Works after Conv2D (4-D input, statistics per channel) and after Dense (2-D input).</para>
+/// <para>Training, per channel, with the batch mean <c>mu_B</c>, the biased batch variance <c>var_B</c> and
+/// <c>sigma_B = sqrt(var_B + epsilon)</c>:
+/// <c>r = clip(sigma_B / sigma, rmin, rmax)</c>, <c>d = clip((mu_B - mu) / sigma, -dmax, dmax)</c> and
+/// <c>y = gamma * (((x - mu_B) / sigma_B) * r + d) + beta</c>, where <c>mu</c> = <c>renorm_mean</c> and
+/// <c>sigma = max(renorm_stddev, sqrt(epsilon))</c> are taken before this step's update, as in tf-keras.
+/// <c>r</c> and <c>d</c> are constants to autograd (computed from detached values under <c>no_grad</c>), so
+/// gradients flow through <c>mu_B</c> and <c>sigma_B</c> as in batch normalization, with <c>r</c> a fixed scale and
+/// <c>d</c> a fixed shift.
+/// The bounds come from <see cref="Clipping"/> at <see cref="Steps"/>, the number of training steps taken before
+/// this one.</para>
+/// <para>After the output, without gradient: <c>renorm_mean = renorm_mean * renormMomentum + mu_B * (1 - renormMomentum)</c>,
+/// <c>renorm_stddev = renorm_stddev * renormMomentum + sigma_B * (1 - renormMomentum)</c>,
+/// <c>moving_mean = moving_mean * momentum + mu_B * (1 - momentum)</c>,
+/// <c>moving_variance = moving_variance * momentum + var_B * (1 - momentum)</c> (biased <c>var_B</c>, as
+/// <c>tf.nn.moments</c> gives), and the step counter goes up by one.
+/// tf-keras instead keeps a <c>moving_stddev</c> averaged from <c>sigma_B</c> and sets
+/// <c>moving_variance = max(moving_stddev^2 - epsilon, 0)</c>; this layer averages the variance itself, the rule
+/// of Keras's plain <c>BatchNormalization</c>, which differs only by the spread of <c>sigma_B</c> across steps.</para>
+/// <para>Inference is plain batch normalization with the moving statistics:
+/// <c>y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta</c>.</para>
+/// <para>Initial values: gamma 1, beta 0, moving_mean 0, moving_variance 1, renorm_mean 0, renorm_stddev 1
+/// (tf-keras's <c>sqrt</c> of the moving variance initializer), step 0. All are registered with the module, so
+/// <c>save</c>/<c>load</c> carry them. Works after Conv2D (4-D input, one statistic per channel) and after Dense
+/// (2-D input).</para>
 /// </remarks>
 public sealed class BatchRenormalization : Layer
 {
+    [ComponentName(Name = "gamma")]
     private Parameter? _gamma;
+
+    [ComponentName(Name = "beta")]
     private Parameter? _beta;
+
+    [ComponentName(Name = "moving_mean")]
     private Tensor? _movingMean;
+
+    [ComponentName(Name = "moving_variance")]
     private Tensor? _movingVariance;
+
+    [ComponentName(Name = "renorm_mean")]
     private Tensor? _renormMean;
+
+    [ComponentName(Name = "renorm_stddev")]
     private Tensor? _renormStddev;
-    private Tensor? _steps;
+
+    [ComponentName(Name = "step")]
+    private Tensor? _step;
 
     /// <summary>Creates the layer.</summary>
-    /// <param name="momentum">Keras momentum of the inference statistics, in [0, 1). The default value is 0.99.</param>
+    /// <param name="momentum">Keras momentum of the inference statistics (weight of the old value), in [0, 1). The default value is 0.99.</param>
     /// <param name="epsilon">Added to the variance, positive. The default value is 1e-3.</param>
-    /// <param name="renormMomentum">Momentum of the renorm statistics used for r and d, in [0, 1). The default value is 0.99.</param>
-    /// <param name="clipping">Limits of r and d; <c>null</c> (the default) is the paper's schedule (<see cref="RenormClipping.Schedule"/>).</param>
+    /// <param name="renormMomentum">Momentum of the renorm mean and standard deviation that <c>r</c> and <c>d</c> use, in [0, 1). The default value is 0.99.</param>
+    /// <param name="clipping">Bounds of <c>r</c> and <c>d</c>. The default value (<c>null</c>) is <see cref="RenormClipping.Paper"/>.</param>
     /// <param name="name">Layer name; <c>null</c> (the default) lets the model pick <c>batch_renormalization</c>, ...</param>
-    public BatchRenormalization(double momentum = 0.99, double epsilon = 1e-3, double renormMomentum = 0.99,
-        RenormClipping? clipping = null, string? name = null) : base(name)
+    /// <exception cref="ArgumentOutOfRangeException">An argument is outside its range.</exception>
+    public BatchRenormalization(double momentum = 0.99, double epsilon = 1e-3, double renormMomentum = 0.99, RenormClipping? clipping = null, string? name = null)
+        : base(name)
     {
         if (!(momentum >= 0 && momentum < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1) (Keras's default is 0.99).");
         }
 
-        if (!(renormMomentum >= 0 && renormMomentum < 1))
+        if (!(epsilon > 0 && double.IsFinite(epsilon)))
         {
-            throw new ArgumentOutOfRangeException(nameof(renormMomentum), renormMomentum, "renormMomentum must be in [0, 1) (the default is 0.99).");
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive and finite (Keras's default is 1e-3).");
         }
 
-        if (!(epsilon > 0))
+        if (!(renormMomentum >= 0 && renormMomentum < 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive (Keras's default is 1e-3).");
+            throw new ArgumentOutOfRangeException(nameof(renormMomentum), renormMomentum, "renormMomentum must be in [0, 1) (tf-keras's default is 0.99).");
         }
 
         Momentum = momentum;
         Epsilon = epsilon;
         RenormMomentum = renormMomentum;
-        Clipping = clipping ?? RenormClipping.Schedule();
+        Clipping = clipping ?? RenormClipping.Paper;
     }
 
-    /// <summary>Momentum of the inference statistics.</summary>
+    /// <inheritdoc />
+    public override string KerasType => "BatchRenormalization";
+
+    /// <summary>Keras momentum of <c>moving_mean</c> and <c>moving_variance</c> (weight of the old value).</summary>
     public double Momentum { get; }
 
     /// <summary>Variance epsilon.</summary>
     public double Epsilon { get; }
 
-    /// <summary>Momentum of the renorm statistics.</summary>
+    /// <summary>Momentum of <c>renorm_mean</c> and <c>renorm_stddev</c> (weight of the old value).</summary>
     public double RenormMomentum { get; }
 
-    /// <summary>The clipping of r and d.</summary>
+    /// <summary>Bounds of <c>r</c> and <c>d</c>.</summary>
     public RenormClipping Clipping { get; }
 
-    /// <summary>Training steps taken (saved with the weights).</summary>
-    public long Steps => Buffer(_steps).item<long>();
+    /// <summary>Training steps (forward calls in training mode) taken so far; 0 before the layer is built.</summary>
+    public long Steps => _step is null ? 0 : _step.item<long>();
 
-    /// <summary>rmax in force for the next training step.</summary>
-    public double CurrentRMax => Clipping.RMax(Steps);
+    /// <summary>The bound <c>rmax</c> the next training step uses.</summary>
+    public double CurrentRMax => Clipping.RMaxAt(Steps);
 
-    /// <summary>dmax in force for the next training step.</summary>
-    public double CurrentDMax => Clipping.DMax(Steps);
+    /// <summary>The bound <c>rmin</c> the next training step uses.</summary>
+    public double CurrentRMin => Clipping.RMinAt(Steps);
 
-    /// <summary>Scale, one per feature.</summary>
-    public Parameter Gamma => _gamma ?? throw NotBuiltYet();
+    /// <summary>The bound <c>dmax</c> the next training step uses.</summary>
+    public double CurrentDMax => Clipping.DMaxAt(Steps);
 
-    /// <summary>Offset, one per feature.</summary>
-    public Parameter Beta => _beta ?? throw NotBuiltYet();
+    internal Parameter Gamma => _gamma ?? throw NotBuiltYet();
 
-    /// <summary>Inference mean, one per feature.</summary>
-    public Tensor MovingMean => Buffer(_movingMean);
+    internal Parameter Beta => _beta ?? throw NotBuiltYet();
 
-    /// <summary>Inference variance, one per feature.</summary>
-    public Tensor MovingVariance => Buffer(_movingVariance);
+    internal Tensor MovingMean => _movingMean ?? throw NotBuiltYet();
 
-    /// <summary>Renorm mean mu used for d.</summary>
-    public Tensor RenormMean => Buffer(_renormMean);
+    internal Tensor MovingVariance => _movingVariance ?? throw NotBuiltYet();
 
-    /// <summary>Renorm standard deviation sigma used for r and d.</summary>
-    public Tensor RenormStddev => Buffer(_renormStddev);
+    internal Tensor RenormMean => _renormMean ?? throw NotBuiltYet();
+
+    internal Tensor RenormStddev => _renormStddev ?? throw NotBuiltYet();
+
+    internal Tensor StepCounter => _step ?? throw NotBuiltYet();
 
     /// <inheritdoc />
     protected override LayerShape BuildCore(LayerShape inputShape)
@@ -108,21 +138,22 @@ public sealed class BatchRenormalization : Layer
             throw new ArgumentException($"BatchRenormalization expects an image or flat input, got {inputShape}.", nameof(inputShape));
         }
 
+        // The layer owns its state: a dispose scope open around Build must not free it.
         long features = inputShape.Features;
-        _gamma = new Parameter(ones(features));
-        _beta = new Parameter(zeros(features));
-        _movingMean = zeros(features);
-        _movingVariance = ones(features);
-        _renormMean = zeros(features);
-        _renormStddev = ones(features);
-        _steps = zeros(1, ScalarType.Int64);
+        _gamma = new Parameter(ones(features).DetachFromDisposeScope());
+        _beta = new Parameter(zeros(features).DetachFromDisposeScope());
+        _movingMean = zeros(features).DetachFromDisposeScope();
+        _movingVariance = ones(features).DetachFromDisposeScope();
+        _renormMean = zeros(features).DetachFromDisposeScope();
+        _renormStddev = ones(features).DetachFromDisposeScope();
+        _step = zeros(1, ScalarType.Int64).DetachFromDisposeScope();
         register_parameter("gamma", _gamma);
         register_parameter("beta", _beta);
         register_buffer("moving_mean", _movingMean);
         register_buffer("moving_variance", _movingVariance);
         register_buffer("renorm_mean", _renormMean);
         register_buffer("renorm_stddev", _renormStddev);
-        register_buffer("steps", _steps);
+        register_buffer("step", _step);
         return inputShape;
     }
 
@@ -130,42 +161,59 @@ public sealed class BatchRenormalization : Layer
     public override Tensor forward(Tensor input)
     {
         CheckRank(input, InputShape.Rank + 1);
-        long[] reduce = input.dim() == 4 ? [0, 2, 3] : [0];
-        long[] view = input.dim() == 4 ? [1, -1, 1, 1] : [1, -1];
-        var gamma = Gamma.view(view);
-        var beta = Beta.view(view);
-        if (!training)
-        {
-            var scale = (MovingVariance + Epsilon).rsqrt().view(view);
-            return ((input - MovingMean.view(view)) * scale * gamma) + beta;
-        }
-
-        var mean = input.mean(reduce, keepdim: true);
-        var variance = (input - mean).square().mean(reduce, keepdim: true);   // biased, as Keras
-        var sigma = (variance + Epsilon).sqrt();
-        Tensor r, d;
-        long step = Steps;
-        using (no_grad())
-        {
-            var renormSigma = RenormStddev.view(view);
-            r = (sigma / renormSigma).clamp(Clipping.RMin(step), Clipping.RMax(step)).detach();
-            d = ((mean - RenormMean.view(view)) / renormSigma).clamp(-Clipping.DMax(step), Clipping.DMax(step)).detach();
-            UpdateStatistics(mean.flatten(), variance.flatten(), sigma.flatten());
-        }
-
-        return (gamma * ((((input - mean) / sigma) * r) + d)) + beta;
+        using var scope = NewDisposeScope();
+        var output = training ? ForwardTraining(input) : ForwardInference(input);
+        return output.MoveToOuterDisposeScope();
     }
 
-    private void UpdateStatistics(Tensor mean, Tensor variance, Tensor sigma)
+    private Tensor ForwardInference(Tensor input)
     {
-        RenormMean.mul_(RenormMomentum).add_(mean, alpha: 1 - RenormMomentum);
-        RenormStddev.mul_(RenormMomentum).add_(sigma, alpha: 1 - RenormMomentum);
-        MovingMean.mul_(Momentum).add_(mean, alpha: 1 - Momentum);
-        MovingVariance.mul_(Momentum).add_(variance, alpha: 1 - Momentum);
-        Buffer(_steps).add_(1);
+        long[] shape = BroadcastShape(input);
+        var invStd = MovingVariance.add(Epsilon).rsqrt().view(shape);
+        return input.sub(MovingMean.view(shape)).mul(invStd).mul(Gamma.view(shape)).add(Beta.view(shape));
     }
 
-    private Tensor Buffer(Tensor? buffer) => buffer ?? throw NotBuiltYet();
+    private Tensor ForwardTraining(Tensor input)
+    {
+        long[] shape = BroadcastShape(input);
+        long[] reduce = input.dim() == 4 ? [0, 2, 3] : [0];
+        var batchMean = input.mean(reduce, keepdim: true);                               // (1, C, 1, 1) or (1, C)
+        var batchVariance = input.var(reduce, unbiased: false, keepdim: true);
+        var batchStddev = batchVariance.add(Epsilon).sqrt();
+        var normalized = input.sub(batchMean).div(batchStddev);
+
+        var (r, d) = Corrections(batchMean.detach(), batchStddev.detach(), shape);
+        var output = normalized.mul(r).add(d).mul(Gamma.view(shape)).add(Beta.view(shape));
+
+        UpdateStatistics(batchMean.detach().flatten(), batchVariance.detach().flatten(), batchStddev.detach().flatten());
+        return output;
+    }
+
+    // r and d use the renorm statistics from before this step's update, as tf-keras does.
+    private (Tensor R, Tensor D) Corrections(Tensor batchMean, Tensor batchStddev, long[] shape)
+    {
+        using var noGrad = no_grad();
+        long step = Steps;
+        var sigma = RenormStddev.clamp_min(Math.Sqrt(Epsilon)).view(shape);
+        var r = batchStddev.div(sigma).clamp(Clipping.RMinAt(step), Clipping.RMaxAt(step));
+        double dmax = Clipping.DMaxAt(step);
+        var d = batchMean.sub(RenormMean.view(shape)).div(sigma).clamp(-dmax, dmax);
+        return (r, d);
+    }
+
+    private void UpdateStatistics(Tensor batchMean, Tensor batchVariance, Tensor batchStddev)
+    {
+        using var noGrad = no_grad();
+        MovingMean.mul_(Momentum).add_(batchMean, alpha: 1 - Momentum);
+        MovingVariance.mul_(Momentum).add_(batchVariance, alpha: 1 - Momentum);
+        RenormMean.mul_(RenormMomentum).add_(batchMean, alpha: 1 - RenormMomentum);
+        RenormStddev.mul_(RenormMomentum).add_(batchStddev, alpha: 1 - RenormMomentum);
+        StepCounter.add_(1);
+    }
+
+    // Per-channel vectors broadcast against (N, C, H, W) as (1, C, 1, 1) and against (N, C) as (1, C).
+    private static long[] BroadcastShape(Tensor input) =>
+        input.dim() == 4 ? [1, input.shape[1], 1, 1] : [1, input.shape[1]];
 
     private InvalidOperationException NotBuiltYet() => new($"BatchRenormalization '{Name}' is not built yet.");
 }
