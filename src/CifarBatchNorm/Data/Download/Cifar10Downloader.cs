@@ -73,6 +73,13 @@ public static class Cifar10Downloader
                 : existing;
         }
 
+        string target = Path.Combine(root, Cifar10.FolderName);
+        if (Directory.Exists(target))
+        {
+            throw new DownloadException(
+                $"CIFAR-10 folder {target} is there but unusable: it has no {Cifar10.TestFile}. Delete it and run 'cifar-bn download' again.");
+        }
+
         Directory.CreateDirectory(root);
         RemoveStaleExtractFolders(root);
         string archive = Path.Combine(root, ArchiveFileName);
@@ -82,7 +89,7 @@ public static class Cifar10Downloader
             await DownloadAsync(root, archive, options, progress, cancellationToken).ConfigureAwait(false);
         }
 
-        string folder = await ExtractAsync(root, archive, options, cancellationToken).ConfigureAwait(false);
+        string folder = await ExtractAsync(root, target, archive, options, cancellationToken).ConfigureAwait(false);
         if (!options.KeepArchive)
         {
             File.Delete(archive);
@@ -350,9 +357,9 @@ public static class Cifar10Downloader
         }
     }
 
-    private static async Task<string> ExtractAsync(string root, string archive, DownloadOptions options, CancellationToken cancellationToken)
+    private static async Task<string> ExtractAsync(
+        string root, string target, string archive, DownloadOptions options, CancellationToken cancellationToken)
     {
-        string target = Path.Combine(root, Cifar10.FolderName);
         string temporary = Path.Combine(root, ExtractFolderPrefix + Path.GetRandomFileName());
         Directory.CreateDirectory(temporary);
         try

@@ -147,6 +147,41 @@ public sealed class Cifar10DownloaderTests : IDisposable
         Assert.Contains("CIFAR_BATCHNORM_URL", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = Bounded)]
+    public async Task Ensure_retries_a_refused_connection_and_then_names_the_failure()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        string url = $"http://127.0.0.1:{port}/cifar-10-binary.tar.gz";
+        var options = TestArchive.OptionsFor([1], url) with { MaxRetries = 1 };
+
+        var error = await Assert.ThrowsAsync<DownloadException>(
+            () => Cifar10Downloader.EnsureAsync(DataDir, options, null, _guard.Token));
+
+        Assert.Contains(url, error.Message, StringComparison.Ordinal);
+        Assert.Contains("2 attempt(s)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("HTTPS_PROXY", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Partial));
+    }
+
+    [Fact(Timeout = Bounded)]
+    public async Task Ensure_rejects_a_response_of_the_wrong_size_without_retrying()
+    {
+        byte[] archive = TestArchive.Build();
+        await using var server = new LoopbackServer((_, _) => new ServedResponse(200, "<html>moved</html>"u8.ToArray()));
+        var options = TestArchive.OptionsFor(archive, server.Url) with { MaxRetries = 4 };
+
+        var error = await Assert.ThrowsAsync<DownloadException>(
+            () => Cifar10Downloader.EnsureAsync(DataDir, options, null, _guard.Token));
+
+        Assert.Single(server.Requests);
+        Assert.Contains(server.Url, error.Message, StringComparison.Ordinal);
+        Assert.Contains("announced 18 bytes", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Partial));
+    }
+
     [Theory(Timeout = Bounded)]
     [InlineData(404)]
     [InlineData(403)]
@@ -284,6 +319,19 @@ public sealed class Cifar10DownloaderTests : IDisposable
 
         Assert.Contains(Cifar10.TrainFiles[0], error.Message, StringComparison.Ordinal);
         Assert.Contains("Delete it", error.Message, StringComparison.Ordinal);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact(Timeout = Bounded)]
+    public async Task Ensure_refuses_to_replace_an_existing_folder_without_the_test_file()
+    {
+        Directory.CreateDirectory(Extracted);
+        await using var server = new LoopbackServer((_, _) => ServedResponse.Error(500));
+
+        var error = await Assert.ThrowsAsync<DownloadException>(
+            () => Cifar10Downloader.EnsureAsync(DataDir, TestArchive.OptionsFor([1], server.Url), null, _guard.Token));
+
+        Assert.Contains(Cifar10.TestFile, error.Message, StringComparison.Ordinal);
         Assert.Empty(server.Requests);
     }
 
