@@ -5,7 +5,7 @@ namespace CifarBatchNorm.Data.Download;
 /// <summary>
 /// Where to download the CIFAR-10 binary tarball from, what it must hash to, and how patiently to wait for it.
 /// Every property is validated when it is set (object initializer or <c>with</c>), with a message that names the
-/// option, the value received and what is allowed; <see cref="Validate"/> checks the combination again.
+/// option, the value received and what is allowed; <see cref="Validate"/> checks them all again.
 /// </summary>
 /// <remarks>
 /// The defaults describe the official <c>cifar-10-binary.tar.gz</c> (170,052,171 bytes). Tests and mirrors of a
@@ -46,7 +46,7 @@ public sealed record DownloadOptions
     public long ExpectedSize
     {
         get;
-        init => field = value >= 1 ? value : throw Invalid(nameof(ExpectedSize), value.ToString(CultureInfo.InvariantCulture), "a size of at least 1 byte");
+        init => field = CheckAtLeastOne(value, nameof(ExpectedSize));
     } = OfficialSize;
 
     /// <summary>MD5 of the tarball, 32 hexadecimal digits (stored lower-case). The default value is <see cref="OfficialMd5"/>.</summary>
@@ -87,9 +87,7 @@ public sealed record DownloadOptions
     public int MaxRetries
     {
         get;
-        init => field = value is >= 0 and <= MaxRetriesLimit
-            ? value
-            : throw Invalid(nameof(MaxRetries), value.ToString(CultureInfo.InvariantCulture), $"0 to {MaxRetriesLimit}");
+        init => field = CheckRetries(value);
     } = 4;
 
     /// <summary>
@@ -99,9 +97,7 @@ public sealed record DownloadOptions
     public TimeSpan RetryBaseDelay
     {
         get;
-        init => field = value >= TimeSpan.Zero && value <= MaxBaseDelay
-            ? value
-            : throw Invalid(nameof(RetryBaseDelay), value.ToString(), "0 to 00:05:00");
+        init => field = CheckBaseDelay(value);
     } = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -111,7 +107,7 @@ public sealed record DownloadOptions
     public long MaxExtractedBytes
     {
         get;
-        init => field = value >= 1 ? value : throw Invalid(nameof(MaxExtractedBytes), value.ToString(CultureInfo.InvariantCulture), "at least 1 byte");
+        init => field = CheckAtLeastOne(value, nameof(MaxExtractedBytes));
     } = 200L * 1024 * 1024;
 
     /// <summary>
@@ -122,9 +118,7 @@ public sealed record DownloadOptions
     public int? ExpectedRecordsPerFile
     {
         get;
-        init => field = value is null or >= 1
-            ? value
-            : throw Invalid(nameof(ExpectedRecordsPerFile), value.Value.ToString(CultureInfo.InvariantCulture), "null or at least 1");
+        init => field = CheckRecords(value);
     } = Cifar10.RecordsPerFile;
 
     /// <summary>
@@ -147,7 +141,8 @@ public sealed record DownloadOptions
     }
 
     /// <summary>
-    /// Checks every option again (each is also checked when set) and returns this instance.
+    /// Checks every option again (each is also checked when set, so this only fails on an instance built by
+    /// other means, such as reflection or deserialization) and returns this instance.
     /// </summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public DownloadOptions Validate()
@@ -157,8 +152,31 @@ public sealed record DownloadOptions
         CheckHex(ExpectedSha256, 64, nameof(ExpectedSha256));
         CheckTimeout(ConnectTimeout, nameof(ConnectTimeout));
         CheckTimeout(ReadTimeout, nameof(ReadTimeout));
+        CheckAtLeastOne(ExpectedSize, nameof(ExpectedSize));
+        CheckAtLeastOne(MaxExtractedBytes, nameof(MaxExtractedBytes));
+        CheckRetries(MaxRetries);
+        CheckBaseDelay(RetryBaseDelay);
+        CheckRecords(ExpectedRecordsPerFile);
         return this;
     }
+
+    private static long CheckAtLeastOne(long value, string name) =>
+        value >= 1 ? value : throw Invalid(name, value.ToString(CultureInfo.InvariantCulture), "at least 1 byte");
+
+    private static int CheckRetries(int value) =>
+        value is >= 0 and <= MaxRetriesLimit
+            ? value
+            : throw Invalid(nameof(MaxRetries), value.ToString(CultureInfo.InvariantCulture), $"0 to {MaxRetriesLimit}");
+
+    private static TimeSpan CheckBaseDelay(TimeSpan value) =>
+        value >= TimeSpan.Zero && value <= MaxBaseDelay
+            ? value
+            : throw Invalid(nameof(RetryBaseDelay), value.ToString(), "0 to 00:05:00");
+
+    private static int? CheckRecords(int? value) =>
+        value is null or >= 1
+            ? value
+            : throw Invalid(nameof(ExpectedRecordsPerFile), value.Value.ToString(CultureInfo.InvariantCulture), "null or at least 1");
 
     private static string CheckUrl(string? value, string name)
     {
