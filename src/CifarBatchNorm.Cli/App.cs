@@ -13,7 +13,7 @@ internal static class App
 {
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate.");
+        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze.");
         var train = TrainCommand(stdout, cancellationToken);
         foreach (var option in train.Options)
         {
@@ -24,6 +24,7 @@ internal static class App
         root.Subcommands.Add(train);
         root.Subcommands.Add(SummaryCommand(stdout));
         root.Subcommands.Add(EvaluateCommand(stdout));
+        root.Subcommands.Add(DownloadCommand.Create(stdout, cancellationToken));
         root.Subcommands.Add(CompareCommand.Create(stdout, cancellationToken));
         root.Subcommands.Add(AnalyzeCommand.Create(stdout, cancellationToken));
 
@@ -62,34 +63,25 @@ internal static class App
     }
 
     private static bool IsUserError(Exception e) => e is DatasetNotFoundException or DataFormatException or ModelFileException
+        or Data.Download.DownloadException
         or TrainingDivergedException or IOException or UnauthorizedAccessException or ArgumentException;
 
     private static Command TrainCommand(TextWriter stdout, CancellationToken cancellationToken)
     {
-        var dataset = CliOptions.Dataset();
-        var dataDir = CliOptions.DataDir();
-        var epochs = CliOptions.Int("--epochs", 10, 1, 100_000, "Epochs to train");
-        var batchSize = CliOptions.Int("--batch-size", 256, 1, 65_536, "Samples per training step");
-        var learningRate = CliOptions.LearningRate();
-        var seed = CliOptions.Int("--seed", 42, int.MinValue, int.MaxValue, "Seed of initialisation, shuffling and synthetic data");
-        var threads = CliOptions.OptionalInt("--threads", 1, 1024, "Intra-op threads (default: all cores)");
-        var trainLimit = CliOptions.OptionalInt("--train-limit", 1, int.MaxValue, "Use only the first N training images");
-        var testLimit = CliOptions.OptionalInt("--test-limit", 1, int.MaxValue, "Use only the first N test images");
+        var shared = new TrainingOptions();
         var variant = CliOptions.Variant();
-        var bnMomentum = CliOptions.BnMomentum();
         var output = new Option<string?>("--output", "-o") { Description = "Run folder to create (default: runs/<dataset>-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in this folder (its own config is used)" };
         var earlyStopping = CliOptions.OptionalInt("--early-stopping-patience", 0, 100_000, "Stop after N epochs without val_loss improvement, keeping the best weights");
         var reduceLr = CliOptions.OptionalInt("--reduce-lr-patience", 0, 100_000, "Divide the learning rate by 10 after N epochs without val_loss improvement");
         var checkpointBest = new Option<bool>("--checkpoint-best") { Description = "Also keep best.pt, the weights of the best val_accuracy epoch" };
         var tensorBoard = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files to this folder" };
-        var device = CliOptions.Device();
 
         var command = new Command("train", "Train the notebook's model, evaluate it and write a run folder (the default command).")
         {
-            dataset, dataDir, epochs, batchSize, learningRate, seed, threads, trainLimit, testLimit, variant, bnMomentum, output,
-            resume, earlyStopping, reduceLr, checkpointBest, tensorBoard, device,
+            variant, output, resume, earlyStopping, reduceLr, checkpointBest, tensorBoard,
         };
+        shared.AddTo(command);
         command.SetAction(result =>
         {
             if (result.GetValue(resume) is string resumeDir)
@@ -97,27 +89,15 @@ internal static class App
                 return Guard(stdout, resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken));
             }
 
-            var config = new TrainConfig
+            var config = shared.ToConfig(result) with
             {
-                Dataset = DatasetSelector.Parse(result.GetValue(dataset)!),
-                DataDir = result.GetValue(dataDir),
-                Epochs = result.GetValue(epochs),
-                BatchSize = result.GetValue(batchSize),
-                LearningRate = result.GetValue(learningRate),
-                Seed = result.GetValue(seed),
-                Threads = result.GetValue(threads),
-                TrainLimit = result.GetValue(trainLimit),
-                TestLimit = result.GetValue(testLimit),
                 Variant = ModelPresets.ParseVariant(result.GetValue(variant)!),
-                BnMomentum = result.GetValue(bnMomentum),
                 EarlyStoppingPatience = result.GetValue(earlyStopping),
                 ReduceLrPatience = result.GetValue(reduceLr),
                 CheckpointBest = result.GetValue(checkpointBest),
                 TensorBoardDir = result.GetValue(tensorBoard),
-                Device = Runtime.DeviceSelector.Normalize(result.GetValue(device)!),
             };
-            string folder = Path.GetFullPath(result.GetValue(output)
-                ?? Path.Combine("runs", $"{DatasetSelector.Name(config.Dataset)}-{DateTime.Now:yyyyMMdd-HHmmss}"));
+            string folder = result.GetValue(output) is string chosen ? Path.GetFullPath(chosen) : TrainingOptions.DefaultFolder(DatasetSelector.Name(config.Dataset));
             return Guard(stdout, folder, () => NotebookExperiment.Run(config, folder, stdout, cancellationToken: cancellationToken));
         });
         return command;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using CifarBatchNorm.Experiments;
 
 namespace CifarBatchNorm.Cli;
@@ -15,27 +14,19 @@ internal static class CompareCommand
             DefaultValueFactory = _ => "bn,none,bn-before-relu",
             Validators = { r => { try { ParseVariants(r.GetValueOrDefault<string>()!); } catch (ArgumentException e) { r.AddError(e.Message); } catch (InvalidOperationException) { } } },
         };
-        var seeds = CliOptions.Int("--seeds", 3, 1, 100, "Seeds per variant (base seed, base seed + 1, ...)");
-        var epochs = CliOptions.Int("--epochs", 10, 1, 100_000, "Epochs per run");
-        var batchSize = CliOptions.Int("--batch-size", 256, 1, 65_536, "Samples per step (4 or 8 reproduces the renorm paper's small-batch setting)");
-        var learningRate = CliOptions.LearningRate();
-        var seed = CliOptions.Int("--seed", 42, int.MinValue, int.MaxValue - 100, "Base seed");
-        var dataset = CliOptions.Dataset();
-        var dataDir = CliOptions.DataDir();
-        var bnMomentum = CliOptions.BnMomentum();
-        var threads = CliOptions.OptionalInt("--threads", 1, 1024, "Intra-op threads (default: all cores)");
-        var trainLimit = CliOptions.OptionalInt("--train-limit", 1, int.MaxValue, "Use only the first N training images");
-        var testLimit = CliOptions.OptionalInt("--test-limit", 1, int.MaxValue, "Use only the first N test images");
+        var seeds = CliOptions.Int("--seeds", 3, 1, 100, "Seeds per variant (--seed, --seed + 1, ...)");
         var target = new Option<double>("--target-accuracy")
         {
             Description = "Validation accuracy counted in 'epochs to target'",
             DefaultValueFactory = _ => 0.85,
         };
         var output = new Option<string?>("--output", "-o") { Description = "Folder to create (default: runs/compare-<time>)" };
+        var shared = new TrainingOptions();
         var command = new Command("compare", "Train each normalization variant with each seed; write results, plots and report.md.")
         {
-            variants, seeds, epochs, batchSize, learningRate, seed, dataset, dataDir, bnMomentum, threads, trainLimit, testLimit, target, output,
+            variants, seeds, target, output,
         };
+        shared.AddTo(command);
         command.SetAction(result =>
         {
             var config = new CompareConfig
@@ -43,22 +34,9 @@ internal static class CompareCommand
                 Variants = ParseVariants(result.GetValue(variants)!),
                 Seeds = result.GetValue(seeds),
                 TargetAccuracy = result.GetValue(target),
-                Training = new TrainConfig
-                {
-                    Dataset = DatasetSelector.Parse(result.GetValue(dataset)!),
-                    DataDir = result.GetValue(dataDir),
-                    Epochs = result.GetValue(epochs),
-                    BatchSize = result.GetValue(batchSize),
-                    LearningRate = result.GetValue(learningRate),
-                    Seed = result.GetValue(seed),
-                    Threads = result.GetValue(threads),
-                    TrainLimit = result.GetValue(trainLimit),
-                    TestLimit = result.GetValue(testLimit),
-                    BnMomentum = result.GetValue(bnMomentum),
-                },
+                Training = shared.ToConfig(result),
             };
-            string folder = result.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
-            CompareRunner.Run(config, folder, stdout, cancellationToken);
+            CompareRunner.Run(config, result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"), stdout, cancellationToken);
             return ExitCodes.Success;
         });
         return command;

@@ -21,7 +21,7 @@ public static class AnalyzeRunner
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
         TorchRuntime.Initialize(config.Training.Threads);
-        var data = DatasetSelector.Load(config.Training);
+        var data = DatasetSelector.Load(config.Training, output);
         output.WriteLine(data.Reason);
         var folder = RunFolder.Create(outputDir);
         var landscape = new Dictionary<string, IReadOnlyList<LandscapePoint>>(StringComparer.Ordinal);

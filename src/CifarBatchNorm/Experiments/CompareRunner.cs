@@ -20,7 +20,7 @@ public static class CompareRunner
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
         TorchRuntime.Initialize(config.Training.Threads);
-        var data = DatasetSelector.Load(config.Training);
+        var data = DatasetSelector.Load(config.Training, output);
         output.WriteLine(data.Reason);
         var folder = RunFolder.Create(outputDir);
         var rows = new List<EpochResult>();

@@ -1,40 +1,24 @@
 using CifarBatchNorm.Data;
+using CifarBatchNorm.Data.Download;
 
 namespace CifarBatchNorm.Experiments;
 
 /// <summary>
 /// Finds and loads the dataset a run asks for. <see cref="DatasetKind.Auto"/> takes CIFAR-10 when its files are
-/// found, else Fashion-MNIST when installed, else the synthetic set, and says which and why. An explicit dataset
-/// never falls back: missing files are an error that says where it looked and how to get them.
+/// found or can be downloaded (one quick attempt), else Fashion-MNIST when installed, else the synthetic set, and
+/// says which and why. An explicit dataset never falls back: <see cref="DatasetKind.Cifar10"/> downloads with
+/// retries when missing, and a failure is an error that says where it looked and why the download failed.
 /// </summary>
 public static class DatasetSelector
 {
     /// <summary>Environment variable naming the data folder when --data-dir is not given.</summary>
-    public const string DataDirVariable = "CIFAR_BATCHNORM_DATA";
+    public const string DataDirVariable = DataCache.DataDirectoryVariable;
 
     /// <summary>
     /// Where CIFAR-10 is looked for (and downloaded to): <paramref name="dataDir"/>, else
     /// <c>$CIFAR_BATCHNORM_DATA</c>, else <c>$XDG_CACHE_HOME/cifar-batchnorm</c> (<c>~/.cache/cifar-batchnorm</c>).
     /// </summary>
-    public static string Cifar10Directory(string? dataDir)
-    {
-        if (!string.IsNullOrEmpty(dataDir))
-        {
-            return Path.GetFullPath(dataDir);
-        }
-
-        string? fromEnvironment = Environment.GetEnvironmentVariable(DataDirVariable);
-        if (!string.IsNullOrEmpty(fromEnvironment))
-        {
-            return Path.GetFullPath(fromEnvironment);
-        }
-
-        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        string cache = string.IsNullOrEmpty(xdg)
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache")
-            : xdg;
-        return Path.Combine(cache, "cifar-batchnorm");
-    }
+    public static string Cifar10Directory(string? dataDir) => DataCache.Resolve(dataDir);
 
     /// <summary>Where Fashion-MNIST is looked for: <paramref name="dataDir"/>, else Debian's package folder.</summary>
     public static string FashionMnistDirectory(string? dataDir) =>
@@ -43,19 +27,29 @@ public static class DatasetSelector
     /// <summary>Loads the data for <paramref name="config"/> and applies its limits.</summary>
     /// <exception cref="DatasetNotFoundException">An explicitly requested dataset is not there.</exception>
     /// <exception cref="DataFormatException">A data file is corrupted.</exception>
-    public static LoadedData Load(TrainConfig config)
+    /// <param name="config">The run's settings.</param>
+    /// <param name="progress">Receives download progress when CIFAR-10 is downloaded; may be <c>null</c>.</param>
+    public static LoadedData Load(TrainConfig config, IProgress<DownloadProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var loaded = config.Dataset switch
         {
-            DatasetKind.Cifar10 => LoadCifar10(config, "requested with --dataset cifar10"),
+            DatasetKind.Cifar10 => LoadCifar10(config, "requested with --dataset cifar10", EnsureCifar10(config, progress, quick: false)),
             DatasetKind.FashionMnist => LoadFashionMnist(config, "requested with --dataset fashion-mnist"),
             DatasetKind.Synthetic => LoadSynthetic(config, "requested with --dataset synthetic"),
-            _ => LoadAuto(config),
+            _ => LoadAuto(config, progress),
         };
         var train = config.TrainLimit is int trainLimit ? loaded.Train.Take(trainLimit) : loaded.Train;
         var test = config.TestLimit is int testLimit ? loaded.Test.Take(testLimit) : loaded.Test;
         return loaded with { Train = train, Test = test };
+    }
+
+    /// <summary>Loads the data for <paramref name="config"/>, showing any download's progress on <paramref name="output"/>.</summary>
+    public static LoadedData Load(TrainConfig config, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        return Load(config, new ConsoleDownloadProgress(output, live));
     }
 
     /// <summary>Parses a dataset name: <c>auto</c>, <c>cifar10</c>, <c>fashion-mnist</c>, <c>synthetic</c>.</summary>
@@ -78,26 +72,75 @@ public static class DatasetSelector
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown dataset."),
     };
 
-    private static LoadedData LoadAuto(TrainConfig config)
+    private static LoadedData LoadAuto(TrainConfig config, IProgress<DownloadProgress>? progress)
     {
         string cifarDir = Cifar10Directory(config.DataDir);
+        string? why = null;
         if (Cifar10.Locate(cifarDir) is not null)
         {
-            return LoadCifar10(config, "found by --dataset auto");
+            return LoadCifar10(config, "found by --dataset auto", cifarDir);
         }
 
+        if (config.Download)
+        {
+            try
+            {
+                return LoadCifar10(config, "downloaded by --dataset auto", EnsureCifar10(config, progress, quick: true));
+            }
+            catch (DownloadException e)
+            {
+                why = $"CIFAR-10 not found in {cifarDir} and download failed: {e.Message.TrimEnd('.')}";
+            }
+        }
+
+        why ??= $"CIFAR-10 not found in {cifarDir}";
         string fashionDir = FashionMnistDirectory(config.DataDir);
         if (FashionMnist.IsPresent(fashionDir))
         {
-            return LoadFashionMnist(config, $"CIFAR-10 not found in {cifarDir}");
+            return LoadFashionMnist(config, why);
         }
 
-        return LoadSynthetic(config, $"CIFAR-10 not found in {cifarDir} and Fashion-MNIST not found in {fashionDir}");
+        return LoadSynthetic(config, $"{why}; Fashion-MNIST not found in {fashionDir}");
     }
 
-    private static LoadedData LoadCifar10(TrainConfig config, string why)
+    /// <summary>
+    /// The CIFAR-10 folder, downloaded first when missing and <see cref="TrainConfig.Download"/> allows it. A quick
+    /// attempt (auto selection) makes one try without retries, so an offline machine falls back at once.
+    /// </summary>
+    private static string EnsureCifar10(TrainConfig config, IProgress<DownloadProgress>? progress, bool quick)
     {
         string dir = Cifar10Directory(config.DataDir);
+        if (Cifar10.Locate(dir) is not null || !config.Download)
+        {
+            return dir;
+        }
+
+        var options = DownloadOptions.FromEnvironment();
+        if (config.DownloadUrl is not null)
+        {
+            options = options with { Url = config.DownloadUrl };
+        }
+
+        if (quick)
+        {
+            options = options with { MaxRetries = 0 };
+        }
+
+        try
+        {
+            string folder = Cifar10Downloader.EnsureAsync(dir, options, progress).GetAwaiter().GetResult();
+            return Path.GetDirectoryName(folder) ?? dir;
+        }
+        catch (DownloadException e) when (!quick)
+        {
+            throw new DatasetNotFoundException(
+                $"CIFAR-10 not found in {dir} and could not be downloaded: {e.Message.TrimEnd('.')}. "
+                + "Extract cifar-10-binary.tar.gz there, pass --data-dir, or set a mirror with --url.");
+        }
+    }
+
+    private static LoadedData LoadCifar10(TrainConfig config, string why, string dir)
+    {
         var (train, test) = Cifar10.Load(dir);
         return new LoadedData(DatasetKind.Cifar10, train, test, dir, $"Using CIFAR-10 from {dir} ({why}).");
     }

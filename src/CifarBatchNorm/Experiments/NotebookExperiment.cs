@@ -28,7 +28,7 @@ public static class NotebookExperiment
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
         var runtime = TorchRuntime.Initialize(config.Threads);
-        var data = DatasetSelector.Load(config);
+        var data = DatasetSelector.Load(config, output);
         var folder = RunFolder.Create(outputDir);
         var record = new RunRecord
         {
@@ -174,7 +174,7 @@ public static class NotebookExperiment
             DataDir = dataDir ?? record.DataLocation ?? record.Config.DataDir,
             TrainLimit = 1,
         };
-        var data = DatasetSelector.Load(config);
+        var data = DatasetSelector.Load(config, output);
         output.WriteLine(data.Reason);
         var shape = new Data.ImageShape(record.InputShape[0], record.InputShape[1], record.InputShape[2]);
         using var model = ModelPresets.Notebook(shape, record.Classes, config.Variant, config.BnMomentum);

@@ -15,6 +15,12 @@ public sealed record TrainConfig
     /// <summary>Folder to look for data in; <c>null</c> uses the default locations.</summary>
     public string? DataDir { get; init; }
 
+    /// <summary>Download CIFAR-10 when it is missing (<see cref="DatasetKind.Cifar10"/> and <see cref="DatasetKind.Auto"/>). The default value is <c>true</c>.</summary>
+    public bool Download { get; init; } = true;
+
+    /// <summary>Mirror of the CIFAR-10 tarball; <c>null</c> (the default) uses <c>CIFAR_BATCHNORM_URL</c> or the official address.</summary>
+    public string? DownloadUrl { get; init; }
+
     /// <summary>Epochs. The default value is 10.</summary>
     public int Epochs { get; init; } = 10;
 

@@ -93,7 +93,7 @@ public sealed class AppTests
     {
         using var temp = new TempDirectory();
 
-        var (code, _, error) = Run("train", "--dataset", "cifar10", "--data-dir", temp.Path, "--output", temp.Combine("run"));
+        var (code, _, error) = Run("train", "--dataset", "cifar10", "--no-download", "--data-dir", temp.Path, "--output", temp.Combine("run"));
 
         Assert.Equal(1, code);
         Assert.StartsWith($"error: CIFAR-10 not found: no cifar-10-batches-bin/test_batch.bin in {temp.Path}.", error);

@@ -1,5 +1,6 @@
 using CifarBatchNorm.Data;
 using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Tests.Data.Download;
 using CifarBatchNorm.Tests.Support;
 
 namespace CifarBatchNorm.Tests.Experiments;
@@ -11,13 +12,43 @@ public sealed class DatasetSelectorTests
     {
         using var temp = new TempDirectory();
 
-        var data = DatasetSelector.Load(new TrainConfig { DataDir = temp.Path, TrainLimit = 100, TestLimit = 50 });
+        var data = DatasetSelector.Load(new TrainConfig { DataDir = temp.Path, TrainLimit = 100, TestLimit = 50, Download = false });
 
         Assert.Equal(DatasetKind.Synthetic, data.Kind);
         Assert.Equal(100, data.Train.Count);
         Assert.Equal(50, data.Test.Count);
         Assert.Equal(ImageShape.Cifar10, data.Train.Shape);
-        Assert.Contains($"CIFAR-10 not found in {temp.Path} and Fashion-MNIST not found in {temp.Path}", data.Reason);
+        Assert.Contains($"CIFAR-10 not found in {temp.Path}; Fashion-MNIST not found in {temp.Path}", data.Reason);
+    }
+
+    [Fact]
+    public async Task Auto_tries_one_download_and_says_why_it_fell_back()
+    {
+        using var temp = new TempDirectory();
+        await using var server = new LoopbackServer((_, _) => ServedResponse.Error(404));
+        string url = server.Url;
+
+        var data = DatasetSelector.Load(new TrainConfig { DataDir = temp.Path, TrainLimit = 10, TestLimit = 10, DownloadUrl = url });
+
+        Assert.Equal(DatasetKind.Synthetic, data.Kind);
+        Assert.Single(server.Requests);
+        Assert.StartsWith($"Using the synthetic CIFAR-10-shaped set, seed 42 (CIFAR-10 not found in {temp.Path} and download failed: ", data.Reason);
+        Assert.Contains("404", data.Reason);
+        Assert.Contains(url, data.Reason);
+    }
+
+    [Fact]
+    public async Task Explicit_cifar10_downloads_and_never_falls_back()
+    {
+        using var temp = new TempDirectory();
+        await using var server = new LoopbackServer((_, _) => ServedResponse.Error(403));
+
+        var error = Assert.Throws<DatasetNotFoundException>(() => DatasetSelector.Load(
+            new TrainConfig { Dataset = DatasetKind.Cifar10, DataDir = temp.Path, DownloadUrl = server.Url }));
+
+        Assert.StartsWith($"CIFAR-10 not found in {temp.Path} and could not be downloaded: ", error.Message);
+        Assert.Contains("403", error.Message);
+        Assert.EndsWith("Extract cifar-10-binary.tar.gz there, pass --data-dir, or set a mirror with --url.", error.Message);
     }
 
     [Fact]
@@ -54,7 +85,7 @@ public sealed class DatasetSelectorTests
         Environment.SetEnvironmentVariable(DatasetSelector.DataDirVariable, temp.Path);
         try
         {
-            var data = DatasetSelector.Load(new TrainConfig { TrainLimit = 10, TestLimit = 10 });
+            var data = DatasetSelector.Load(new TrainConfig { TrainLimit = 10, TestLimit = 10, Download = false });
 
             Assert.Equal(DatasetKind.FashionMnist, data.Kind);
             Assert.Equal(new ImageShape(28, 28, 1), data.Train.Shape);

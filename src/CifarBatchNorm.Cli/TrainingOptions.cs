@@ -1,0 +1,54 @@
+using System.CommandLine;
+using CifarBatchNorm.Experiments;
+
+namespace CifarBatchNorm.Cli;
+
+/// <summary>The options every training command shares (data, schedule, seed, runtime), and their mapping to <see cref="TrainConfig"/>.</summary>
+internal sealed class TrainingOptions
+{
+    private readonly Option<string> _dataset = CliOptions.Dataset();
+    private readonly Option<string?> _dataDir = CliOptions.DataDir();
+    private readonly Option<string?> _url = new("--url") { Description = "Mirror of cifar-10-binary.tar.gz (default: CIFAR_BATCHNORM_URL or the official address)" };
+    private readonly Option<bool> _noDownload = new("--no-download") { Description = "Never download CIFAR-10; use only files already there" };
+    private readonly Option<int> _epochs = CliOptions.Int("--epochs", 10, 1, 100_000, "Epochs to train");
+    private readonly Option<int> _batchSize = CliOptions.Int("--batch-size", 256, 1, 65_536, "Samples per training step (4 or 8 reproduces the renorm paper's small-batch setting)");
+    private readonly Option<double> _learningRate = CliOptions.LearningRate();
+    private readonly Option<int> _seed = CliOptions.Int("--seed", 42, int.MinValue, int.MaxValue - 100, "Seed of initialisation, shuffling and synthetic data");
+    private readonly Option<int?> _threads = CliOptions.OptionalInt("--threads", 1, 1024, "Intra-op threads (default: all cores)");
+    private readonly Option<int?> _trainLimit = CliOptions.OptionalInt("--train-limit", 1, int.MaxValue, "Use only the first N training images");
+    private readonly Option<int?> _testLimit = CliOptions.OptionalInt("--test-limit", 1, int.MaxValue, "Use only the first N test images");
+    private readonly Option<double> _bnMomentum = CliOptions.BnMomentum();
+    private readonly Option<string> _device = CliOptions.Device();
+
+    /// <summary>Adds every shared option to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        Option[] all = [_dataset, _dataDir, _url, _noDownload, _epochs, _batchSize, _learningRate, _seed, _threads, _trainLimit, _testLimit, _bnMomentum, _device];
+        foreach (var option in all)
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The config the parsed options describe (variant and callbacks left at their defaults).</summary>
+    public TrainConfig ToConfig(ParseResult result) => new()
+    {
+        Dataset = DatasetSelector.Parse(result.GetValue(_dataset)!),
+        DataDir = result.GetValue(_dataDir),
+        DownloadUrl = result.GetValue(_url),
+        Download = !result.GetValue(_noDownload),
+        Epochs = result.GetValue(_epochs),
+        BatchSize = result.GetValue(_batchSize),
+        LearningRate = result.GetValue(_learningRate),
+        Seed = result.GetValue(_seed),
+        Threads = result.GetValue(_threads),
+        TrainLimit = result.GetValue(_trainLimit),
+        TestLimit = result.GetValue(_testLimit),
+        BnMomentum = result.GetValue(_bnMomentum),
+        Device = Runtime.DeviceSelector.Normalize(result.GetValue(_device)!),
+    };
+
+    /// <summary>A default output folder under runs/ named after <paramref name="kind"/> and the time.</summary>
+    public static string DefaultFolder(string kind) =>
+        Path.GetFullPath(Path.Combine("runs", $"{kind}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)}"));
+}
