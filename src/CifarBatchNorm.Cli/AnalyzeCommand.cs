@@ -8,12 +8,7 @@ internal static class AnalyzeCommand
 {
     public static Command Create(TextWriter stdout, CancellationToken cancellationToken)
     {
-        var variants = new Option<string>("--variants")
-        {
-            Description = "Comma-separated variants: bn, none, bn-before-relu, renorm",
-            DefaultValueFactory = _ => "bn,none",
-            Validators = { r => { try { CompareCommand.ParseVariants(r.GetValueOrDefault<string>()!); } catch (ArgumentException e) { r.AddError(e.Message); } catch (InvalidOperationException) { } } },
-        };
+        var variants = CliOptions.Variants("bn,none");
         var probeEvery = CliOptions.Int("--probe-every", 50, 1, 1_000_000, "Probe every N training steps");
         var probeBatch = CliOptions.Int("--probe-batch", 256, 2, 4096, "Images in the fixed probe batch");
         var output = new Option<string?>("--output", "-o") { Description = "Folder to create (default: runs/analyze-<time>)" };
@@ -27,7 +22,7 @@ internal static class AnalyzeCommand
         {
             var config = new AnalyzeConfig
             {
-                Variants = CompareCommand.ParseVariants(result.GetValue(variants)!),
+                Variants = CliOptions.ParseVariants(result.GetValue(variants)!),
                 ProbeEvery = result.GetValue(probeEvery),
                 ProbeBatch = result.GetValue(probeBatch),
                 Training = shared.ToConfig(result),

@@ -53,6 +53,18 @@ internal static class CliOptions
         Validators = { r => Check<string>(r, v => Message(() => ModelPresets.ParseVariant(v))) },
     };
 
+    /// <summary>A comma-separated list of variants, checked at parse time.</summary>
+    public static Option<string> Variants(string defaultValue) => new("--variants")
+    {
+        Description = "Comma-separated variants: bn, none, bn-before-relu, renorm",
+        DefaultValueFactory = _ => defaultValue,
+        Validators = { r => Check<string>(r, v => Message(() => ParseVariants(v))) },
+    };
+
+    /// <summary>Parses <c>bn,none,...</c>.</summary>
+    public static NormalizationVariant[] ParseVariants(string text) =>
+        text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ModelPresets.ParseVariant).ToArray();
+
     public static Option<double> BnMomentum() => new("--bn-momentum")
     {
         Description = "Keras momentum of the BN moving statistics (0.99 Keras, 0.9 PyTorch's default)",

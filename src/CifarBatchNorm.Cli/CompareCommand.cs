@@ -8,12 +8,7 @@ internal static class CompareCommand
 {
     public static Command Create(TextWriter stdout, CancellationToken cancellationToken)
     {
-        var variants = new Option<string>("--variants")
-        {
-            Description = "Comma-separated variants: bn, none, bn-before-relu, renorm",
-            DefaultValueFactory = _ => "bn,none,bn-before-relu",
-            Validators = { r => { try { ParseVariants(r.GetValueOrDefault<string>()!); } catch (ArgumentException e) { r.AddError(e.Message); } catch (InvalidOperationException) { } } },
-        };
+        var variants = CliOptions.Variants("bn,none,bn-before-relu");
         var seeds = CliOptions.Int("--seeds", 3, 1, 100, "Seeds per variant (--seed, --seed + 1, ...)");
         var target = new Option<double>("--target-accuracy")
         {
@@ -31,7 +26,7 @@ internal static class CompareCommand
         {
             var config = new CompareConfig
             {
-                Variants = ParseVariants(result.GetValue(variants)!),
+                Variants = CliOptions.ParseVariants(result.GetValue(variants)!),
                 Seeds = result.GetValue(seeds),
                 TargetAccuracy = result.GetValue(target),
                 Training = shared.ToConfig(result),
@@ -42,6 +37,4 @@ internal static class CompareCommand
         return command;
     }
 
-    internal static NormalizationVariant[] ParseVariants(string text) =>
-        text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ModelPresets.ParseVariant).ToArray();
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CifarBatchNorm.Reporting;
-using CifarBatchNorm.Runtime;
 using CifarBatchNorm.Training;
 using static TorchSharp.torch;
 
@@ -20,10 +19,7 @@ public static class AnalyzeRunner
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
-        TorchRuntime.Initialize(config.Training.Threads);
-        var data = DatasetSelector.Load(config.Training, output);
-        output.WriteLine(data.Reason);
-        var folder = RunFolder.Create(outputDir);
+        var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, output);
         var landscape = new Dictionary<string, IReadOnlyList<LandscapePoint>>(StringComparer.Ordinal);
         var drift = new Dictionary<string, IReadOnlyList<DriftPoint>>(StringComparer.Ordinal);
         try

@@ -1,5 +1,4 @@
 using System.Globalization;
-using CifarBatchNorm.Runtime;
 using CifarBatchNorm.Training;
 using static TorchSharp.torch;
 
@@ -19,10 +18,7 @@ public static class CompareRunner
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
-        TorchRuntime.Initialize(config.Training.Threads);
-        var data = DatasetSelector.Load(config.Training, output);
-        output.WriteLine(data.Reason);
-        var folder = RunFolder.Create(outputDir);
+        var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, output);
         var rows = new List<EpochResult>();
         try
         {

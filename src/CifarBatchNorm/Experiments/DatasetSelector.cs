@@ -52,6 +52,20 @@ public static class DatasetSelector
         return Load(config, new ConsoleDownloadProgress(output, live));
     }
 
+    /// <summary>
+    /// The start every experiment shares: apply the runtime settings, load the data (printing why this dataset), and
+    /// create the new output folder only once the data is there, so a data error leaves nothing behind.
+    /// </summary>
+    public static (LoadedData Data, RunFolder Folder) Prepare(TrainConfig config, string outputDir, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(output);
+        Runtime.TorchRuntime.Initialize(config.Threads);
+        var data = Load(config, output);
+        output.WriteLine(data.Reason);
+        return (data, RunFolder.Create(outputDir));
+    }
+
     /// <summary>Parses a dataset name: <c>auto</c>, <c>cifar10</c>, <c>fashion-mnist</c>, <c>synthetic</c>.</summary>
     public static DatasetKind Parse(string name) => name?.Trim().ToLowerInvariant() switch
     {
