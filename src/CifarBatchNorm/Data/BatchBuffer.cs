@@ -11,15 +11,25 @@ namespace CifarBatchNorm.Data;
 internal sealed class BatchBuffer : IDisposable
 {
     private readonly ImageShape _shape;
-    private readonly Tensor _pixels; // (capacity, C, H, W) uint8
-    private readonly Tensor _labels; // (capacity) int64
+    private readonly Tensor _pixels; // (capacity, C, H, W) uint8, pinned for CUDA
+    private readonly Tensor _labels; // (capacity) int64, pinned for CUDA
 
-    public BatchBuffer(ImageShape shape, int capacity)
+    /// <param name="shape">Image shape.</param>
+    /// <param name="capacity">Largest batch.</param>
+    /// <param name="device">Where batches go; for CUDA the staging memory is pinned so copies run asynchronously.</param>
+    public BatchBuffer(ImageShape shape, int capacity, Device? device = null)
     {
         _shape = shape;
         // Detached: the buffer outlives whatever dispose scope the caller is in.
         _pixels = empty(new long[] { capacity, shape.Channels, shape.Height, shape.Width }, ScalarType.Byte).DetachFromDisposeScope();
         _labels = empty(new long[] { capacity }, ScalarType.Int64).DetachFromDisposeScope();
+        if (device is { type: DeviceType.CUDA })
+        {
+            // Safe to reuse one pinned buffer: every training and evaluation step reads its loss back with item(),
+            // which waits for the device, so the previous copy has finished before the buffer is written again.
+            _pixels = Pin(_pixels);
+            _labels = Pin(_labels);
+        }
 
         Capacity = capacity;
     }
@@ -50,9 +60,21 @@ internal sealed class BatchBuffer : IDisposable
         var target = device ?? CPU;
         using var pixelView = _pixels.narrow(0, 0, n);
         using var labelView = _labels.narrow(0, 0, n);
-        var images = pixelView.to(ScalarType.Float32, target).div_(255f);
-        var y = target.type == DeviceType.CPU ? labelView.clone() : labelView.to(target);
-        return (images, y);
+        if (target.type == DeviceType.CPU)
+        {
+            return (pixelView.to(ScalarType.Float32).div_(255f), labelView.clone());
+        }
+
+        // Copy the uint8 bytes (4x fewer than float) and convert on the device.
+        using var onDevice = pixelView.to(target, non_blocking: true);
+        return (onDevice.to(ScalarType.Float32).div_(255f), labelView.to(target, non_blocking: true));
+    }
+
+    private static Tensor Pin(Tensor pageable)
+    {
+        var pinned = pageable.pin_memory().DetachFromDisposeScope();
+        pageable.Dispose();
+        return pinned;
     }
 
     public void Dispose()

@@ -21,7 +21,7 @@ internal abstract class BatchSource : IDisposable
 
     private sealed class DatasetSource(ImageDataset data, int batchSize, Device device) : BatchSource
     {
-        private readonly BatchBuffer _buffer = new(data.Shape, Math.Min(batchSize, data.Count));
+        private readonly BatchBuffer _buffer = new(data.Shape, Math.Min(batchSize, data.Count), device);
 
         public override int Count => data.Count;
 

@@ -473,7 +473,8 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
         perm.data<int>().CopyTo(order, 0);
     }
 
-    private static int EvaluationBatch(int batchSize) => Math.Max(batchSize, 256);
+    /// <summary>Inference needs no activations for backward, so it runs in larger batches (more on a GPU).</summary>
+    private int EvaluationBatch(int batchSize) => Math.Max(batchSize, Device.type == DeviceType.CUDA ? 1024 : 256);
 
     private static void CheckBatchSize(int batchSize)
     {
