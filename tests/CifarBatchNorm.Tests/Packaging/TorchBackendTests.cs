@@ -31,8 +31,8 @@ public sealed class TorchBackendTests
     [InlineData("cpu")]
     [InlineData("cuda-linux")]
     [InlineData("cuda-windows")]
-    public void Library_references_only_TorchSharp_whatever_the_backend(string backend) =>
-        Assert.Equal(["TorchSharp"], PackageReferences(Library, backend));
+    public void Library_references_TorchSharp_and_no_backend_whatever_the_backend(string backend) =>
+        Assert.Equal(["ScottPlot", "TorchSharp"], PackageReferences(Library, backend));
 
     [Fact]
     public void Unknown_backend_stops_the_build_naming_the_value_and_the_choices()
