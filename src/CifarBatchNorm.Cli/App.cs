@@ -52,7 +52,7 @@ internal static class App
         }
         catch (OperationCanceledException)
         {
-            stderr.WriteLine("Interrupted before the first epoch finished; nothing was written.");
+            stderr.WriteLine("Interrupted before anything worth keeping was finished; no output folder was left behind.");
             return ExitCodes.Interrupted;
         }
         catch (Exception e) when (IsUserError(e))
