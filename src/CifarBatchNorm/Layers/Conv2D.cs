@@ -8,7 +8,7 @@ namespace CifarBatchNorm.Layers;
 /// 2-D convolution, Keras <c>Conv2D</c>: <c>activation(conv(x, kernel) + bias)</c>. Kernels start glorot-uniform
 /// and biases at zero, as in Keras. Input (N, C, H, W); reported shapes are Keras's (H, W, C).
 /// </summary>
-public sealed class Conv2D : Layer
+public sealed class Conv2D : ActivatedLayer
 {
     private Conv2d? _conv;
 
@@ -22,7 +22,7 @@ public sealed class Conv2D : Layer
     /// <param name="name">Layer name; <c>null</c> (the default) lets the model pick <c>conv2d</c>, <c>conv2d_1</c>, ...</param>
     public Conv2D(int filters, int kernelSize, int strides = 1, ConvPadding padding = ConvPadding.Valid,
         ActivationFunction activation = ActivationFunction.Linear, bool useBias = true, string? name = null)
-        : base(name)
+        : base(activation, useBias, name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(filters, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(kernelSize, 1);
@@ -36,8 +36,6 @@ public sealed class Conv2D : Layer
         KernelSize = kernelSize;
         Strides = strides;
         Padding = padding;
-        Activation = activation;
-        UseBias = useBias;
     }
 
     /// <summary>Output channels.</summary>
@@ -51,15 +49,6 @@ public sealed class Conv2D : Layer
 
     /// <summary>Padding mode.</summary>
     public ConvPadding Padding { get; }
-
-    /// <summary>Activation applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-
-    /// <summary>Whether the layer has a bias.</summary>
-    public bool UseBias { get; }
-
-    /// <inheritdoc />
-    public override ActivationFunction OutputActivation => Activation;
 
     /// <summary>The underlying TorchSharp convolution (weight (filters, C, k, k)); available once built.</summary>
     public Conv2d Convolution => _conv ?? throw new InvalidOperationException($"Conv2D '{Name}' is not built yet.");
@@ -84,27 +73,12 @@ public sealed class Conv2D : Layer
         _conv = Padding == ConvPadding.Same
             ? nn.Conv2d(c, Filters, KernelSize, TorchSharp.Padding.Same, bias: UseBias)
             : nn.Conv2d(c, Filters, KernelSize, stride: Strides, bias: UseBias);
-        nn.init.xavier_uniform_(_conv.weight!);
-        if (UseBias)
-        {
-            nn.init.zeros_(_conv.bias!);
-        }
-
-        register_module("conv", _conv);
+        InitializeAndRegister("conv", _conv, _conv.weight!, _conv.bias);
         return new LayerShape(outH, outW, Filters);
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input) => Activations.Apply(Activation, ForwardLinear(input));
-
-    /// <inheritdoc />
-    public override Tensor ForwardLogits(Tensor input) =>
-        Activation == ActivationFunction.Softmax ? ForwardLinear(input) : forward(input);
-
-    /// <inheritdoc />
-    public override Tensor ForwardPreActivation(Tensor input) => ForwardLinear(input);
-
-    private Tensor ForwardLinear(Tensor input)
+    protected override Tensor ForwardLinear(Tensor input)
     {
         CheckRank(input, 4);
         return Convolution.call(input);

@@ -8,7 +8,7 @@ namespace CifarBatchNorm.Layers;
 /// Fully connected layer, Keras <c>Dense</c>: <c>activation(x @ kernel + bias)</c>, kernel glorot-uniform,
 /// bias zero. Its input size comes from the previous layer's output shape.
 /// </summary>
-public sealed class Dense : Layer
+public sealed class Dense : ActivatedLayer
 {
     private Linear? _linear;
 
@@ -18,25 +18,14 @@ public sealed class Dense : Layer
     /// <param name="useBias">Whether the layer has a bias. The default value is <c>true</c>.</param>
     /// <param name="name">Layer name; <c>null</c> (the default) lets the model pick <c>dense</c>, <c>dense_1</c>, ...</param>
     public Dense(int units, ActivationFunction activation = ActivationFunction.Linear, bool useBias = true, string? name = null)
-        : base(name)
+        : base(activation, useBias, name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(units, 1);
         Units = units;
-        Activation = activation;
-        UseBias = useBias;
     }
 
     /// <summary>Output size.</summary>
     public int Units { get; }
-
-    /// <summary>Activation applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-
-    /// <summary>Whether the layer has a bias.</summary>
-    public bool UseBias { get; }
-
-    /// <inheritdoc />
-    public override ActivationFunction OutputActivation => Activation;
 
     /// <summary>The underlying TorchSharp linear layer (weight (units, inputs)); available once built.</summary>
     public Linear Linear => _linear ?? throw new InvalidOperationException($"Dense '{Name}' is not built yet.");
@@ -50,27 +39,12 @@ public sealed class Dense : Layer
         }
 
         _linear = nn.Linear(inputShape.Dims[0], Units, hasBias: UseBias);
-        nn.init.xavier_uniform_(_linear.weight!);
-        if (UseBias)
-        {
-            nn.init.zeros_(_linear.bias!);
-        }
-
-        register_module("linear", _linear);
+        InitializeAndRegister("linear", _linear, _linear.weight!, _linear.bias);
         return new LayerShape(Units);
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input) => Activations.Apply(Activation, ForwardLinear(input));
-
-    /// <inheritdoc />
-    public override Tensor ForwardLogits(Tensor input) =>
-        Activation == ActivationFunction.Softmax ? ForwardLinear(input) : forward(input);
-
-    /// <inheritdoc />
-    public override Tensor ForwardPreActivation(Tensor input) => ForwardLinear(input);
-
-    private Tensor ForwardLinear(Tensor input)
+    protected override Tensor ForwardLinear(Tensor input)
     {
         CheckRank(input, 2);
         return Linear.call(input);
