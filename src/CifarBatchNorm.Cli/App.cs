@@ -24,6 +24,7 @@ internal static class App
         root.Subcommands.Add(train);
         root.Subcommands.Add(SummaryCommand(stdout));
         root.Subcommands.Add(EvaluateCommand(stdout));
+        root.Subcommands.Add(BenchCommand.Create(stdout));
 
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         var parsed = root.Parse(args);
