@@ -52,6 +52,7 @@ public static class Benchmark
             log.WriteLine($"memory: {options.MemoryEpochs} epochs of {options.MemoryTrainImages} + {options.MemoryValidationImages} images");
             result = MeasureMemory(options, result);
         }
+
         if (Has("train-step"))
         {
             log.WriteLine("train step: 32x32x3 and 28x28x1, batch 256");
@@ -137,7 +138,10 @@ public static class Benchmark
         return (TimingStats.From(times[0]), TimingStats.From(times[1]));
     }
 
-    /// <summary>A whole Fit epoch against the same number of bare steps, alternated every repeat.</summary>
+    /// <summary>
+    /// A whole Fit epoch against the same number of bare steps, alternated every repeat; also the time to assemble
+    /// one batch (copy, uint8 to float) and the managed bytes allocated per step by each.
+    /// </summary>
     private static BenchmarkResult MeasureEpochOverhead(BenchmarkOptions options, BenchmarkResult result)
     {
         int steps = options.EpochSteps;
@@ -147,12 +151,16 @@ public static class Benchmark
         var epochs = new List<double>();
         var bare = new List<double>();
         var ratios = new List<double>();
+        var assembly = new List<double>();
+        long bareBytes = 0;
+        long fitBytes = 0;
         try
         {
             model.Fit(data, TrainBatchSize, epochs: 1, verbose: 0); // warm-up
             for (int repeat = 0; repeat < options.Repeats; repeat++)
             {
                 model.train(true);
+                long allocated = GC.GetAllocatedBytesForCurrentThread();
                 long start = Stopwatch.GetTimestamp();
                 for (int i = 0; i < steps; i++)
                 {
@@ -160,11 +168,15 @@ public static class Benchmark
                 }
 
                 double bareSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                bareBytes += GC.GetAllocatedBytesForCurrentThread() - allocated;
+                allocated = GC.GetAllocatedBytesForCurrentThread();
                 var history = model.Fit(data, TrainBatchSize, epochs: 1, verbose: 0);
+                fitBytes += GC.GetAllocatedBytesForCurrentThread() - allocated;
                 double epochSeconds = history.Values["train_seconds"][^1];
                 bare.Add(bareSeconds);
                 epochs.Add(epochSeconds);
                 ratios.Add(epochSeconds / bareSeconds);
+                assembly.Add(TimeBatchAssembly(data, steps));
             }
         }
         finally
@@ -178,7 +190,25 @@ public static class Benchmark
             EpochSeconds = TimingStats.From(epochs),
             EpochBareStepsSeconds = TimingStats.From(bare),
             EpochOverheadRatio = TimingStats.From(ratios),
+            BatchAssemblyMs = TimingStats.From(assembly),
+            BareStepManagedBytes = (double)bareBytes / (steps * options.Repeats),
+            FitStepManagedBytes = (double)fitBytes / (steps * options.Repeats),
         };
+    }
+
+    /// <summary>Mean milliseconds to assemble one shuffled training batch as Fit does (before the step uses it).</summary>
+    private static double TimeBatchAssembly(ImageDataset data, int steps)
+    {
+        using var source = BatchSource.From(data, TrainBatchSize, CPU);
+        int[] order = Enumerable.Range(0, data.Count).Reverse().ToArray();
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            source.Batch(order.AsSpan(i * TrainBatchSize, TrainBatchSize));
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
     }
 
     /// <summary>Evaluate (inference mode, loss and accuracy) at batch 1024; one warm-up pass.</summary>

@@ -64,6 +64,18 @@ public sealed record BenchmarkResult
     [JsonPropertyName("epoch_overhead_ratio")]
     public TimingStats? EpochOverheadRatio { get; init; }
 
+    /// <summary>Milliseconds to assemble one shuffled batch of 256 (copy the bytes, convert to float), as Fit does.</summary>
+    [JsonPropertyName("batch_assembly_ms")]
+    public TimingStats? BatchAssemblyMs { get; init; }
+
+    /// <summary>Managed bytes allocated per bare step (TorchSharp's tensor handles, mostly).</summary>
+    [JsonPropertyName("bare_step_managed_bytes")]
+    public double? BareStepManagedBytes { get; init; }
+
+    /// <summary>Managed bytes allocated per Fit step, the epoch's bookkeeping spread over its steps included.</summary>
+    [JsonPropertyName("fit_step_managed_bytes")]
+    public double? FitStepManagedBytes { get; init; }
+
     /// <summary>Images per second of <c>Evaluate</c> (loss and accuracy, inference mode) at batch 1024, 32x32x3.</summary>
     [JsonPropertyName("eval_images_per_second")]
     public TimingStats? EvalImagesPerSecond { get; init; }
@@ -122,8 +134,14 @@ public sealed record BenchmarkResult
         Row("epoch (Fit)", EpochSeconds, "s", "0.000");
         Row("epoch bare steps", EpochBareStepsSeconds, "s", "0.000");
         Row("epoch / bare steps", EpochOverheadRatio, "ratio", "0.000");
+        Row("batch assembly (256)", BatchAssemblyMs, "ms", "0.000");
         Row("evaluate (batch 1024)", EvalImagesPerSecond, "images/s", "0");
         Row("CIFAR-10 load (warm)", DataLoadSeconds, "s", "0.000");
+        if (BareStepManagedBytes is double bareBytes && FitStepManagedBytes is double fitBytes)
+        {
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"managed bytes per step: bare {bareBytes:0}, Fit {fitBytes:0}"));
+        }
+
         if (PeakRssMb is double peak)
         {
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
