@@ -98,6 +98,8 @@ public sealed class Conv2D : Layer
     /// The same (B, C, H, W) tensor with NHWC strides. On CPU the convolutions keep that layout, so only the
     /// first one converts; ReLU, BatchNorm and max-pooling then use their vectorized channels-last kernels
     /// (the NCHW max-pool kernel alone took 12% of a training step). Flatten still reads (C, H, W) order.
+    /// A one-channel input has the same bytes either way and libtorch treats it as NCHW, so with 28x28x1 images
+    /// the switch happens at the second convolution.
     /// </summary>
     internal static Tensor ToChannelsLast(Tensor input) =>
         input.device_type == DeviceType.CPU && input.stride(1) != 1
