@@ -27,6 +27,7 @@ internal static class App
         root.Subcommands.Add(DownloadCommand.Create(stdout, cancellationToken));
         root.Subcommands.Add(CompareCommand.Create(stdout, cancellationToken));
         root.Subcommands.Add(AnalyzeCommand.Create(stdout, cancellationToken));
+        root.Subcommands.Add(BenchCommand.Create(stdout));
 
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         var parsed = root.Parse(args);

@@ -386,6 +386,13 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var (images, labels) = source.Batch(indices);
+        return TrainOnBatch(images, labels, optimizer);
+    }
+
+    /// <summary>One optimizer step on an assembled batch (the bare step the benchmark times); returns the mean loss and correct count.</summary>
+    internal (double Loss, long Correct) TrainOnBatch(Tensor images, Tensor labels, Optimizer optimizer)
+    {
+        using var scope = NewDisposeScope();
         optimizer.ZeroGrad();
         var output = ForwardLogits(images);                            // (B, classes)
         var loss = ComputeLoss(output, labels);

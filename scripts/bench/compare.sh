@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Compares `cifar-bn bench` (TorchSharp) with the PyTorch peer (scripts/bench/pytorch_reference.py), running
+# them alternately for several rounds, and prints per-case ratios (median of the per-round ratios) and the
+# absolute numbers. Timings are noisy on a shared machine: trust the ratios, not single numbers.
+#
+# Usage: scripts/bench/compare.sh [--rounds N] [--repeats N] [--quick] [--out DIR]
+set -euo pipefail
+
+rounds=3
+repeats=3
+quick=""
+out=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --repeats) repeats="$2"; shift 2 ;;
+    --quick) quick="--quick"; shift ;;
+    --out) out="$2"; shift 2 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+out="${out:-$root/artifacts/bench-compare}"
+mkdir -p "$out"
+py=/usr/bin/python3  # Debian's python3-torch lives in the system interpreter, not in pyenv or a venv
+
+# The peer: Debian's PyTorch with OpenBLAS (the reference BLAS it falls back to is several times slower).
+if ! "$py" -c "import torch" 2>/dev/null || ! ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 >/dev/null 2>&1; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y python3-torch libopenblas0-pthread
+fi
+
+# The same allocator behaviour for both sides (TorchRuntime applies it through mallopt when these are unset).
+export MALLOC_MMAP_MAX_=0
+export MALLOC_TRIM_THRESHOLD_=68719476736
+threads=2
+
+dotnet build "$root/src/CifarBatchNorm.Cli/CifarBatchNorm.Cli.csproj" -c Release -nologo -v quiet
+cli="$root/src/CifarBatchNorm.Cli/bin/Release/net10.0/cifar-bn.dll"
+
+run_net() { dotnet "$cli" bench --cases train-step,eval --repeats "$repeats" --threads "$threads" $quick -o "$out/net-$1.json" >"$out/net-$1.log"; }
+run_peer() { "$py" "$root/scripts/bench/pytorch_reference.py" --repeats "$repeats" --threads "$threads" $quick --output "$out/peer-$1.json" >"$out/peer-$1.log"; }
+
+for round in $(seq 1 "$rounds"); do
+  echo "round $round/$rounds"
+  if (( round % 2 == 1 )); then run_net "$round"; run_peer "$round"; else run_peer "$round"; run_net "$round"; fi
+done
+
+"$py" - "$out" "$rounds" <<'PY'
+import json, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+load = lambda kind, r: json.load(open(f"{out}/{kind}-{r}.json"))
+cases = [("train_step_32x32x3_ms", "ms", "time ratio (goal <= 0.8)"),
+         ("train_step_28x28x1_ms", "ms", "time ratio (goal <= 0.8)"),
+         ("eval_images_per_second", "images/s", "throughput ratio (goal >= 1.3)")]
+print(f"{'case':<26} {'TorchSharp':>12} {'PyTorch':>12} {'ratio':>8}  meaning")
+for field, unit, meaning in cases:
+    net = [load("net", r)[field]["median"] for r in range(1, rounds + 1)]
+    peer = [load("peer", r)[field]["median"] for r in range(1, rounds + 1)]
+    ratios = [n / p for n, p in zip(net, peer)]
+    print(f"{field:<26} {statistics.median(net):>12.2f} {statistics.median(peer):>12.2f} {statistics.median(ratios):>8.3f}  "
+          f"TorchSharp/PyTorch {meaning}; {unit}; per round: {', '.join(f'{r:.3f}' for r in ratios)}")
+print(load("net", 1)["machine"])
+print(load("peer", 1)["machine"])
+PY

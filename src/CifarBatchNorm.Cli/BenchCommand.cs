@@ -1,0 +1,60 @@
+using System.CommandLine;
+using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Runtime;
+
+namespace CifarBatchNorm.Cli;
+
+/// <summary>The <c>bench</c> command: runs <see cref="Benchmark"/>, prints its table and writes bench.json.</summary>
+internal static class BenchCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var quick = new Option<bool>("--quick") { Description = "Small counts (a smoke run; the numbers mean little)" };
+        var repeats = CliOptions.Int("--repeats", 3, 1, 1000, "Repeats of every case");
+        var cases = new Option<string>("--cases")
+        {
+            Description = $"Comma-separated cases: {string.Join(", ", BenchmarkOptions.AllCases)}",
+            DefaultValueFactory = _ => string.Join(',', BenchmarkOptions.AllCases),
+            Validators =
+            {
+                r =>
+                {
+                    string? bad = SplitCases(r.GetValueOrDefault<string>() ?? "").FirstOrDefault(c => !BenchmarkOptions.AllCases.Contains(c));
+                    if (bad is not null)
+                    {
+                        r.AddError($"--cases: unknown case '{bad}'; use {string.Join(", ", BenchmarkOptions.AllCases)}.");
+                    }
+                },
+            },
+        };
+        var full = new Option<bool>("--full-memory-run") { Description = "Memory case as the full run: 10 epochs of 50,000 + 10,000 images" };
+        var threads = CliOptions.OptionalInt("--threads", 1, 1024, "Intra-op threads (default: all cores)");
+        var output = new Option<string>("--output", "-o") { Description = "Where to write the JSON results", DefaultValueFactory = _ => "bench.json" };
+        var command = new Command("bench", "Measure training step, epoch overhead, evaluation, memory and data loading on synthetic data.")
+        {
+            quick, repeats, cases, full, threads, output,
+        };
+        command.SetAction(result =>
+        {
+            TorchRuntime.Initialize(result.GetValue(threads));
+            var options = new BenchmarkOptions
+            {
+                Quick = result.GetValue(quick),
+                Repeats = result.GetValue(repeats),
+                Cases = SplitCases(result.GetValue(cases)!),
+                FullMemoryRun = result.GetValue(full),
+            };
+            var measured = Benchmark.Run(options, stdout);
+            stdout.WriteLine(measured.Machine);
+            measured.WriteTable(stdout);
+            string path = Path.GetFullPath(result.GetValue(output)!);
+            File.WriteAllText(path, measured.ToJson() + "\n");
+            stdout.WriteLine($"Wrote {path}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static string[] SplitCases(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,356 @@
+using System.Diagnostics;
+using System.Globalization;
+using CifarBatchNorm.Callbacks;
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Runtime;
+using CifarBatchNorm.Training;
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Experiments;
+
+/// <summary>
+/// The project's performance benchmark (the <c>cifar-bn bench</c> command), on synthetic data only: the bare
+/// training step of the notebook model per input shape, a whole <c>Fit</c> epoch against the sum of its bare
+/// steps, evaluation throughput, resident memory over a multi-epoch run, and loading the CIFAR-10 binary files.
+/// </summary>
+/// <remarks>
+/// Timings are wall-clock and sensitive to other work on the machine: compare implementations in one run,
+/// alternating them, and look at ratios (<c>scripts/bench/compare.sh</c> does). Tests run it in quick mode and
+/// check only that every field is there.
+/// </remarks>
+public static class Benchmark
+{
+    /// <summary>Training batch size of every training case (the notebook's).</summary>
+    public const int TrainBatchSize = 256;
+
+    /// <summary>Batch size of the evaluation case.</summary>
+    public const int EvalBatchSize = 1024;
+
+    /// <summary>Runs the selected cases and returns what they measured.</summary>
+    /// <param name="options">What to run. The default value is <c>new BenchmarkOptions()</c>.</param>
+    /// <param name="log">Where progress lines go. The default value is none.</param>
+    public static BenchmarkResult Run(BenchmarkOptions? options = null, TextWriter? log = null)
+    {
+        options = (options ?? new BenchmarkOptions()).Validate();
+        log ??= TextWriter.Null;
+        var settings = TorchRuntime.Initialize(TorchRuntime.Current?.Threads);
+        var result = new BenchmarkResult
+        {
+            Machine = MachineInfo.Describe(),
+            Threads = settings.Threads,
+            Quick = options.Quick,
+            Repeats = options.Repeats,
+            BatchSize = TrainBatchSize,
+            EvalBatchSize = EvalBatchSize,
+        };
+
+        bool Has(string name) => options.Cases.Contains(name);
+
+        // First, so that the peak is this run's and not the buffers the other cases leave in the allocator.
+        if (Has("memory"))
+        {
+            log.WriteLine($"memory: {options.MemoryEpochs} epochs of {options.MemoryTrainImages} + {options.MemoryValidationImages} images");
+            result = MeasureMemory(options, result);
+        }
+
+        if (Has("train-step"))
+        {
+            log.WriteLine("train step: 32x32x3 and 28x28x1, batch 256");
+            var (cifar, fashion) = MeasureTrainSteps(options);
+            result = result with { TrainStep32x32x3Ms = cifar, TrainStep28x28x1Ms = fashion };
+        }
+
+        if (Has("epoch"))
+        {
+            log.WriteLine($"epoch overhead: {options.EpochSteps} steps");
+            result = MeasureEpochOverhead(options, result);
+        }
+
+        if (Has("eval"))
+        {
+            log.WriteLine($"evaluation: {options.EvalImages} images at batch {EvalBatchSize}");
+            result = result with { EvalImagesPerSecond = MeasureEvaluation(options) };
+        }
+
+        if (Has("load"))
+        {
+            log.WriteLine("data load: six synthetic CIFAR-10 binary files (184 MB)");
+            result = result with { DataLoadSeconds = MeasureDataLoad(options) };
+        }
+
+        return result;
+    }
+
+    /// <summary>The notebook model, compiled with Keras's Adam, seeded.</summary>
+    private static Sequential NewModel(ImageShape shape, int seed)
+    {
+        manual_seed(seed);
+        var model = ModelPresets.Notebook(shape);
+        model.Compile(new Adam());
+        return model;
+    }
+
+    private static ImageDataset SyntheticTrain(ImageShape shape, int count, int seed) =>
+        SyntheticImages.Generate(new SyntheticOptions { Shape = shape, TrainCount = count, TestCount = 1, Seed = seed }).Train;
+
+    /// <summary>Bare steps (a ready batch, no assembly) per shape; the shapes alternate every repeat.</summary>
+    private static (TimingStats Cifar, TimingStats Fashion) MeasureTrainSteps(BenchmarkOptions options)
+    {
+        ImageShape[] shapes = [ImageShape.Cifar10, new ImageShape(28, 28, 1)];
+        var models = shapes.Select(s => NewModel(s, options.Seed)).ToArray();
+        var batches = shapes.Select(s => SyntheticTrain(s, TrainBatchSize, options.Seed).GetRange(0, TrainBatchSize)).ToArray();
+        var times = shapes.Select(_ => new List<double>()).ToArray();
+        try
+        {
+            for (int repeat = 0; repeat < options.Repeats; repeat++)
+            {
+                for (int s = 0; s < shapes.Length; s++)
+                {
+                    var model = models[s];
+                    var (images, labels) = batches[s];
+                    model.train(true);
+                    for (int i = 0; i < options.WarmupSteps + options.TimedSteps; i++)
+                    {
+                        long start = Stopwatch.GetTimestamp();
+                        model.TrainOnBatch(images, labels, model.Optimizer!);
+                        if (i >= options.WarmupSteps)
+                        {
+                            times[s].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var (images, labels) in batches)
+            {
+                images.Dispose();
+                labels.Dispose();
+            }
+
+            foreach (var model in models)
+            {
+                model.Dispose();
+            }
+        }
+
+        return (TimingStats.From(times[0]), TimingStats.From(times[1]));
+    }
+
+    /// <summary>
+    /// A whole Fit epoch against the same number of bare steps, alternated every repeat; also the time to assemble
+    /// one batch (copy, uint8 to float) and the managed bytes allocated per step by each.
+    /// </summary>
+    private static BenchmarkResult MeasureEpochOverhead(BenchmarkOptions options, BenchmarkResult result)
+    {
+        int steps = options.EpochSteps;
+        var data = SyntheticTrain(ImageShape.Cifar10, steps * TrainBatchSize, options.Seed);
+        using var model = NewModel(ImageShape.Cifar10, options.Seed);
+        var (images, labels) = data.GetRange(0, TrainBatchSize);
+        var epochs = new List<double>();
+        var bare = new List<double>();
+        var ratios = new List<double>();
+        var assembly = new List<double>();
+        long bareBytes = 0;
+        long fitBytes = 0;
+        try
+        {
+            model.Fit(data, TrainBatchSize, epochs: 1, verbose: 0); // warm-up
+            for (int repeat = 0; repeat < options.Repeats; repeat++)
+            {
+                model.train(true);
+                long allocated = GC.GetAllocatedBytesForCurrentThread();
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < steps; i++)
+                {
+                    model.TrainOnBatch(images, labels, model.Optimizer!);
+                }
+
+                double bareSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                bareBytes += GC.GetAllocatedBytesForCurrentThread() - allocated;
+                allocated = GC.GetAllocatedBytesForCurrentThread();
+                var history = model.Fit(data, TrainBatchSize, epochs: 1, verbose: 0);
+                fitBytes += GC.GetAllocatedBytesForCurrentThread() - allocated;
+                double epochSeconds = history.Values["train_seconds"][^1];
+                bare.Add(bareSeconds);
+                epochs.Add(epochSeconds);
+                ratios.Add(epochSeconds / bareSeconds);
+                assembly.Add(TimeBatchAssembly(data, steps));
+            }
+        }
+        finally
+        {
+            images.Dispose();
+            labels.Dispose();
+        }
+
+        return result with
+        {
+            EpochSeconds = TimingStats.From(epochs),
+            EpochBareStepsSeconds = TimingStats.From(bare),
+            EpochOverheadRatio = TimingStats.From(ratios),
+            BatchAssemblyMs = TimingStats.From(assembly),
+            BareStepManagedBytes = (double)bareBytes / (steps * options.Repeats),
+            FitStepManagedBytes = (double)fitBytes / (steps * options.Repeats),
+        };
+    }
+
+    /// <summary>Mean milliseconds to assemble one shuffled training batch as Fit does (before the step uses it).</summary>
+    private static double TimeBatchAssembly(ImageDataset data, int steps)
+    {
+        using var source = BatchSource.From(data, TrainBatchSize, CPU);
+        int[] order = Enumerable.Range(0, data.Count).Reverse().ToArray();
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            source.Batch(order.AsSpan(i * TrainBatchSize, TrainBatchSize));
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
+    }
+
+    /// <summary>Evaluate (inference mode, loss and accuracy) at batch 1024; one warm-up pass.</summary>
+    private static TimingStats MeasureEvaluation(BenchmarkOptions options)
+    {
+        var data = SyntheticTrain(ImageShape.Cifar10, options.EvalImages, options.Seed);
+        using var model = NewModel(ImageShape.Cifar10, options.Seed);
+        model.Evaluate(data, EvalBatchSize);
+        var rates = new List<double>();
+        for (int repeat = 0; repeat < options.Repeats; repeat++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            model.Evaluate(data, EvalBatchSize);
+            rates.Add(data.Count / Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+
+        return TimingStats.From(rates);
+    }
+
+    /// <summary>A multi-epoch Fit with validation, recording resident memory at the end of every epoch.</summary>
+    private static BenchmarkResult MeasureMemory(BenchmarkOptions options, BenchmarkResult result)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        bool reset = ProcessMemory.ResetPeak();
+        var (train, test) = SyntheticImages.Generate(new SyntheticOptions
+        {
+            TrainCount = options.MemoryTrainImages,
+            TestCount = options.MemoryValidationImages,
+            Seed = options.Seed,
+        });
+        using var model = NewModel(ImageShape.Cifar10, options.Seed);
+        var probe = new RssProbe();
+        model.Fit(train, TrainBatchSize, options.MemoryEpochs, verbose: 0, validationData: test, callbacks: [probe]);
+        double epoch2 = probe.Samples[Math.Min(1, probe.Samples.Count - 1)];
+        double last = probe.Samples[^1];
+        return result with
+        {
+            PeakRssMb = ProcessMemory.PeakBytes() / 1e6,
+            PeakRssReset = reset,
+            RssEpoch2Mb = epoch2 / 1e6,
+            RssLastEpochMb = last / 1e6,
+            RssGrowthPercent = (last - epoch2) / epoch2 * 100,
+            MemoryEpochs = options.MemoryEpochs,
+            MemoryTrainImages = options.MemoryTrainImages,
+        };
+    }
+
+    /// <summary>Writes six full-size CIFAR-10 binary files once, loads them once to warm the cache, then times loads.</summary>
+    private static TimingStats MeasureDataLoad(BenchmarkOptions options)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "cifar-bn-bench-" + Guid.NewGuid().ToString("N"));
+        string folder = Path.Combine(root, Cifar10.FolderName);
+        try
+        {
+            WriteSyntheticCifar10(folder, options.Seed);
+            Cifar10.Load(root);
+            var seconds = new List<double>();
+            for (int repeat = 0; repeat < options.Repeats; repeat++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                var (train, test) = Cifar10.Load(root);
+                seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+                GC.KeepAlive(train);
+                GC.KeepAlive(test);
+            }
+
+            return TimingStats.From(seconds);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp folder is not worth failing the benchmark for.
+            }
+        }
+    }
+
+    private static void WriteSyntheticCifar10(string folder, int seed)
+    {
+        Directory.CreateDirectory(folder);
+        var random = new Random(seed);
+        var records = new byte[Cifar10.RecordsPerFile * Cifar10.RecordSize];
+        foreach (string file in Cifar10.TrainFiles.Append(Cifar10.TestFile))
+        {
+            random.NextBytes(records);
+            for (int r = 0; r < Cifar10.RecordsPerFile; r++)
+            {
+                records[r * Cifar10.RecordSize] = (byte)(r % 10);
+            }
+
+            File.WriteAllBytes(Path.Combine(folder, file), records);
+        }
+
+        File.WriteAllText(Path.Combine(folder, "batches.meta.txt"), string.Join('\n', Cifar10.ClassNames) + "\n");
+    }
+
+    /// <summary>Records the resident set size at the end of every epoch.</summary>
+    private sealed class RssProbe : Callback
+    {
+        public List<double> Samples { get; } = [];
+
+        public override void OnEpochEnd(int epoch, IDictionary<string, double> logs) => Samples.Add(ProcessMemory.CurrentBytes());
+    }
+
+    /// <summary>Resident memory from <c>/proc/self/status</c> (VmRSS, VmHWM) on Linux, the process counters elsewhere.</summary>
+    private static class ProcessMemory
+    {
+        private const string Status = "/proc/self/status";
+
+        public static double CurrentBytes() => ReadKilobytes("VmRSS:") is long kb ? kb * 1024.0 : Process.GetCurrentProcess().WorkingSet64;
+
+        public static double PeakBytes() => ReadKilobytes("VmHWM:") is long kb ? kb * 1024.0 : Process.GetCurrentProcess().PeakWorkingSet64;
+
+        /// <summary>Resets VmHWM to the current RSS (writing 5 to <c>/proc/self/clear_refs</c>, Linux 4.0+).</summary>
+        public static bool ResetPeak()
+        {
+            try
+            {
+                File.WriteAllText("/proc/self/clear_refs", "5");
+                return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                return false;
+            }
+        }
+
+        private static long? ReadKilobytes(string key)
+        {
+            if (!File.Exists(Status))
+            {
+                return null;
+            }
+
+            string? line = File.ReadLines(Status).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+    }
+}

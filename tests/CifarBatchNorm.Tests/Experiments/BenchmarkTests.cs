@@ -1,0 +1,105 @@
+using System.Text.Json;
+using CifarBatchNorm.Cli;
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Layers;
+using CifarBatchNorm.Tests.Support;
+using CifarBatchNorm.Training;
+using TorchSharp;
+
+namespace CifarBatchNorm.Tests.Experiments;
+
+/// <summary>The benchmark's plumbing. Nothing here checks a timing: the machine is shared and timings are noisy.</summary>
+public sealed class BenchmarkTests
+{
+    private static readonly string[] StatsFields =
+    [
+        "train_step_32x32x3_ms", "train_step_28x28x1_ms", "epoch_seconds", "epoch_bare_steps_seconds", "epoch_overhead_ratio",
+        "batch_assembly_ms", "eval_images_per_second", "data_load_seconds",
+    ];
+
+    private static readonly string[] PositiveFields =
+    [
+        "threads", "repeats", "batch_size", "eval_batch_size", "bare_step_managed_bytes", "fit_step_managed_bytes",
+        "peak_rss_mb", "rss_epoch2_mb", "rss_last_epoch_mb", "memory_epochs", "memory_train_images",
+    ];
+
+    [Fact]
+    public void Bench_command_in_quick_mode_writes_every_field_with_positive_values()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.Combine("bench.json");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        int code = App.Run(["bench", "--quick", "--repeats", "1", "--output", path], stdout, stderr, CancellationToken.None);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Contains("train step 32x32x3", stdout.ToString(), StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        var root = json.RootElement;
+        Assert.Equal("torchsharp", root.GetProperty("implementation").GetString());
+        Assert.True(root.GetProperty("quick").GetBoolean());
+        foreach (string field in StatsFields)
+        {
+            var stats = root.GetProperty(field);
+            foreach (string part in new[] { "median", "min", "max", "count" })
+            {
+                Assert.True(stats.GetProperty(part).GetDouble() > 0, $"{field}.{part} is {stats.GetProperty(part)}");
+            }
+
+            Assert.True(stats.GetProperty("min").GetDouble() <= stats.GetProperty("max").GetDouble(), field);
+        }
+
+        foreach (string field in PositiveFields)
+        {
+            Assert.True(root.GetProperty(field).GetDouble() > 0, $"{field} is {root.GetProperty(field)}");
+        }
+
+        Assert.True(double.IsFinite(root.GetProperty("rss_growth_percent").GetDouble()));
+        Assert.Equal(JsonValueKind.True, root.GetProperty("peak_rss_reset").ValueKind);
+    }
+
+    [Fact]
+    public void Bench_command_rejects_an_unknown_case()
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        int code = App.Run(["bench", "--quick", "--cases", "train-step,warp-drive"], stdout, stderr, CancellationToken.None);
+
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Contains("unknown case 'warp-drive'", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Benchmark_options_reject_zero_repeats()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new BenchmarkOptions { Repeats = 0 }.Validate());
+
+        Assert.Equal("Repeats", error.ParamName);
+    }
+
+    /// <summary>The layout change (channels-last convolutions) must keep training reproducible run to run.</summary>
+    [Fact]
+    public void Benchmark_model_trains_bit_identically_for_the_same_seed()
+    {
+        var (train, test) = SyntheticImages.Generate(new SyntheticOptions { TrainCount = 600, TestCount = 200, Seed = 3 });
+
+        History Train()
+        {
+            torch.manual_seed(11);
+            using var model = ModelPresets.Notebook(ImageShape.Cifar10);
+            model.Compile(new Adam());
+            return model.Fit(train, batchSize: 256, epochs: 2, verbose: 0, validationData: test);
+        }
+
+        var first = Train();
+        var second = Train();
+
+        foreach (string key in new[] { "loss", "accuracy", "val_loss", "val_accuracy" })
+        {
+            Assert.Equal(first.Values[key], second.Values[key]);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using CifarBatchNorm.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Tests.Layers;
+
+/// <summary>
+/// Conv2D runs its convolutions channels-last on CPU. The oracle is the same convolution in float64, which libtorch
+/// computes without oneDNN (whose AVX-512 NCHW input-gradient kernel is known to be wrong on some CPUs).
+/// </summary>
+public sealed class Conv2DChannelsLastTests
+{
+    [Theory]
+    [InlineData(3, 8, 1)]
+    [InlineData(8, 8, 2)]
+    [InlineData(8, 16, 3)]
+    [InlineData(16, 16, 4)]
+    [InlineData(1, 8, 5)]
+    public void Channels_last_forward_and_gradients_match_float64(int inChannels, int filters, int seed)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(seed);
+        var layer = new Conv2D(filters, 3, padding: ConvPadding.Same, activation: ActivationFunction.Relu);
+        layer.Build(new LayerShape(32, 32, inChannels));
+        var x = randn(8, inChannels, 32, 32);
+        var upstream = randn(8, filters, 32, 32);
+
+        var input = x.clone().requires_grad_(true);
+        var output = layer.call(input);
+        output.mul(upstream).sum().backward();
+
+        var weight = layer.parameters().First();
+        var bias = layer.parameters().Last();
+        var x64 = x.to(ScalarType.Float64).requires_grad_(true);
+        var w64 = weight.detach().to(ScalarType.Float64).requires_grad_(true);
+        var b64 = bias.detach().to(ScalarType.Float64).requires_grad_(true);
+        var expected = nn.functional.relu(nn.functional.conv2d(x64, w64, b64, padding: [1, 1]));
+        expected.mul(upstream.to(ScalarType.Float64)).sum().backward();
+
+        if (inChannels > 1)
+        {
+            Assert.Equal(1, output.stride(1)); // the output keeps the channels-last layout
+        }
+        AssertClose(expected, output);
+        AssertClose(x64.grad!, input.grad!);
+        AssertClose(w64.grad!, weight.grad!);
+        AssertClose(b64.grad!, bias.grad!);
+    }
+
+    private static void AssertClose(Tensor expected, Tensor actual)
+    {
+        var difference = (actual.to(ScalarType.Float64) - expected).abs().max().item<double>();
+        var scale = expected.abs().max().item<double>();
+        Assert.True(difference <= 1e-4 * Math.Max(1, scale), $"max difference {difference} (scale {scale})");
+    }
+}
