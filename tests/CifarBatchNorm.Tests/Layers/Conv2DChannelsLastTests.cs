@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace CifarBatchNorm.Tests.Layers;
 
 /// <summary>
-/// Conv2D runs its convolutions channels-last on CPU. The oracle is the same convolution in float64, which libtorch
-/// computes without oneDNN (whose AVX-512 NCHW input-gradient kernel is known to be wrong on some CPUs).
+/// Conv2D runs its convolutions channels-last on CPU in inference and NCHW in training. The oracle is the same
+/// convolution in float64, which libtorch computes without oneDNN (whose AVX-512 NCHW input-gradient kernel is
+/// known to be wrong on some CPUs).
 /// </summary>
 public sealed class Conv2DChannelsLastTests
 {
@@ -16,7 +17,7 @@ public sealed class Conv2DChannelsLastTests
     [InlineData(8, 16, 3)]
     [InlineData(16, 16, 4)]
     [InlineData(1, 8, 5)]
-    public void Channels_last_forward_and_gradients_match_float64(int inChannels, int filters, int seed)
+    public void Training_forward_and_gradients_match_float64(int inChannels, int filters, int seed)
     {
         using var scope = NewDisposeScope();
         manual_seed(seed);
@@ -37,14 +38,31 @@ public sealed class Conv2DChannelsLastTests
         var expected = nn.functional.relu(nn.functional.conv2d(x64, w64, b64, padding: [1, 1]));
         expected.mul(upstream.to(ScalarType.Float64)).sum().backward();
 
-        if (inChannels > 1)
-        {
-            Assert.Equal(1, output.stride(1)); // the output keeps the channels-last layout
-        }
         AssertClose(expected, output);
         AssertClose(x64.grad!, input.grad!);
         AssertClose(w64.grad!, weight.grad!);
         AssertClose(b64.grad!, bias.grad!);
+    }
+
+    [Theory]
+    [InlineData(3, 8, 6)]
+    [InlineData(8, 16, 7)]
+    public void Inference_runs_channels_last_and_matches_float64(int inChannels, int filters, int seed)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(seed);
+        var layer = new Conv2D(filters, 3, padding: ConvPadding.Same, activation: ActivationFunction.Relu);
+        layer.Build(new LayerShape(32, 32, inChannels));
+        var x = randn(8, inChannels, 32, 32);
+        using var noGrad = no_grad();
+
+        var output = layer.call(x);
+
+        var parameters = layer.parameters().ToArray();
+        var expected = nn.functional.relu(nn.functional.conv2d(
+            x.to(ScalarType.Float64), parameters[0].to(ScalarType.Float64), parameters[1].to(ScalarType.Float64), padding: [1, 1]));
+        Assert.Equal(1, output.stride(1)); // NHWC strides
+        AssertClose(expected, output);
     }
 
     private static void AssertClose(Tensor expected, Tensor actual)
