@@ -133,6 +133,7 @@ def main():
         "implementation": "pytorch",
         "machine": f"{platform.system()} {platform.machine()}, {platform.processor() or 'cpu'}, PyTorch {torch.__version__}",
         "threads": torch.get_num_threads(),
+        "allocator": "jemalloc" if "jemalloc" in open("/proc/self/maps").read() else "glibc",
         "quick": args.quick,
         "repeats": args.repeats,
         "batch_size": TRAIN_BATCH,

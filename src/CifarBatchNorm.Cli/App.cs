@@ -11,6 +11,12 @@ namespace CifarBatchNorm.Cli;
 /// </summary>
 internal static class App
 {
+    /// <summary>
+    /// Whether the running command stops cleanly on Ctrl+C / SIGTERM (it observes the cancellation token); commands that
+    /// do not observe it set this to <c>false</c>, so that the signal ends the process instead of being swallowed.
+    /// </summary>
+    public static volatile bool StopsGracefully = true;
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze.");
@@ -135,6 +141,7 @@ internal static class App
         var command = new Command("summary", "Print the Keras-format summary of the notebook's model.") { inputShape, variant };
         command.SetAction(result =>
         {
+            StopsGracefully = false;
             var shape = ParseShape(result.GetValue(inputShape)!)!.Value;
             Runtime.TorchRuntime.Initialize();
             using var model = ModelPresets.Notebook(shape, variant: ModelPresets.ParseVariant(result.GetValue(variant)!));
@@ -152,6 +159,7 @@ internal static class App
         var command = new Command("evaluate", "Evaluate a trained model on its dataset's test split.") { model, dataDir, device };
         command.SetAction(result =>
         {
+            StopsGracefully = false;
             NotebookExperiment.Evaluate(result.GetValue(model)!, result.GetValue(dataDir), stdout, result.GetValue(device)!);
             return ExitCodes.Success;
         });

@@ -36,6 +36,7 @@ internal static class BenchCommand
         };
         command.SetAction(result =>
         {
+            App.StopsGracefully = false; // the benchmark has nothing to save: a signal ends it at once
             TorchRuntime.Initialize(result.GetValue(threads));
             var options = new BenchmarkOptions
             {
@@ -45,10 +46,10 @@ internal static class BenchCommand
                 FullMemoryRun = result.GetValue(full),
             };
             var measured = Benchmark.Run(options, stdout);
-            stdout.WriteLine(measured.Machine);
+            stdout.WriteLine($"{measured.Machine}; {measured.Threads} threads, allocator {measured.Allocator}");
             measured.WriteTable(stdout);
             string path = Path.GetFullPath(result.GetValue(output)!);
-            File.WriteAllText(path, measured.ToJson() + "\n");
+            IO.AtomicFile.WriteAllText(path, measured.ToJson() + "\n");
             stdout.WriteLine($"Wrote {path}");
             return ExitCodes.Success;
         });

@@ -1,16 +1,27 @@
 using System.Runtime.InteropServices;
 using CifarBatchNorm.Cli;
+using CifarBatchNorm.Runtime;
+
+// Before anything else: re-run this same command with jemalloc preloaded when it is installed (flat memory in long
+// runs; opt out with CIFAR_BATCHNORM_ALLOCATOR=default). Returns here when it does not apply.
+_ = JemallocLauncher.RestartIfAvailable();
 
 using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+
+// The first Ctrl+C or SIGTERM asks a command that stops cleanly (train, compare, analyze, download) to stop between
+// two steps; a command that does not (bench, summary, evaluate), or a second signal, ends the process at once.
+bool StopGracefully()
 {
-    e.Cancel = true; // let training stop cleanly between two steps
+    if (!App.StopsGracefully || cancellation.IsCancellationRequested)
+    {
+        return false;
+    }
+
     cancellation.Cancel();
-};
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-{
-    context.Cancel = true;
-    cancellation.Cancel();
-});
+    return true;
+}
+
+Console.CancelKeyPress += (_, e) => e.Cancel = StopGracefully();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => context.Cancel = StopGracefully());
 
 return App.Run(args, Console.Out, Console.Error, cancellation.Token);

@@ -38,6 +38,7 @@ public static class Benchmark
         {
             Machine = MachineInfo.Describe(),
             Threads = settings.Threads,
+            Allocator = settings.Allocator,
             Quick = options.Quick,
             Repeats = options.Repeats,
             BatchSize = TrainBatchSize,

@@ -28,6 +28,10 @@ public sealed record BenchmarkResult
     [JsonPropertyName("threads")]
     public int Threads { get; init; }
 
+    /// <summary>The native allocator (<see cref="Runtime.RuntimeSettings.Allocator"/>).</summary>
+    [JsonPropertyName("allocator")]
+    public string Allocator { get; init; } = "";
+
     /// <summary>Whether the counts were the quick (smoke-test) ones.</summary>
     [JsonPropertyName("quick")]
     public bool Quick { get; init; }

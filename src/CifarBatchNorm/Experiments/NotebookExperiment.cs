@@ -29,6 +29,7 @@ public static class NotebookExperiment
         config.Validate();
         var runtime = TorchRuntime.Initialize(config.Threads);
         var data = DatasetSelector.Load(config, output);
+        output.WriteLine($"Runtime: {runtime}.");
         var folder = RunFolder.Create(outputDir);
         var record = new RunRecord
         {

@@ -109,6 +109,9 @@ public sealed class Adam : Optimizer
         double alpha = LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        // Scalars hold native memory that only a finalizer frees unless disposed; made once per step, disposed here.
+        using Scalar beta1 = Beta1, oneMinusBeta1 = 1 - Beta1, beta2 = Beta2, oneMinusBeta2 = 1 - Beta2;
+        using Scalar epsilon = Epsilon, step = -alpha;
         for (int i = 0; i < Parameters.Count; i++)
         {
             var p = Parameters[i];
@@ -118,10 +121,10 @@ public sealed class Adam : Optimizer
                 continue;
             }
 
-            _m[i].mul_(Beta1).add_(g, alpha: 1 - Beta1);
-            _v[i].mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
-            var denominator = _v[i].sqrt().add_(Epsilon);
-            p.addcdiv_(_m[i], denominator, value: -alpha);
+            _m[i].mul_(beta1).add_(g, alpha: oneMinusBeta1);
+            _v[i].mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
+            var denominator = _v[i].sqrt().add_(epsilon);
+            p.addcdiv_(_m[i], denominator, value: step);
         }
     }
 }

@@ -55,6 +55,9 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     /// <summary>The loss set by <see cref="Compile"/>.</summary>
     public CategoricalCrossentropy? Loss { get; private set; }
 
+    private const int StepsPerCollection = 64;
+    private int _stepsSinceCollection;
+
     /// <summary>Set by a callback to stop <see cref="Fit(ImageDataset, int, int, int, ImageDataset?, bool, IEnumerable{Callback}?, int, TextWriter?, CancellationToken)"/> after the current epoch (Keras <c>model.stop_training</c>).</summary>
     public bool StopTraining { get; set; }
 
@@ -384,9 +387,26 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     /// <summary>One optimizer step on one batch; returns the batch's mean loss and correct count.</summary>
     private (double Loss, long Correct) TrainStep(BatchSource source, ReadOnlySpan<int> indices, Optimizer optimizer)
     {
+        CollectWrappersPeriodically();
         using var scope = NewDisposeScope();
         var (images, labels) = source.Batch(indices);
         return TrainOnBatch(images, labels, optimizer);
+    }
+
+    /// <summary>
+    /// Runs a generation-0 collection every <see cref="StepsPerCollection"/> steps. TorchSharp's wrapper objects
+    /// (scalars, shape arrays, tensor handles: about 60 per training step) are finalizable, and a training step
+    /// allocates only about 21 KB of managed memory, so .NET's own first collection came only after tens of epochs:
+    /// until then resident memory grew by 5-7 MB per CIFAR-10 epoch (10% from epoch 2 to 10). A gen-0 collection of
+    /// that little garbage takes well under a millisecond.
+    /// </summary>
+    private void CollectWrappersPeriodically()
+    {
+        if (++_stepsSinceCollection >= StepsPerCollection)
+        {
+            _stepsSinceCollection = 0;
+            GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+        }
     }
 
     /// <summary>One optimizer step on an assembled batch (the bare step the benchmark times); returns the mean loss and correct count.</summary>
@@ -419,6 +439,7 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
             int[] indices = new int[Math.Min(batchSize, n)];
             for (int start = 0; start < n; start += batchSize)
             {
+                CollectWrappersPeriodically();
                 using var scope = NewDisposeScope();
                 int count = Math.Min(batchSize, n - start);
                 var batch = Sequence(indices, start, count);

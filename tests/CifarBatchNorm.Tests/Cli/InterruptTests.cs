@@ -51,4 +51,34 @@ public sealed class InterruptTests
         Assert.True(File.Exists(Path.Combine(run, "checkpoint", "weights.pt")));
         Assert.Equal([Path.Combine(run, "checkpoint")], Directory.GetDirectories(run));   // no temporary checkpoint left
     }
+
+    [Fact]
+    public void Sigterm_ends_the_benchmark_at_once_and_leaves_no_results_file()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "uses kill -TERM");
+        using var temp = new TempDirectory();
+        string json = temp.Combine("bench.json");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll"), "bench", "--cases", "memory", "--full-memory-run", "-o", json })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        _ = process.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("memory:", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.NotNull(line);
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        Assert.True(process.WaitForExit(20_000), "the benchmark went on after SIGTERM");
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.False(File.Exists(json));
+    }
 }

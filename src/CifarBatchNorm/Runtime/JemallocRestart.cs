@@ -1,0 +1,26 @@
+namespace CifarBatchNorm.Runtime;
+
+/// <summary>What <see cref="JemallocLauncher.RestartIfAvailable"/> did.</summary>
+public enum JemallocRestart
+{
+    /// <summary>The process is being replaced (never returned to the caller; used by the decision itself).</summary>
+    Restarting,
+
+    /// <summary>Not Linux: nothing to do.</summary>
+    NotLinux,
+
+    /// <summary><c>CIFAR_BATCHNORM_ALLOCATOR</c> is <c>default</c> or <c>glibc</c>.</summary>
+    OptedOut,
+
+    /// <summary><c>LD_PRELOAD</c> was already set by the user: left as it is.</summary>
+    PreloadSet,
+
+    /// <summary>This process is the restarted one.</summary>
+    AlreadyRestarted,
+
+    /// <summary>No <c>libjemalloc.so.2</c> was found (Debian/Ubuntu: <c>apt-get install libjemalloc2</c>).</summary>
+    NotInstalled,
+
+    /// <summary>The restart was attempted and failed; the process goes on with glibc's allocator.</summary>
+    Failed,
+}

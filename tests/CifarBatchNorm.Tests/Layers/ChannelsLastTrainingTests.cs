@@ -1,0 +1,111 @@
+using CifarBatchNorm.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Tests.Layers;
+
+/// <summary>
+/// In training on CPU under jemalloc, MaxPooling2D pools a channels-last copy and the layers after it stay
+/// channels-last (faster kernels). The results must be those of the NCHW computation: same maxima, same winner in each window (ties
+/// included), gradients as in float64.
+/// </summary>
+public sealed class ChannelsLastTrainingTests
+{
+    [Theory]
+    [InlineData(8, 30, 1)]
+    [InlineData(16, 11, 2)]
+    [InlineData(16, 13, 3)]
+    public void Max_pooling_gives_the_nchw_values_and_gradients_with_ties_and_stays_channels_last(int channels, int size, int seed)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(seed);
+        // Few distinct values: most windows hold ties, which the gradient must route to the first maximum, as Keras does.
+        var x = randint(0, 3, [4, channels, size, size]).to(ScalarType.Float32);
+        var upstream = randn(4, channels, size / 2, size / 2);
+        var layer = new MaxPooling2D { ChannelsLastTraining = true };
+        layer.Build(new LayerShape(size, size, channels));
+
+        var input = x.clone().requires_grad_(true);
+        var output = layer.call(input);
+        output.mul(upstream).sum().backward();
+        var reference = x.clone().requires_grad_(true);
+        var expected = nn.functional.max_pool2d(reference, 2, 2);
+        expected.mul(upstream).sum().backward();
+
+        Assert.Equal(1, output.stride(1));
+        Assert.Equal(expected.shape, output.shape);
+        Assert.True(expected.eq(output).all().item<bool>(), "pooled values differ");
+        Assert.True(reference.grad!.eq(input.grad!).all().item<bool>(), "gradients differ");
+        Assert.Equal(4 * channels * (size / 2) * (size / 2), input.grad!.ne(0).sum().item<long>()); // one winner per window
+    }
+
+    [Fact]
+    public void A_convolution_after_pooling_trains_channels_last_and_matches_float64()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        var pool = new MaxPooling2D { ChannelsLastTraining = true };
+        pool.Build(new LayerShape(30, 30, 8));
+        var conv = new Conv2D(16, 3, activation: ActivationFunction.Relu);
+        conv.Build(new LayerShape(15, 15, 8));
+        var x = randn(8, 8, 30, 30);
+        var upstream = randn(8, 16, 13, 13);
+
+        var input = x.clone().requires_grad_(true);
+        var output = conv.call(pool.call(input));
+        output.mul(upstream).sum().backward();
+
+        var weight = conv.parameters().First();
+        var x64 = x.to(ScalarType.Float64).requires_grad_(true);
+        var w64 = weight.detach().to(ScalarType.Float64).requires_grad_(true);
+        var b64 = conv.parameters().Last().detach().to(ScalarType.Float64);
+        var expected = nn.functional.relu(nn.functional.conv2d(nn.functional.max_pool2d(x64, 2, 2), w64, b64));
+        expected.mul(upstream.to(ScalarType.Float64)).sum().backward();
+
+        Assert.Equal(1, output.stride(1));
+        AssertClose(expected, output);
+        AssertClose(x64.grad!, input.grad!);
+        AssertClose(w64.grad!, weight.grad!);
+    }
+
+    [Fact]
+    public void Narrow_batch_norm_normalizes_a_channels_last_input_in_nchw_with_the_same_result()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var x = randn(16, 8, 12, 12).mul(3).add(1);
+        var channelsLast = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        var a = new BatchNormalization();
+        var b = new BatchNormalization();
+        a.Build(new LayerShape(12, 12, 8));
+        b.Build(new LayerShape(12, 12, 8));
+        a.train();
+        b.train();
+
+        var fromNchw = a.call(x);
+        var fromChannelsLast = b.call(channelsLast);
+
+        Assert.True(fromChannelsLast.is_contiguous(), "an 8-channel input should be normalized in NCHW");
+        AssertClose(fromNchw.to(ScalarType.Float64), fromChannelsLast);
+        AssertClose(a.buffers().First().to(ScalarType.Float64), b.buffers().First());
+    }
+
+    private static void AssertClose(Tensor expected, Tensor actual)
+    {
+        var difference = (actual.to(ScalarType.Float64) - expected).abs().max().item<double>();
+        var scale = expected.abs().max().item<double>();
+        Assert.True(difference <= 1e-4 * Math.Max(1, scale), $"max difference {difference} (scale {scale})");
+    }
+
+    [Fact]
+    public void With_glibc_training_stays_nchw()
+    {
+        using var scope = NewDisposeScope();
+        var layer = new MaxPooling2D { ChannelsLastTraining = false };
+        layer.Build(new LayerShape(8, 8, 8));
+
+        var output = layer.call(randn(2, 8, 8, 8).requires_grad_(true));
+
+        Assert.True(output.is_contiguous());
+    }
+}

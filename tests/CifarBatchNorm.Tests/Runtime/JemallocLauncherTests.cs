@@ -1,0 +1,99 @@
+using System.Collections;
+using System.Text.Json;
+using CifarBatchNorm.Runtime;
+using CifarBatchNorm.Tests.Support;
+
+namespace CifarBatchNorm.Tests.Runtime;
+
+public sealed class JemallocLauncherTests
+{
+    private const string Debian = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+
+    private static Hashtable Env(params (string Name, string Value)[] pairs)
+    {
+        var table = new Hashtable { ["PATH"] = "/usr/bin", ["HOME"] = "/root" };
+        foreach (var (name, value) in pairs)
+        {
+            table[name] = value;
+        }
+
+        return table;
+    }
+
+    private static bool OnlyDebian(string path) => path == Debian;
+
+    [Fact]
+    public void Restarts_with_the_installed_library_the_original_environment_and_never_returning_pages()
+    {
+        var (outcome, environment, library) = JemallocLauncher.Decide(Env(("CIFAR_BATCHNORM_URL", "http://x")), isLinux: true, OnlyDebian);
+
+        Assert.Equal(JemallocRestart.Restarting, outcome);
+        Assert.Equal(Debian, library);
+        Assert.Equal(Debian, environment!["LD_PRELOAD"]);
+        Assert.Equal("dirty_decay_ms:-1,muzzy_decay_ms:-1", environment["MALLOC_CONF"]);
+        Assert.Equal("1", environment[JemallocLauncher.RestartedVariable]);
+        Assert.Equal("/usr/bin", environment["PATH"]);
+        Assert.Equal("http://x", environment["CIFAR_BATCHNORM_URL"]);
+    }
+
+    [Fact]
+    public void A_malloc_conf_the_user_set_is_kept()
+    {
+        var (_, environment, _) = JemallocLauncher.Decide(Env(("MALLOC_CONF", "narenas:1")), isLinux: true, OnlyDebian);
+
+        Assert.Equal("narenas:1", environment!["MALLOC_CONF"]);
+    }
+
+    [Fact]
+    public void The_library_can_be_named_and_a_named_missing_file_is_not_replaced_by_a_search()
+    {
+        var named = JemallocLauncher.Decide(Env((JemallocLauncher.LibraryVariable, "/opt/je/libjemalloc.so")), true, p => p == "/opt/je/libjemalloc.so" || p == Debian);
+        var missing = JemallocLauncher.Decide(Env((JemallocLauncher.LibraryVariable, "/opt/none.so")), true, OnlyDebian);
+
+        Assert.Equal("/opt/je/libjemalloc.so", named.Environment!["LD_PRELOAD"]);
+        Assert.Equal(JemallocRestart.NotInstalled, missing.Outcome);
+    }
+
+    [Theory]
+    [InlineData("CIFAR_BATCHNORM_ALLOCATOR", "default", JemallocRestart.OptedOut)]
+    [InlineData("CIFAR_BATCHNORM_ALLOCATOR", "GLIBC", JemallocRestart.OptedOut)]
+    [InlineData("LD_PRELOAD", "/usr/lib/libtcmalloc.so", JemallocRestart.PreloadSet)]
+    [InlineData("CIFAR_BATCHNORM_RESTARTED", "1", JemallocRestart.AlreadyRestarted)]
+    public void Leaves_the_process_alone_when_told_to_or_already_done(string name, string value, JemallocRestart expected)
+    {
+        var (outcome, environment, _) = JemallocLauncher.Decide(Env((name, value)), isLinux: true, OnlyDebian);
+
+        Assert.Equal(expected, outcome);
+        Assert.Null(environment);
+    }
+
+    [Fact]
+    public void Nothing_to_do_without_the_library_or_off_Linux()
+    {
+        Assert.Equal(JemallocRestart.NotInstalled, JemallocLauncher.Decide(Env(), isLinux: true, _ => false).Outcome);
+        Assert.Equal(JemallocRestart.NotLinux, JemallocLauncher.Decide(Env(), isLinux: false, OnlyDebian).Outcome);
+    }
+
+    [Fact]
+    public void The_cli_restarts_itself_under_jemalloc_when_installed_and_records_the_allocator_in_the_run()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "the restart is Linux-only");
+        bool installed = JemallocLauncher.Decide(new Hashtable(), isLinux: true, File.Exists).Library is not null;
+        using var temp = new TempDirectory();
+        string cli = Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll");
+        string[] train = ["train", "--dataset", "synthetic", "--epochs", "1", "--train-limit", "128", "--test-limit", "64", "--batch-size", "64"];
+        var withoutPreload = new Dictionary<string, string> { ["LD_PRELOAD"] = "", ["CIFAR_BATCHNORM_RESTARTED"] = "" };
+
+        var automatic = DotnetCli.Run(temp.Path, [cli, .. train, "--output", temp.Combine("auto")], TimeSpan.FromMinutes(3), withoutPreload);
+        var optedOut = DotnetCli.Run(temp.Path, [cli, .. train, "--output", temp.Combine("glibc")], TimeSpan.FromMinutes(3),
+            new Dictionary<string, string>(withoutPreload) { ["CIFAR_BATCHNORM_ALLOCATOR"] = "glibc" });
+
+        Assert.True(automatic.ExitCode == 0, automatic.Transcript);
+        Assert.True(optedOut.ExitCode == 0, optedOut.Transcript);
+        string expected = installed ? "jemalloc" : TorchRuntime.GlibcTuned;
+        Assert.Contains($", allocator {expected}.", automatic.Output);
+        Assert.Contains($", allocator {TorchRuntime.GlibcTuned}.", optedOut.Output);
+        using var config = JsonDocument.Parse(File.ReadAllText(temp.Combine("auto", "config.json")));
+        Assert.Equal(expected, config.RootElement.GetProperty("runtime").GetProperty("allocator").GetString());
+    }
+}
