@@ -32,19 +32,24 @@ if ! "$py" -c "import torch" 2>/dev/null || ! ls /usr/lib/x86_64-linux-gnu/openb
   DEBIAN_FRONTEND=noninteractive apt-get install -y python3-torch libopenblas0-pthread
 fi
 
-# The same allocator behaviour for both sides (TorchRuntime applies it through mallopt when these are unset).
-export MALLOC_MMAP_MAX_=0
-export MALLOC_TRIM_THRESHOLD_=68719476736
-# Idle OpenMP threads sleep instead of spinning (TorchRuntime's default): on a shared machine the spinning costs
-# both sides up to 5x. Both use libgomp, so both get the same setting.
-export OMP_WAIT_POLICY=PASSIVE
+# The same allocator for both sides. `cifar-bn` restarts itself on jemalloc (page return off) when it is installed;
+# the peer gets the same library and options. Without jemalloc both use glibc with freed buffers kept.
+jemalloc=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1 || true)
+if [[ -n "$jemalloc" ]]; then
+  peer_env=(env LD_PRELOAD="$jemalloc" MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1)
+else
+  peer_env=(env MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736)
+fi
+# OpenMP wait policy: each side's default (libgomp spins, then sleeps); `cifar-bn` switches to PASSIVE by itself when
+# other processes keep the cores busy at start-up. bench.json and the peer's JSON record what was in force. Set
+# OMP_WAIT_POLICY before calling this script to impose one policy on both.
 threads=2
 
 dotnet build "$root/src/CifarBatchNorm.Cli/CifarBatchNorm.Cli.csproj" -c Release -nologo -v quiet
 cli="$root/src/CifarBatchNorm.Cli/bin/Release/net10.0/cifar-bn.dll"
 
 run_net() { dotnet "$cli" bench --cases train-step,eval --repeats "$repeats" --threads "$threads" $quick -o "$out/net-$1.json" >"$out/net-$1.log"; }
-run_peer() { "$py" "$root/scripts/bench/pytorch_reference.py" --repeats "$repeats" --threads "$threads" $quick --output "$out/peer-$1.json" >"$out/peer-$1.log"; }
+run_peer() { "${peer_env[@]}" "$py" "$root/scripts/bench/pytorch_reference.py" --repeats "$repeats" --threads "$threads" $quick --output "$out/peer-$1.json" >"$out/peer-$1.log"; }
 
 for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds"
@@ -70,6 +75,7 @@ for field, unit, meaning in cases:
     print(f"{field:<26} {statistics.median(net):>12.2f} {statistics.median(peer):>12.2f} {statistics.median(ratios):>8.3f}  "
           f"TorchSharp/PyTorch {meaning}; {unit}; per round: {', '.join(f'{r:.3f}' for r in ratios)}; "
           f"best {net_best:.2f} vs {peer_best:.2f} = {net_best / peer_best:.3f}")
-print(load("net", 1)["machine"])
-print(load("peer", 1)["machine"])
+for kind in ("net", "peer"):
+    first = load(kind, 1)
+    print(f"{first['machine']}; allocator {first.get('allocator')}; OpenMP wait {first.get('omp_wait_policy')}")
 PY

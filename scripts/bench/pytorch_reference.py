@@ -13,6 +13,7 @@ Usage: python3 pytorch_reference.py [--quick] [--repeats N] [--threads N] [--out
 """
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -134,6 +135,7 @@ def main():
         "machine": f"{platform.system()} {platform.machine()}, {platform.processor() or 'cpu'}, PyTorch {torch.__version__}",
         "threads": torch.get_num_threads(),
         "allocator": "jemalloc" if "jemalloc" in open("/proc/self/maps").read() else "glibc",
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "spin then sleep (libgomp default)"),
         "quick": args.quick,
         "repeats": args.repeats,
         "batch_size": TRAIN_BATCH,

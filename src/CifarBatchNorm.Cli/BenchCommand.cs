@@ -46,7 +46,7 @@ internal static class BenchCommand
                 FullMemoryRun = result.GetValue(full),
             };
             var measured = Benchmark.Run(options, stdout);
-            stdout.WriteLine($"{measured.Machine}; {measured.Threads} threads, allocator {measured.Allocator}");
+            stdout.WriteLine($"{measured.Machine}; {measured.Threads} threads, OpenMP wait {measured.OmpWaitPolicy}, allocator {measured.Allocator}");
             measured.WriteTable(stdout);
             string path = Path.GetFullPath(result.GetValue(output)!);
             IO.AtomicFile.WriteAllText(path, measured.ToJson() + "\n");

@@ -39,6 +39,7 @@ public static class Benchmark
             Machine = MachineInfo.Describe(),
             Threads = settings.Threads,
             Allocator = settings.Allocator,
+            OmpWaitPolicy = settings.OmpWaitPolicy,
             Quick = options.Quick,
             Repeats = options.Repeats,
             BatchSize = TrainBatchSize,

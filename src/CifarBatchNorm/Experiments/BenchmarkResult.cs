@@ -32,6 +32,10 @@ public sealed record BenchmarkResult
     [JsonPropertyName("allocator")]
     public string Allocator { get; init; } = "";
 
+    /// <summary>What idle OpenMP workers do (<see cref="Runtime.RuntimeSettings.OmpWaitPolicy"/>).</summary>
+    [JsonPropertyName("omp_wait_policy")]
+    public string OmpWaitPolicy { get; init; } = "";
+
     /// <summary>Whether the counts were the quick (smoke-test) ones.</summary>
     [JsonPropertyName("quick")]
     public bool Quick { get; init; }

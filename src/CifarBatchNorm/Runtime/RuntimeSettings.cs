@@ -14,5 +14,5 @@ namespace CifarBatchNorm.Runtime;
 public sealed record RuntimeSettings(string OneDnnMaxIsa, string Allocator, string OmpWaitPolicy, int Threads)
 {
     /// <summary>One line for a log: threads, OpenMP wait policy, oneDNN cap and allocator.</summary>
-    public override string ToString() => $"{Threads} threads (OpenMP wait {OmpWaitPolicy}), oneDNN {OneDnnMaxIsa}, allocator {Allocator}";
+    public override string ToString() => $"{Threads} threads, OpenMP wait {OmpWaitPolicy}, oneDNN {OneDnnMaxIsa}, allocator {Allocator}";
 }

@@ -48,7 +48,7 @@ public static class TorchRuntime
     public const string GlibcDefault = "glibc (defaults)";
 
     /// <summary><see cref="RuntimeSettings.OmpWaitPolicy"/> when libgomp's default is kept (spin briefly, then sleep).</summary>
-    public const string SpinThenSleep = "default (spin, then sleep)";
+    public const string SpinThenSleep = "spin then sleep (libgomp default)";
 
     /// <summary>Cores that other processes must keep busy at start-up for idle OpenMP workers to sleep at once.</summary>
     private const double BusyCoresForPassive = 0.5;
