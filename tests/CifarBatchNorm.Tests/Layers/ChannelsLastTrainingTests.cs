@@ -1,4 +1,7 @@
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Layers;
+using CifarBatchNorm.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -107,5 +110,37 @@ public sealed class ChannelsLastTrainingTests
         var output = layer.call(randn(2, 8, 8, 8).requires_grad_(true));
 
         Assert.True(output.is_contiguous());
+    }
+
+    [Fact]
+    public void The_notebook_model_trains_bit_identically_channels_last_and_like_nchw()
+    {
+        var (train, test) = SyntheticImages.Generate(new SyntheticOptions { TrainCount = 512, TestCount = 128, Seed = 8 });
+
+        History Train(bool channelsLast)
+        {
+            manual_seed(21);
+            using var model = ModelPresets.Notebook(ImageShape.Cifar10);
+            foreach (var pool in model.Layers.OfType<MaxPooling2D>())
+            {
+                pool.ChannelsLastTraining = channelsLast;
+            }
+
+            model.Compile(new Adam());
+            return model.Fit(train, batchSize: 128, epochs: 2, verbose: 0, validationData: test);
+        }
+
+        var first = Train(channelsLast: true);
+        var second = Train(channelsLast: true);
+        var nchw = Train(channelsLast: false);
+
+        foreach (string key in new[] { "loss", "accuracy", "val_loss", "val_accuracy" })
+        {
+            Assert.Equal(first.Values[key], second.Values[key]);
+        }
+
+        // Same computation in another memory layout: only the rounding of the sums differs.
+        Assert.InRange(first.Values["loss"][0], nchw.Values["loss"][0] * 0.995, nchw.Values["loss"][0] * 1.005);
+        Assert.InRange(first.Values["loss"][1], nchw.Values["loss"][1] * 0.99, nchw.Values["loss"][1] * 1.01);
     }
 }
