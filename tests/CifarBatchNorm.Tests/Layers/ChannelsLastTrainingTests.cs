@@ -143,4 +143,35 @@ public sealed class ChannelsLastTrainingTests
         Assert.InRange(first.Values["loss"][0], nchw.Values["loss"][0] * 0.995, nchw.Values["loss"][0] * 1.005);
         Assert.InRange(first.Values["loss"][1], nchw.Values["loss"][1] * 0.99, nchw.Values["loss"][1] * 1.01);
     }
+
+    [Fact]
+    public void The_pooling_copy_sends_its_gradient_back_in_the_layout_of_its_input()
+    {
+        using var scope = NewDisposeScope();
+        var layer = new MaxPooling2D { ChannelsLastTraining = true };
+        layer.Build(new LayerShape(16, 16, 8));
+        var x = randn(4, 8, 16, 16).requires_grad_(true);
+
+        var output = layer.call(GradientLayoutProbe.apply(x));
+        output.sum().backward();
+
+        Assert.Equal(1, output.stride(1));
+        Assert.True(GradientLayoutProbe.LastWasContiguous, "the gradient reached the layer before the pooling channels-last");
+    }
+
+    /// <summary>Identity whose backward records whether the incoming gradient is NCHW-contiguous.</summary>
+    private sealed class GradientLayoutProbe : autograd.SingleTensorFunction<GradientLayoutProbe>
+    {
+        public static bool LastWasContiguous { get; private set; }
+
+        public override string Name => nameof(GradientLayoutProbe);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).clone();
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+        {
+            LastWasContiguous = grad_output.is_contiguous();
+            return [grad_output];
+        }
+    }
 }
