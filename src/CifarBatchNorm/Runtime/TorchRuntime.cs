@@ -106,14 +106,18 @@ public static class TorchRuntime
             return chosen;
         }
 
-        if (!OperatingSystem.IsLinux() || CpuLoad.OthersBusyCores(TimeSpan.FromMilliseconds(100)) is not >= BusyCoresForPassive)
+        string policy = WaitPolicyFor(OperatingSystem.IsLinux() ? CpuLoad.OthersBusyCores(TimeSpan.FromMilliseconds(100)) : null);
+        if (policy != SpinThenSleep)
         {
-            return SpinThenSleep;
+            SetNativeDefault(OmpWaitPolicyVariable, policy);
         }
 
-        SetNativeDefault(OmpWaitPolicyVariable, "PASSIVE");
-        return "PASSIVE";
+        return policy;
     }
+
+    /// <summary>The wait policy for the cores that other processes keep busy (<c>null</c>: unknown).</summary>
+    internal static string WaitPolicyFor(double? othersBusyCores) =>
+        othersBusyCores >= BusyCoresForPassive ? "PASSIVE" : SpinThenSleep;
 
     private static string CapOneDnn() => SetNativeDefault(OneDnnIsaVariable, "AVX2");
 

@@ -42,4 +42,15 @@ public sealed class CpuLoadTests
         Assert.NotNull(busy);
         Assert.InRange(busy.Value, 0, Environment.ProcessorCount * 4);
     }
+
+    [Theory]
+    [InlineData(null, TorchRuntime.SpinThenSleep)]
+    [InlineData(0.0, TorchRuntime.SpinThenSleep)]
+    [InlineData(0.49, TorchRuntime.SpinThenSleep)]
+    [InlineData(0.5, "PASSIVE")]
+    [InlineData(1.7, "PASSIVE")]
+    public void Idle_openmp_workers_sleep_at_once_only_when_other_processes_keep_half_a_core_busy(double? busy, string expected)
+    {
+        Assert.Equal(expected, TorchRuntime.WaitPolicyFor(busy));
+    }
 }
