@@ -88,7 +88,7 @@ public sealed class Conv2D : ActivatedLayer
     /// </summary>
     internal static Tensor ToChannelsLast(Tensor input) =>
         input.device_type == DeviceType.CPU && input.stride(1) != 1 && !is_grad_enabled()
-            ? input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+            ? LayoutSwitch.ChannelsLast(input)
             : input;
 
     /// <inheritdoc />

@@ -12,6 +12,7 @@ internal static class LayoutSwitch
     /// <summary>The same (B, C, H, W) tensor with channels-last strides; the gradient comes back NCHW-contiguous.</summary>
     public static Tensor ToChannelsLast(Tensor input) => ChannelsLastCopy.apply(input);
 
+    /// <summary>A channels-last copy with the same (B, C, H, W) shape; plain autograd (the gradient comes back channels-last).</summary>
     internal static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     private sealed class ChannelsLastCopy : autograd.SingleTensorFunction<ChannelsLastCopy>

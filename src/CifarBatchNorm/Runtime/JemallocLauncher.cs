@@ -73,8 +73,7 @@ public static class JemallocLauncher
             return (JemallocRestart.NotLinux, null, null);
         }
 
-        string? choice = Get(TorchRuntime.AllocatorVariable);
-        if (string.Equals(choice, "default", StringComparison.OrdinalIgnoreCase) || string.Equals(choice, "glibc", StringComparison.OrdinalIgnoreCase))
+        if (TorchRuntime.IsAllocatorChoice(Get(TorchRuntime.AllocatorVariable), "default", "glibc"))
         {
             return (JemallocRestart.OptedOut, null, null);
         }

@@ -143,6 +143,10 @@ public static class TorchRuntime
         return value;
     }
 
+    /// <summary>Whether <c>CIFAR_BATCHNORM_ALLOCATOR</c> (<paramref name="value"/>) names one of <paramref name="choices"/>.</summary>
+    internal static bool IsAllocatorChoice(string? value, params string[] choices) =>
+        choices.Any(choice => string.Equals(value, choice, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Names the allocator in use, tuning glibc's where it is the one.</summary>
     private static string ChooseAllocator()
     {
@@ -156,7 +160,7 @@ public static class TorchRuntime
             return Jemalloc;
         }
 
-        if (string.Equals(Environment.GetEnvironmentVariable(AllocatorVariable), "default", StringComparison.OrdinalIgnoreCase)
+        if (IsAllocatorChoice(Environment.GetEnvironmentVariable(AllocatorVariable), "default")
             || Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is not null
             || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null)
         {

@@ -2,6 +2,7 @@ using CifarBatchNorm.Data;
 using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Layers;
 using CifarBatchNorm.Training;
+using CifarBatchNorm.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -66,9 +67,9 @@ public sealed class ChannelsLastTrainingTests
         expected.mul(upstream.to(ScalarType.Float64)).sum().backward();
 
         Assert.Equal(1, output.stride(1));
-        AssertClose(expected, output);
-        AssertClose(x64.grad!, input.grad!);
-        AssertClose(w64.grad!, weight.grad!);
+        TensorAssert.CloseToFloat64(expected, output);
+        TensorAssert.CloseToFloat64(x64.grad!, input.grad!);
+        TensorAssert.CloseToFloat64(w64.grad!, weight.grad!);
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed class ChannelsLastTrainingTests
         using var scope = NewDisposeScope();
         manual_seed(5);
         var x = randn(16, 8, 12, 12).mul(3).add(1);
-        var channelsLast = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        var channelsLast = LayoutSwitch.ChannelsLast(x);
         var a = new BatchNormalization();
         var b = new BatchNormalization();
         a.Build(new LayerShape(12, 12, 8));
@@ -89,15 +90,8 @@ public sealed class ChannelsLastTrainingTests
         var fromChannelsLast = b.call(channelsLast);
 
         Assert.True(fromChannelsLast.is_contiguous(), "an 8-channel input should be normalized in NCHW");
-        AssertClose(fromNchw.to(ScalarType.Float64), fromChannelsLast);
-        AssertClose(a.buffers().First().to(ScalarType.Float64), b.buffers().First());
-    }
-
-    private static void AssertClose(Tensor expected, Tensor actual)
-    {
-        var difference = (actual.to(ScalarType.Float64) - expected).abs().max().item<double>();
-        var scale = expected.abs().max().item<double>();
-        Assert.True(difference <= 1e-4 * Math.Max(1, scale), $"max difference {difference} (scale {scale})");
+        TensorAssert.CloseToFloat64(fromNchw.to(ScalarType.Float64), fromChannelsLast);
+        TensorAssert.CloseToFloat64(a.buffers().First().to(ScalarType.Float64), b.buffers().First());
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using CifarBatchNorm.Layers;
+using CifarBatchNorm.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,10 +39,10 @@ public sealed class Conv2DChannelsLastTests
         var expected = nn.functional.relu(nn.functional.conv2d(x64, w64, b64, padding: [1, 1]));
         expected.mul(upstream.to(ScalarType.Float64)).sum().backward();
 
-        AssertClose(expected, output);
-        AssertClose(x64.grad!, input.grad!);
-        AssertClose(w64.grad!, weight.grad!);
-        AssertClose(b64.grad!, bias.grad!);
+        TensorAssert.CloseToFloat64(expected, output);
+        TensorAssert.CloseToFloat64(x64.grad!, input.grad!);
+        TensorAssert.CloseToFloat64(w64.grad!, weight.grad!);
+        TensorAssert.CloseToFloat64(b64.grad!, bias.grad!);
     }
 
     [Theory]
@@ -62,13 +63,6 @@ public sealed class Conv2DChannelsLastTests
         var expected = nn.functional.relu(nn.functional.conv2d(
             x.to(ScalarType.Float64), parameters[0].to(ScalarType.Float64), parameters[1].to(ScalarType.Float64), padding: [1, 1]));
         Assert.Equal(1, output.stride(1)); // NHWC strides
-        AssertClose(expected, output);
-    }
-
-    private static void AssertClose(Tensor expected, Tensor actual)
-    {
-        var difference = (actual.to(ScalarType.Float64) - expected).abs().max().item<double>();
-        var scale = expected.abs().max().item<double>();
-        Assert.True(difference <= 1e-4 * Math.Max(1, scale), $"max difference {difference} (scale {scale})");
+        TensorAssert.CloseToFloat64(expected, output);
     }
 }
