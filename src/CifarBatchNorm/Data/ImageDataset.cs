@@ -90,8 +90,8 @@ public sealed class ImageDataset
     /// <param name="device">Where the tensors go; CPU when <c>null</c>.</param>
     public (Tensor Images, Tensor Labels) GetBatch(ReadOnlySpan<int> indices, Device? device = null)
     {
-        using var buffer = new BatchBuffer(Shape, Math.Max(1, indices.Length));
-        return buffer.Fill(this, indices, device);
+        using var buffer = new BatchBuffer(Shape, Math.Max(1, indices.Length), device);
+        return buffer.Fill(this, indices);
     }
 
     /// <summary>A batch of consecutive images, <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/>.</summary>

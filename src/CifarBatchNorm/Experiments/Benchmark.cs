@@ -114,7 +114,7 @@ public static class Benchmark
                     for (int i = 0; i < options.WarmupSteps + options.TimedSteps; i++)
                     {
                         long start = Stopwatch.GetTimestamp();
-                        model.TrainOnBatch(images, labels, model.Optimizer!);
+                        model.TrainOnBatch(images, labels);
                         if (i >= options.WarmupSteps)
                         {
                             times[s].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -166,7 +166,7 @@ public static class Benchmark
                 long start = Stopwatch.GetTimestamp();
                 for (int i = 0; i < steps; i++)
                 {
-                    model.TrainOnBatch(images, labels, model.Optimizer!);
+                    model.TrainOnBatch(images, labels);
                 }
 
                 double bareSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;

@@ -48,8 +48,7 @@ public static class DatasetSelector
     public static LoadedData Load(TrainConfig config, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-        return Load(config, new ConsoleDownloadProgress(output, live));
+        return Load(config, new ConsoleDownloadProgress(output, IO.ConsoleOutput.IsInteractive(output)));
     }
 
     /// <summary>

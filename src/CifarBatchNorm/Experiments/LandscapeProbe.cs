@@ -85,10 +85,8 @@ public sealed class LandscapeProbe : ProbeCallback
             p.grad?.zero_();
         }
 
-        var logits = model.ForwardLogits(Images);
-        var loss = model.OutputsProbabilities
-            ? nn.functional.cross_entropy(logits, Labels)
-            : CategoricalCrossentropy.Compute(logits, outputIsLogits: false, Labels);
+        var trainer = model.Trainer ?? throw new InvalidOperationException("The probed model is not compiled: probes measure the loss it trains on.");
+        var loss = trainer.ComputeLoss(model.ForwardLogits(Images), Labels);
         loss.backward();
         var gradient = cat(parameters.Select(p => (p.grad ?? zeros_like(p)).flatten()).ToArray(), 0).detach().clone();
         return (loss.item<float>(), gradient);

@@ -61,6 +61,12 @@ public sealed class BatchNormalization : Layer
         return inputShape;
     }
 
+    /// <summary>A channels-last input with fewer channels than this is normalized in NCHW (<see cref="LayoutPolicy.MinChannelsLastNormChannels"/>).</summary>
+    internal int MinChannelsLastChannels { get; set; }
+
+    /// <inheritdoc />
+    protected internal override void ApplyLayout(LayoutPolicy layout) => MinChannelsLastChannels = layout.MinChannelsLastNormChannels;
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
@@ -69,11 +75,11 @@ public sealed class BatchNormalization : Layer
     }
 
     /// <summary>
-    /// libtorch's channels-last batch-norm kernels vectorize across channels: with 16 channels and more they are about
-    /// 1.8x faster than the NCHW ones in training, with 8 they are 3-4x slower. A narrow channels-last input is
-    /// therefore normalized in NCHW (in the notebook model this does not happen: channels-last starts after the first
-    /// pooling, where the convolutions have 16 filters).
+    /// libtorch's channels-last batch-norm kernels vectorize across channels: faster than the NCHW ones on wide
+    /// tensors, slower on narrow ones (docs/performance.md). A narrow channels-last input is therefore normalized in
+    /// NCHW (in the notebook model this does not happen: channels-last starts after the first pooling, where the
+    /// convolutions have 16 filters).
     /// </summary>
-    private static Tensor ChannelsFirstIfNarrow(Tensor input) =>
-        input.shape[1] < 16 && input.device_type == DeviceType.CPU && !input.is_contiguous() ? input.contiguous() : input;
+    private Tensor ChannelsFirstIfNarrow(Tensor input) =>
+        input.shape[1] < MinChannelsLastChannels && input.device_type == DeviceType.CPU && !input.is_contiguous() ? input.contiguous() : input;
 }

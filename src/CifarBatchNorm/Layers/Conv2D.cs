@@ -77,17 +77,22 @@ public sealed class Conv2D : ActivatedLayer
         return new LayerShape(outH, outW, Filters);
     }
 
+    /// <summary>Whether inference on CPU switches the input to channels-last (<see cref="LayoutPolicy.ChannelsLastInference"/>).</summary>
+    internal bool ChannelsLastInference { get; set; }
+
+    /// <inheritdoc />
+    protected internal override void ApplyLayout(LayoutPolicy layout) => ChannelsLastInference = layout.ChannelsLastInference;
+
     /// <summary>
     /// In inference on CPU (gradients off), the same (B, C, H, W) tensor with NHWC strides: the convolutions keep
     /// that layout, so only the first one converts, and ReLU, BatchNorm and max-pooling then run their vectorized
-    /// channels-last kernels (evaluation about 1.8x faster; the NCHW max-pool kernel alone took 12% of the time).
-    /// Flatten still reads (C, H, W) order. In training the first convolutions stay NCHW (libtorch's channels-last
-    /// batch norm is 3-4x slower than the NCHW one with 8 channels); a channels-last input, as MaxPooling2D gives in
-    /// training, keeps its layout. A one-channel input is NCHW to libtorch either way, so with 28x28x1 images the
-    /// inference switch happens at the second convolution.
+    /// channels-last kernels (docs/performance.md). Flatten still reads (C, H, W) order. In training the first
+    /// convolutions stay NCHW (libtorch's channels-last batch norm is slower than the NCHW one with 8 channels); a
+    /// channels-last input, as MaxPooling2D gives in training, keeps its layout. A one-channel input is NCHW to
+    /// libtorch either way, so with 28x28x1 images the inference switch happens at the second convolution.
     /// </summary>
-    internal static Tensor ToChannelsLast(Tensor input) =>
-        input.device_type == DeviceType.CPU && input.stride(1) != 1 && !is_grad_enabled()
+    private Tensor ToChannelsLast(Tensor input) =>
+        ChannelsLastInference && input.device_type == DeviceType.CPU && input.stride(1) != 1 && !is_grad_enabled()
             ? LayoutSwitch.ChannelsLast(input)
             : input;
 

@@ -75,6 +75,14 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// </summary>
     public virtual Tensor ForwardPreActivation(Tensor input) => forward(input);
 
+    /// <summary>
+    /// Takes the memory layouts the model runs with (called by <c>Sequential</c> when the layer is added and when its
+    /// execution policy changes). Layers whose kernels care override it; the default ignores it.
+    /// </summary>
+    protected internal virtual void ApplyLayout(LayoutPolicy layout)
+    {
+    }
+
     /// <summary>Throws unless <paramref name="input"/> has the expected rank.</summary>
     protected void CheckRank(Tensor input, long rank)
     {

@@ -1,4 +1,3 @@
-using CifarBatchNorm.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,28 +42,25 @@ public sealed class MaxPooling2D : Layer
             inputShape.Dims[2]);
     }
 
-    /// <summary>
-    /// Whether training pools a channels-last copy and stays channels-last; <c>null</c> (the default) means: when the
-    /// process runs on jemalloc (<see cref="RuntimeSettings.Allocator"/>).
-    /// </summary>
-    internal bool? ChannelsLastTraining { get; set; }
+    /// <summary>Whether training on CPU pools a channels-last copy and stays channels-last (<see cref="LayoutPolicy.ChannelsLastTraining"/>).</summary>
+    internal bool ChannelsLastTraining { get; set; }
+
+    /// <inheritdoc />
+    protected internal override void ApplyLayout(LayoutPolicy layout) => ChannelsLastTraining = layout.ChannelsLastTraining;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         CheckRank(input, 4);
         if (input.device_type == DeviceType.CPU && input.shape[1] > 1 && input.is_contiguous()
-            && (ChannelsLastTraining ?? TorchRuntime.Current?.Allocator == TorchRuntime.Jemalloc))
+            && ChannelsLastTraining)
         {
-            // libtorch's NCHW max-pool kernel is scalar (6.4 ms for 256x8x30x30 here); the channels-last one is
-            // vectorized across channels: pooling a channels-last copy is 1.5x faster forward + backward, with the same
-            // values and the same winner in each window (the first maximum), so the same gradients. The result stays
-            // channels-last, and so do the layers after it (convolutions, ReLU and 16-channel batch norms are 1.3-1.8x
-            // faster in that layout): a training step took 6-20% less time. In inference the input is already
+            // libtorch's NCHW max-pool kernel is scalar; the channels-last one is vectorized across channels: pooling a
+            // channels-last copy is faster forward + backward, with the same values and the same winner in each window
+            // (the first maximum), so the same gradients. The result stays channels-last, and so do the layers after it,
+            // whose channels-last kernels are faster (docs/performance.md). In inference the input is already
             // channels-last (see Conv2D). The copy sends its gradient back NCHW, as the batch norm before it needs for
-            // its fast backward kernel (a plain copy would send it channels-last: the generic kernel, 7% of a step).
-            // Only under jemalloc: glibc's heap fragments under the changing buffer
-            // sizes (2.3 GB resident after 2 CIFAR-10 epochs), so with glibc training stays NCHW.
+            // its fast backward kernel (a plain copy would send it channels-last: the generic kernel).
             return nn.functional.max_pool2d(LayoutSwitch.ToChannelsLast(input), PoolSize, Strides);
         }
 

@@ -25,7 +25,7 @@ internal abstract class BatchSource : IDisposable
 
         public override int Count => data.Count;
 
-        public override (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices) => _buffer.Fill(data, indices, device);
+        public override (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices) => _buffer.Fill(data, indices);
 
         public override void Dispose() => _buffer.Dispose();
     }

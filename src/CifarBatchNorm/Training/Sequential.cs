@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CifarBatchNorm.Callbacks;
 using CifarBatchNorm.Data;
 using CifarBatchNorm.IO;
@@ -14,6 +13,11 @@ namespace CifarBatchNorm.Training;
 /// (<c>model.call(x)</c> gives probabilities when the last layer has softmax; <see cref="ForwardLogits"/> gives
 /// the logits before it).
 /// </summary>
+/// <remarks>
+/// The model holds layers, the forward pass, the summary and the weights. The loops of <c>Fit</c>, <c>Evaluate</c>
+/// and <c>Predict</c> belong to its <see cref="Trainer"/> (created by <see cref="Compile"/>); how it executes (device,
+/// memory layouts, collection cadence) is its <see cref="Policy"/>, chosen by whoever sets the model up.
+/// </remarks>
 public sealed class Sequential : nn.Module<Tensor, Tensor>
 {
     private readonly List<Layer> _layers = [];
@@ -50,19 +54,40 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     public bool OutputsProbabilities => _layers.Count > 0 && _layers[^1].OutputActivation == ActivationFunction.Softmax;
 
     /// <summary>The optimizer set by <see cref="Compile"/>.</summary>
-    public Optimizer? Optimizer { get; private set; }
+    public Optimizer? Optimizer => _trainer?.Optimizer;
 
     /// <summary>The loss set by <see cref="Compile"/>.</summary>
-    public CategoricalCrossentropy? Loss { get; private set; }
+    public CategoricalCrossentropy? Loss => _trainer?.Loss;
 
-    private const int StepsPerCollection = 64;
-    private int _stepsSinceCollection;
+    /// <summary>
+    /// Runs <c>Fit</c>, <c>Evaluate</c> and <c>Predict</c>; set by <see cref="Compile"/>. Assign a subclass (built for
+    /// this model) to override its steps.
+    /// </summary>
+    /// <exception cref="ArgumentException">The trainer was built for another model.</exception>
+    public Trainer? Trainer
+    {
+        get => _trainer;
+        set
+        {
+            if (value is not null && !ReferenceEquals(value.Model, this))
+            {
+                throw new ArgumentException("The trainer was built for another model: create it with this model.", nameof(value));
+            }
 
-    /// <summary>Set by a callback to stop <see cref="Fit(ImageDataset, int, int, int, ImageDataset?, bool, IEnumerable{Callback}?, int, TextWriter?, CancellationToken)"/> after the current epoch (Keras <c>model.stop_training</c>).</summary>
+            _trainer = value;
+        }
+    }
+
+    private Trainer? _trainer;
+
+    /// <summary>Set by a callback to stop <c>Fit</c> after the current batch (Keras <c>model.stop_training</c>).</summary>
     public bool StopTraining { get; set; }
 
-    /// <summary>Where the model's tensors live. The default value is the CPU.</summary>
-    public Device Device { get; private set; } = CPU;
+    /// <summary>How the model executes. The default value is <see cref="ExecutionPolicy.Cpu"/>; change it with <see cref="Apply"/>.</summary>
+    public ExecutionPolicy Policy { get; private set; } = ExecutionPolicy.Cpu;
+
+    /// <summary>Where the model's tensors live (<see cref="ExecutionPolicy.Device"/>).</summary>
+    public Device Device => Policy.Device;
 
     /// <summary>Appends a layer, building it for the current output shape and naming it as Keras would.</summary>
     /// <returns>This model, to chain calls.</returns>
@@ -82,6 +107,7 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
         }
 
         layer.Name = name;
+        layer.ApplyLayout(Policy.Layout);
         _layers.Add(layer);
         register_module(name, layer);
         if (Device.type != DeviceType.CPU)
@@ -92,18 +118,32 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
         return this;
     }
 
-    /// <summary>Moves the model (and its optimizer state, when compiled again) to <paramref name="device"/>.</summary>
-    public Sequential MoveTo(Device device)
+    /// <summary>
+    /// Runs the model under <paramref name="policy"/>: moves it (and rebinds a compiled optimizer) to the policy's
+    /// device and hands the policy's memory layouts to every layer.
+    /// </summary>
+    /// <returns>This model, to chain calls.</returns>
+    public Sequential Apply(ExecutionPolicy policy)
     {
-        Device = device ?? throw new ArgumentNullException(nameof(device));
-        this.to(device);
-        if (Optimizer is not null)
+        ArgumentNullException.ThrowIfNull(policy);
+        bool moved = policy.Device.type != Device.type || policy.Device.index != Device.index;
+        Policy = policy;
+        foreach (var layer in _layers)
         {
-            Optimizer.Bind(parameters());
+            layer.ApplyLayout(policy.Layout);
+        }
+
+        if (moved)
+        {
+            this.to(policy.Device);
+            _trainer?.Optimizer.Bind(parameters());
         }
 
         return this;
     }
+
+    /// <summary>Moves the model to <paramref name="device"/> with that device's default policy (<see cref="ExecutionPolicy.For"/>).</summary>
+    public Sequential MoveTo(Device device) => Apply(ExecutionPolicy.For(device));
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
@@ -149,9 +189,7 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
             throw new InvalidOperationException("The model has no layers: Add some before Compile.");
         }
 
-        optimizer.Bind(parameters());
-        Optimizer = optimizer;
-        Loss = loss ?? new CategoricalCrossentropy();
+        _trainer = new Trainer(this, optimizer, loss);
     }
 
     /// <summary>Trains on a dataset (Keras <c>model.fit</c>).</summary>
@@ -279,6 +317,10 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>One optimizer step on a batch already on the model's device (Keras <c>train_on_batch</c>); see <see cref="Trainer.TrainOnBatch"/>.</summary>
+    /// <exception cref="InvalidOperationException">The model is not compiled.</exception>
+    public StepMetrics TrainOnBatch(Tensor images, Tensor labels) => CompiledTrainer("TrainOnBatch").TrainOnBatch(images, labels);
+
     private History FitCore(BatchSource train, int batchSize, int epochs, int verbose, BatchSource? validation, bool shuffle,
         IEnumerable<Callback>? callbacks, int initialEpoch, TextWriter? output, CancellationToken cancellationToken)
     {
@@ -290,219 +332,26 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
             throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "verbose must be 0, 1 or 2.");
         }
 
-        var optimizer = Optimizer ?? throw new InvalidOperationException("The model is not compiled: call Compile(optimizer) before Fit.");
+        var trainer = CompiledTrainer("Fit");
         output ??= Console.Out;
-        int samples = train.Count;
-        int steps = (samples + batchSize - 1) / batchSize;
-        var all = new List<Callback>();
-        if (verbose > 0)
-        {
-            bool live = verbose == 1 && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-            all.Add(new ProgbarLogger(output, live));
-        }
-
-        all.AddRange(callbacks ?? []);
-        var trainingParams = new TrainingParams(epochs, steps, batchSize, samples, verbose);
-        foreach (var callback in all)
-        {
-            callback.Model = this;
-            callback.Params = trainingParams;
-        }
-
-        var history = new History();
-        var logs = new Dictionary<string, double>(StringComparer.Ordinal);
-        int[] order = Enumerable.Range(0, samples).ToArray();
-        StopTraining = false;
-        bool diverged = false;
-        all.ForEach(c => c.OnTrainBegin());
-        for (int epoch = initialEpoch + 1; epoch <= epochs && !StopTraining; epoch++)
-        {
-            all.ForEach(c => c.OnEpochBegin(epoch));
-            var clock = Stopwatch.StartNew();
-            if (shuffle)
-            {
-                Shuffle(order);
-            }
-
-            this.train(true);
-            double lossSum = 0;
-            long correct = 0;
-            int seen = 0;
-            for (int step = 1; step <= steps; step++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                all.ForEach(c => c.OnTrainBatchBegin(step));
-                int start = (step - 1) * batchSize;
-                var batch = order.AsSpan(start, Math.Min(batchSize, samples - start));
-                var (batchLoss, batchCorrect) = TrainStep(train, batch, optimizer);
-                lossSum += batchLoss * batch.Length;
-                correct += batchCorrect;
-                seen += batch.Length;
-                logs.Clear();
-                logs["accuracy"] = (double)correct / seen;
-                logs["loss"] = lossSum / seen;
-                all.ForEach(c => c.OnTrainBatchEnd(step, logs));
-                if (!double.IsFinite(batchLoss))
-                {
-                    if (StopTraining)
-                    {
-                        diverged = true; // a TerminateOnNaN callback asked for a quiet stop
-                        break;
-                    }
-
-                    throw new TrainingDivergedException(
-                        $"Training loss became {batchLoss} at epoch {epoch}, step {step}/{steps}; lower the learning rate (now {optimizer.LearningRate}) or check the data.",
-                        epoch, step);
-                }
-            }
-
-            if (diverged)
-            {
-                break;
-            }
-
-            double trainSeconds = clock.Elapsed.TotalSeconds;
-            var epochLogs = new Dictionary<string, double>(logs, StringComparer.Ordinal);
-            if (validation is not null)
-            {
-                var result = EvaluateCore(validation, EvaluationBatch(batchSize));
-                epochLogs["val_accuracy"] = result.Accuracy;
-                epochLogs["val_loss"] = result.Loss;
-            }
-
-            epochLogs["learning_rate"] = optimizer.LearningRate;
-            epochLogs["seconds"] = clock.Elapsed.TotalSeconds;
-            epochLogs["train_seconds"] = trainSeconds;
-            all.ForEach(c => c.OnEpochEnd(epoch, epochLogs));
-            history.Append(epoch, epochLogs);
-        }
-
-        var last = history.Epochs.Count > 0
-            ? history.Values.ToDictionary(kv => kv.Key, kv => kv.Value[^1], StringComparer.Ordinal)
-            : new Dictionary<string, double>(StringComparer.Ordinal);
-        all.ForEach(c => c.OnTrainEnd(last));
-        return history;
+        return trainer.Fit(train, batchSize, epochs, verbose, validation, shuffle, callbacks, initialEpoch, output,
+            ConsoleOutput.IsInteractive(output), cancellationToken);
     }
 
-    /// <summary>One optimizer step on one batch; returns the batch's mean loss and correct count.</summary>
-    private (double Loss, long Correct) TrainStep(BatchSource source, ReadOnlySpan<int> indices, Optimizer optimizer)
-    {
-        CollectWrappersPeriodically();
-        using var scope = NewDisposeScope();
-        var (images, labels) = source.Batch(indices);
-        return TrainOnBatch(images, labels, optimizer);
-    }
+    /// <summary>The compiled trainer, or for evaluation and prediction of an uncompiled model a trainer with the default loss.</summary>
+    private Trainer InferenceTrainer() => _trainer ?? (_inferenceTrainer ??= new Trainer(this, new Adam(), null));
 
-    /// <summary>
-    /// Runs a generation-0 collection every <see cref="StepsPerCollection"/> steps. TorchSharp's wrapper objects
-    /// (scalars, shape arrays, tensor handles: about 60 per training step) are finalizable, and a training step
-    /// allocates only about 21 KB of managed memory, so .NET's own first collection came only after tens of epochs:
-    /// until then resident memory grew by 5-7 MB per CIFAR-10 epoch (10% from epoch 2 to 10). A gen-0 collection of
-    /// that little garbage takes well under a millisecond.
-    /// </summary>
-    private void CollectWrappersPeriodically()
-    {
-        if (++_stepsSinceCollection >= StepsPerCollection)
-        {
-            _stepsSinceCollection = 0;
-            GC.Collect(0, GCCollectionMode.Forced, blocking: true);
-        }
-    }
+    private Trainer? _inferenceTrainer;
 
-    /// <summary>One optimizer step on an assembled batch (the bare step the benchmark times); returns the mean loss and correct count.</summary>
-    internal (double Loss, long Correct) TrainOnBatch(Tensor images, Tensor labels, Optimizer optimizer)
-    {
-        using var scope = NewDisposeScope();
-        optimizer.ZeroGrad();
-        var output = ForwardLogits(images);                            // (B, classes)
-        var loss = ComputeLoss(output, labels);
-        loss.backward();
-        optimizer.Step();
-        using var noGrad = no_grad();
-        long correct = output.argmax(1).eq(labels).sum().item<long>();
-        return (loss.item<float>(), correct);
-    }
+    private Trainer CompiledTrainer(string caller) =>
+        _trainer ?? throw new InvalidOperationException($"The model is not compiled: call Compile(optimizer) before {caller}.");
 
-    private Tensor ComputeLoss(Tensor output, Tensor labels) =>
-        CategoricalCrossentropy.Compute(output, outputIsLogits: OutputsProbabilities || (Loss?.FromLogits ?? false), labels);
+    private EvaluationResult EvaluateCore(BatchSource source, int batchSize) => InferenceTrainer().Evaluate(source, batchSize);
 
-    private EvaluationResult EvaluateCore(BatchSource source, int batchSize)
-    {
-        bool wasTraining = training;
-        eval();
-        try
-        {
-            using var noGrad = no_grad();
-            double lossSum = 0;
-            long correct = 0;
-            int n = source.Count;
-            int[] indices = new int[Math.Min(batchSize, n)];
-            for (int start = 0; start < n; start += batchSize)
-            {
-                CollectWrappersPeriodically();
-                using var scope = NewDisposeScope();
-                int count = Math.Min(batchSize, n - start);
-                var batch = Sequence(indices, start, count);
-                var (images, labels) = source.Batch(batch);
-                var output = ForwardLogits(images);
-                lossSum += ComputeLoss(output, labels).item<float>() * (double)count;
-                correct += output.argmax(1).eq(labels).sum().item<long>();
-            }
+    private Tensor PredictCore(BatchSource source, int batchSize) => InferenceTrainer().Predict(source, batchSize);
 
-            return new EvaluationResult(lossSum / n, (double)correct / n, n);
-        }
-        finally
-        {
-            this.train(wasTraining);
-        }
-    }
-
-    private Tensor PredictCore(BatchSource source, int batchSize)
-    {
-        bool wasTraining = training;
-        eval();
-        try
-        {
-            using var noGrad = no_grad();
-            int n = source.Count;
-            int[] indices = new int[Math.Min(batchSize, n)];
-            var parts = new List<Tensor>();
-            using var scope = NewDisposeScope();
-            for (int start = 0; start < n; start += batchSize)
-            {
-                int count = Math.Min(batchSize, n - start);
-                var (images, _) = source.Batch(Sequence(indices, start, count));
-                var output = forward(images);
-                parts.Add(OutputsProbabilities ? output : nn.functional.softmax(output, 1));
-            }
-
-            return cat(parts, 0).MoveToOuterDisposeScope();
-        }
-        finally
-        {
-            this.train(wasTraining);
-        }
-    }
-
-    private static ReadOnlySpan<int> Sequence(int[] buffer, int start, int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            buffer[i] = start + i;
-        }
-
-        return buffer.AsSpan(0, count);
-    }
-
-    /// <summary>Fisher-Yates with draws from torch's global generator, so <c>torch.manual_seed</c> fixes the order.</summary>
-    private static void Shuffle(int[] order)
-    {
-        using var perm = randperm(order.Length, ScalarType.Int32);
-        perm.data<int>().CopyTo(order, 0);
-    }
-
-    /// <summary>Inference needs no activations for backward, so it runs in larger batches (more on a GPU).</summary>
-    private int EvaluationBatch(int batchSize) => Math.Max(batchSize, Device.type == DeviceType.CUDA ? 1024 : 256);
+    /// <summary>Inference needs no activations for backward, so it runs in larger batches.</summary>
+    private int EvaluationBatch(int batchSize) => Policy.EvaluationBatchSize(batchSize);
 
     private static void CheckBatchSize(int batchSize)
     {

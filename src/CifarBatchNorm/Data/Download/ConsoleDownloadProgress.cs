@@ -39,7 +39,7 @@ public sealed class ConsoleDownloadProgress : IProgress<DownloadProgress>
     /// <summary>
     /// A reporter on standard output: live unless standard output is redirected.
     /// </summary>
-    public static ConsoleDownloadProgress ForConsole() => new(Console.Out, live: !Console.IsOutputRedirected);
+    public static ConsoleDownloadProgress ForConsole() => new(Console.Out, live: IO.ConsoleOutput.IsInteractive(Console.Out));
 
     /// <summary>Shows <paramref name="value"/> if it is due (see the class remarks).</summary>
     public void Report(DownloadProgress value)

@@ -1,0 +1,39 @@
+using CifarBatchNorm.Layers;
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Training;
+
+/// <summary>
+/// How a model runs, decided once where the program starts (the CLI's <c>Program</c>, or a library user) and never
+/// from process state inside a layer or the loop: where the tensors live, which memory layouts the kernels use, how
+/// often TorchSharp's finalizable wrappers are collected, and how large evaluation batches are. Immutable; a run
+/// prints it in its banner and records it in <c>config.json</c>.
+/// </summary>
+/// <param name="Device">Where the model and its batches live.</param>
+/// <param name="Layout">Memory layouts of the CPU kernels.</param>
+/// <param name="CollectEverySteps">
+/// A generation-0 collection every this many steps (0: never). TorchSharp's wrapper objects (scalars, shape arrays,
+/// tensor handles: about 60 per training step) are finalizable, and a step allocates only about 21 KB of managed
+/// memory, so .NET's own first collection came only after tens of epochs and resident memory grew meanwhile.
+/// </param>
+/// <param name="MinEvaluationBatchSize">Evaluation and prediction run in batches of at least this many samples (inference keeps no activations for backward).</param>
+public sealed record ExecutionPolicy(Device Device, LayoutPolicy Layout, int CollectEverySteps, int MinEvaluationBatchSize)
+{
+    /// <summary>The policy for the CPU: <see cref="LayoutPolicy.FastCpu"/>, a collection every 64 steps, evaluation batches of at least 256.</summary>
+    public static ExecutionPolicy Cpu { get; } = new(CPU, LayoutPolicy.FastCpu, 64, 256);
+
+    /// <summary>The policy for <paramref name="device"/>: <see cref="Cpu"/>, or for CUDA NCHW layouts and evaluation batches of at least 1024.</summary>
+    public static ExecutionPolicy For(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return device.type == TorchSharp.DeviceType.CPU ? Cpu : new ExecutionPolicy(device, LayoutPolicy.ChannelsFirst, 64, 1024);
+    }
+
+    /// <summary>The evaluation batch size for a training batch size of <paramref name="batchSize"/>.</summary>
+    public int EvaluationBatchSize(int batchSize) => Math.Max(batchSize, MinEvaluationBatchSize);
+
+    /// <summary>One line for a banner.</summary>
+    public override string ToString() =>
+        $"device {Device}, layout {(Layout.ChannelsLastTraining ? "channels-last after pooling in training" : "NCHW in training")}"
+        + $"{(Layout.ChannelsLastInference ? ", channels-last in inference" : "")}, GC every {CollectEverySteps} steps";
+}
