@@ -6,11 +6,11 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>analyze</c>: landscape smoothness and activation drift per variant, with plots and a report section.</summary>
 internal static class AnalyzeCommand
 {
-    public static Command Create(TextWriter stdout, CancellationToken cancellationToken)
+    public static Command Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var variants = CliOptions.Variants("bn,none");
-        var probeEvery = CliOptions.Int("--probe-every", 50, 1, 1_000_000, "Probe every N training steps");
-        var probeBatch = CliOptions.Int("--probe-batch", 256, 2, 4096, "Images in the fixed probe batch");
+        var probeEvery = CliOptions.Int("--probe-every", 50, AnalyzeConfig.ProbeEveryRange, "Probe every N training steps");
+        var probeBatch = CliOptions.Int("--probe-batch", 256, AnalyzeConfig.ProbeBatchRange, "Images in the fixed probe batch");
         var output = new Option<string?>("--output", "-o") { Description = "Folder to create (default: runs/analyze-<time>)" };
         var shared = new TrainingOptions();
         var command = new Command("analyze", "Measure loss-landscape smoothness and activation drift during training, per variant.")
@@ -27,6 +27,7 @@ internal static class AnalyzeCommand
                 ProbeBatch = result.GetValue(probeBatch),
                 Training = shared.ToConfig(result),
             };
+            RuntimeStartup.Initialize(config.Training.Threads, stderr);
             AnalyzeRunner.Run(config, result.GetValue(output) ?? TrainingOptions.DefaultFolder("analyze"), stdout, cancellationToken);
             return ExitCodes.Success;
         });

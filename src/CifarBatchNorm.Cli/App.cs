@@ -11,30 +11,23 @@ namespace CifarBatchNorm.Cli;
 /// </summary>
 internal static class App
 {
+    /// <summary>The commands that observe the cancellation token and stop cleanly between two steps, keeping their work.</summary>
+    private static readonly HashSet<string> GracefulCommands = new(StringComparer.Ordinal) { "train", "download", "compare", "analyze" };
+
     /// <summary>
-    /// Whether the running command stops cleanly on Ctrl+C / SIGTERM (it observes the cancellation token); commands that
-    /// do not observe it set this to <c>false</c>, so that the signal ends the process instead of being swallowed.
+    /// Whether the command <paramref name="args"/> select stops cleanly on Ctrl+C / SIGTERM (it observes the
+    /// cancellation token); for the others (summary, evaluate, bench) the signal ends the process instead of being
+    /// swallowed. The root command is <c>train</c>.
     /// </summary>
-    public static volatile bool StopsGracefully = true;
+    public static bool StopsGracefully(string[] args)
+    {
+        var command = Build(TextWriter.Null, TextWriter.Null, CancellationToken.None).Parse(args).CommandResult.Command;
+        return command is RootCommand || GracefulCommands.Contains(command.Name);
+    }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze.");
-        var train = TrainCommand(stdout, cancellationToken);
-        foreach (var option in train.Options)
-        {
-            root.Options.Add(option);
-        }
-
-        root.Action = train.Action;
-        root.Subcommands.Add(train);
-        root.Subcommands.Add(SummaryCommand(stdout));
-        root.Subcommands.Add(EvaluateCommand(stdout));
-        root.Subcommands.Add(DownloadCommand.Create(stdout, cancellationToken));
-        root.Subcommands.Add(CompareCommand.Create(stdout, cancellationToken));
-        root.Subcommands.Add(AnalyzeCommand.Create(stdout, cancellationToken));
-        root.Subcommands.Add(BenchCommand.Create(stdout));
-
+        var root = Build(stdout, stderr, cancellationToken);
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -44,7 +37,7 @@ internal static class App
                 stderr.WriteLine($"error: {error.Message}");
             }
 
-            stderr.WriteLine("Run 'cifar-bn --help' for the options.");
+            stderr.WriteLine($"Run '{HelpCommand(parsed)}' for the options.");
             return ExitCodes.UsageError;
         }
 
@@ -64,23 +57,47 @@ internal static class App
         }
         catch (Exception e) when (IsUserError(e))
         {
-            stderr.WriteLine($"error: {e.Message}");
-            return ExitCodes.UserError;
+            stderr.WriteLine($"error: {CliMessages.ForUser(e)}");
+            return e is ArgumentException ? ExitCodes.UsageError : ExitCodes.UserError;
         }
+    }
+
+    /// <summary>The help command of the (sub)command that was parsed, e.g. <c>cifar-bn compare --help</c>.</summary>
+    private static string HelpCommand(ParseResult parsed) =>
+        parsed.CommandResult.Command is RootCommand ? "cifar-bn --help" : $"cifar-bn {parsed.CommandResult.Command.Name} --help";
+
+    private static RootCommand Build(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze.");
+        var train = TrainCommand(stdout, stderr, cancellationToken);
+        foreach (var option in train.Options)
+        {
+            root.Options.Add(option);
+        }
+
+        root.Action = train.Action;
+        root.Subcommands.Add(train);
+        root.Subcommands.Add(SummaryCommand(stdout));
+        root.Subcommands.Add(EvaluateCommand(stdout));
+        root.Subcommands.Add(DownloadCommand.Create(stdout, cancellationToken));
+        root.Subcommands.Add(CompareCommand.Create(stdout, stderr, cancellationToken));
+        root.Subcommands.Add(AnalyzeCommand.Create(stdout, stderr, cancellationToken));
+        root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
+        return root;
     }
 
     private static bool IsUserError(Exception e) => e is DatasetNotFoundException or DataFormatException or ModelFileException
         or Data.Download.DownloadException
         or TrainingDivergedException or IOException or UnauthorizedAccessException or ArgumentException;
 
-    private static Command TrainCommand(TextWriter stdout, CancellationToken cancellationToken)
+    private static Command TrainCommand(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var shared = new TrainingOptions();
         var variant = CliOptions.Variant();
         var output = new Option<string?>("--output", "-o") { Description = "Run folder to create (default: runs/<dataset>-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in this folder (its own config is used)" };
-        var earlyStopping = CliOptions.OptionalInt("--early-stopping-patience", 0, 100_000, "Stop after N epochs without val_loss improvement, keeping the best weights");
-        var reduceLr = CliOptions.OptionalInt("--reduce-lr-patience", 0, 100_000, "Divide the learning rate by 10 after N epochs without val_loss improvement");
+        var earlyStopping = CliOptions.OptionalInt("--early-stopping-patience", TrainConfig.PatienceRange, "Stop after N epochs without val_loss improvement, keeping the best weights");
+        var reduceLr = CliOptions.OptionalInt("--reduce-lr-patience", TrainConfig.PatienceRange, "Divide the learning rate by 10 after N epochs without val_loss improvement");
         var checkpointBest = new Option<bool>("--checkpoint-best") { Description = "Also keep best.pt, the weights of the best val_accuracy epoch" };
         var tensorBoard = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files to this folder" };
 
@@ -93,6 +110,7 @@ internal static class App
         {
             if (result.GetValue(resume) is string resumeDir)
             {
+                RuntimeStartup.Initialize(RunFolder.ReadRecord(resumeDir).Config.Threads, stderr);
                 return Guard(stdout, resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken));
             }
 
@@ -104,6 +122,7 @@ internal static class App
                 CheckpointBest = result.GetValue(checkpointBest),
                 TensorBoardDir = result.GetValue(tensorBoard),
             };
+            RuntimeStartup.Initialize(config.Threads, stderr);
             string folder = result.GetValue(output) is string chosen ? Path.GetFullPath(chosen) : TrainingOptions.DefaultFolder(DatasetSelector.Name(config.Dataset));
             return Guard(stdout, folder, () => NotebookExperiment.Run(config, folder, stdout, cancellationToken: cancellationToken));
         });
@@ -141,9 +160,8 @@ internal static class App
         var command = new Command("summary", "Print the Keras-format summary of the notebook's model.") { inputShape, variant };
         command.SetAction(result =>
         {
-            StopsGracefully = false;
             var shape = ParseShape(result.GetValue(inputShape)!)!.Value;
-            Runtime.TorchRuntime.Initialize();
+            RuntimeStartup.Initialize(null, TextWriter.Null);
             using var model = ModelPresets.Notebook(shape, variant: ModelPresets.ParseVariant(result.GetValue(variant)!));
             model.Summary(stdout);
             return ExitCodes.Success;
@@ -159,7 +177,7 @@ internal static class App
         var command = new Command("evaluate", "Evaluate a trained model on its dataset's test split.") { model, dataDir, device };
         command.SetAction(result =>
         {
-            StopsGracefully = false;
+            RuntimeStartup.Initialize(null, TextWriter.Null);
             NotebookExperiment.Evaluate(result.GetValue(model)!, result.GetValue(dataDir), stdout, result.GetValue(device)!);
             return ExitCodes.Success;
         });

@@ -7,28 +7,28 @@ namespace CifarBatchNorm.Cli;
 /// <summary>The <c>bench</c> command: runs <see cref="Benchmark"/>, prints its table and writes bench.json.</summary>
 internal static class BenchCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var quick = new Option<bool>("--quick") { Description = "Small counts (a smoke run; the numbers mean little)" };
-        var repeats = CliOptions.Int("--repeats", 3, 1, 1000, "Repeats of every case");
+        var repeats = CliOptions.Int("--repeats", 3, BenchmarkOptions.RepeatsRange, "Repeats of every case");
         var cases = new Option<string>("--cases")
         {
-            Description = $"Comma-separated cases: {string.Join(", ", BenchmarkOptions.AllCases)}",
-            DefaultValueFactory = _ => string.Join(',', BenchmarkOptions.AllCases),
+            Description = $"Comma-separated cases: {string.Join(", ", BenchmarkOptions.AllCases.Select(BenchmarkOptions.CaseName))}",
+            DefaultValueFactory = _ => string.Join(',', BenchmarkOptions.AllCases.Select(BenchmarkOptions.CaseName)),
             Validators =
             {
                 r =>
                 {
-                    string? bad = SplitCases(r.GetValueOrDefault<string>() ?? "").FirstOrDefault(c => !BenchmarkOptions.AllCases.Contains(c));
+                    string? bad = SplitCases(r.GetValueOrDefault<string>() ?? "").FirstOrDefault(c => !BenchmarkOptions.AllCases.Select(BenchmarkOptions.CaseName).Contains(c));
                     if (bad is not null)
                     {
-                        r.AddError($"--cases: unknown case '{bad}'; use {string.Join(", ", BenchmarkOptions.AllCases)}.");
+                        r.AddError($"--cases: unknown case '{bad}'; use {string.Join(", ", BenchmarkOptions.AllCases.Select(BenchmarkOptions.CaseName))}.");
                     }
                 },
             },
         };
         var full = new Option<bool>("--full-memory-run") { Description = "Memory case as the full run: 10 epochs of 50,000 + 10,000 images" };
-        var threads = CliOptions.OptionalInt("--threads", 1, 1024, "Intra-op threads (default: all cores)");
+        var threads = CliOptions.OptionalInt("--threads", TrainConfig.ThreadsRange, "Intra-op threads (default: all cores)");
         var output = new Option<string>("--output", "-o") { Description = "Where to write the JSON results", DefaultValueFactory = _ => "bench.json" };
         var command = new Command("bench", "Measure training step, epoch overhead, evaluation, memory and data loading on synthetic data.")
         {
@@ -36,17 +36,16 @@ internal static class BenchCommand
         };
         command.SetAction(result =>
         {
-            App.StopsGracefully = false; // the benchmark has nothing to save: a signal ends it at once
-            TorchRuntime.Initialize(result.GetValue(threads));
+            RuntimeStartup.Initialize(result.GetValue(threads), stderr);
             var options = new BenchmarkOptions
             {
                 Quick = result.GetValue(quick),
                 Repeats = result.GetValue(repeats),
-                Cases = SplitCases(result.GetValue(cases)!),
+                Cases = SplitCases(result.GetValue(cases)!).Select(BenchmarkOptions.ParseCase).ToArray(),
                 FullMemoryRun = result.GetValue(full),
             };
             var measured = Benchmark.Run(options, stdout);
-            stdout.WriteLine($"{measured.Machine}; {measured.Threads} threads, OpenMP wait {measured.OmpWaitPolicy}, allocator {measured.Allocator}");
+            stdout.WriteLine($"{measured.Machine}; {measured.Threads} threads, OpenMP wait {measured.OmpWaitPolicy}, allocator {System.Text.Json.JsonSerializer.Serialize(measured.Allocator).Trim('"')}");
             measured.WriteTable(stdout);
             string path = Path.GetFullPath(result.GetValue(output)!);
             IO.AtomicFile.WriteAllText(path, measured.ToJson() + "\n");

@@ -21,17 +21,19 @@ internal static class CliOptions
         Description = "Folder holding the dataset files; overrides every default location",
     };
 
-    public static Option<int> Int(string name, int defaultValue, int min, int max, string description) => new(name)
+    /// <summary>An integer option whose allowed values are the config property's <paramref name="range"/>.</summary>
+    public static Option<int> Int(string name, int defaultValue, IntRange range, string description) => new(name)
     {
         Description = description,
         DefaultValueFactory = _ => defaultValue,
-        Validators = { r => Check<int>(r, v => Range(name, v, min, max)) },
+        Validators = { r => Check<int>(r, v => Range(name, v, range)) },
     };
 
-    public static Option<int?> OptionalInt(string name, int min, int max, string description) => new(name)
+    /// <summary>An optional integer option whose allowed values are the config property's <paramref name="range"/>.</summary>
+    public static Option<int?> OptionalInt(string name, IntRange range, string description) => new(name)
     {
         Description = description,
-        Validators = { r => Check<int?>(r, v => v is int value ? Range(name, value, min, max) : null) },
+        Validators = { r => Check<int?>(r, v => v is int value ? Range(name, value, range) : null) },
     };
 
     public static Option<double> LearningRate() => new("--learning-rate", "--lr")
@@ -40,9 +42,9 @@ internal static class CliOptions
         DefaultValueFactory = _ => 0.001,
         Validators =
         {
-            r => Check<double>(r, v => v > 0 && v <= 10 && double.IsFinite(v)
+            r => Check<double>(r, v => TrainConfig.IsLearningRate(v)
                 ? null
-                : $"--learning-rate {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected a number in (0, 10]."),
+                : $"--learning-rate {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected {TrainConfig.LearningRateAllowed}."),
         },
     };
 
@@ -71,9 +73,9 @@ internal static class CliOptions
         DefaultValueFactory = _ => 0.99,
         Validators =
         {
-            r => Check<double>(r, v => v >= 0 && v < 1
+            r => Check<double>(r, v => TrainConfig.IsBnMomentum(v)
                 ? null
-                : $"--bn-momentum {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected [0, 1)."),
+                : $"--bn-momentum {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected {TrainConfig.BnMomentumAllowed}."),
         },
     };
 
@@ -103,8 +105,8 @@ internal static class CliOptions
         }
     }
 
-    private static string? Range(string name, int value, int min, int max) =>
-        value < min || value > max ? $"{name} {value} is out of range: expected {min} to {max}." : null;
+    private static string? Range(string name, int value, IntRange range) =>
+        range.Contains(value) ? null : $"{name} {value} is out of range: expected {range}.";
 
     private static string? Message(Action parse)
     {
@@ -115,7 +117,7 @@ internal static class CliOptions
         }
         catch (ArgumentException e)
         {
-            return e.Message;
+            return CliMessages.ForUser(e);
         }
     }
 }

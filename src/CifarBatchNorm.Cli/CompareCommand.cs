@@ -6,10 +6,10 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>compare</c>: every variant with every seed, then results, plots and a report.</summary>
 internal static class CompareCommand
 {
-    public static Command Create(TextWriter stdout, CancellationToken cancellationToken)
+    public static Command Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var variants = CliOptions.Variants("bn,none,bn-before-relu");
-        var seeds = CliOptions.Int("--seeds", 3, 1, 100, "Seeds per variant (--seed, --seed + 1, ...)");
+        var seeds = CliOptions.Int("--seeds", 3, CompareConfig.SeedsRange, "Seeds per variant (--seed, --seed + 1, ...)");
         var target = new Option<double>("--target-accuracy")
         {
             Description = "Validation accuracy counted in 'epochs to target'",
@@ -31,6 +31,7 @@ internal static class CompareCommand
                 TargetAccuracy = result.GetValue(target),
                 Training = shared.ToConfig(result),
             };
+            RuntimeStartup.Initialize(config.Training.Threads, stderr);
             CompareRunner.Run(config, result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"), stdout, cancellationToken);
             return ExitCodes.Success;
         });

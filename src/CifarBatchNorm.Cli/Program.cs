@@ -3,16 +3,25 @@ using CifarBatchNorm.Cli;
 using CifarBatchNorm.Runtime;
 
 // Before anything else: re-run this same command with jemalloc preloaded when it is installed (flat memory in long
-// runs; opt out with CIFAR_BATCHNORM_ALLOCATOR=default). Returns here when it does not apply.
-_ = JemallocLauncher.RestartIfAvailable();
+// runs; opt out with CIFAR_BATCHNORM_ALLOCATOR=glibc or default). Returns here when it does not apply.
+try
+{
+    _ = JemallocLauncher.RestartIfAvailable();
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.UsageError;
+}
 
 using var cancellation = new CancellationTokenSource();
 
 // The first Ctrl+C or SIGTERM asks a command that stops cleanly (train, compare, analyze, download) to stop between
 // two steps; a command that does not (bench, summary, evaluate), or a second signal, ends the process at once.
+bool stopsGracefully = App.StopsGracefully(args);
 bool StopGracefully()
 {
-    if (!App.StopsGracefully || cancellation.IsCancellationRequested)
+    if (!stopsGracefully || cancellation.IsCancellationRequested)
     {
         return false;
     }

@@ -10,13 +10,13 @@ internal sealed class TrainingOptions
     private readonly Option<string?> _dataDir = CliOptions.DataDir();
     private readonly Option<string?> _url = new("--url") { Description = "Mirror of cifar-10-binary.tar.gz (default: CIFAR_BATCHNORM_URL or the official address)" };
     private readonly Option<bool> _noDownload = new("--no-download") { Description = "Never download CIFAR-10; use only files already there" };
-    private readonly Option<int> _epochs = CliOptions.Int("--epochs", 10, 1, 100_000, "Epochs to train");
-    private readonly Option<int> _batchSize = CliOptions.Int("--batch-size", 256, 1, 65_536, "Samples per training step (4 or 8 reproduces the renorm paper's small-batch setting)");
+    private readonly Option<int> _epochs = CliOptions.Int("--epochs", 10, TrainConfig.EpochsRange, "Epochs to train");
+    private readonly Option<int> _batchSize = CliOptions.Int("--batch-size", 256, TrainConfig.BatchSizeRange, "Samples per training step (4 or 8 reproduces the renorm paper's small-batch setting)");
     private readonly Option<double> _learningRate = CliOptions.LearningRate();
-    private readonly Option<int> _seed = CliOptions.Int("--seed", 42, int.MinValue, int.MaxValue - 100, "Seed of initialisation, shuffling and synthetic data");
-    private readonly Option<int?> _threads = CliOptions.OptionalInt("--threads", 1, 1024, "Intra-op threads (default: all cores)");
-    private readonly Option<int?> _trainLimit = CliOptions.OptionalInt("--train-limit", 1, int.MaxValue, "Use only the first N training images");
-    private readonly Option<int?> _testLimit = CliOptions.OptionalInt("--test-limit", 1, int.MaxValue, "Use only the first N test images");
+    private readonly Option<int> _seed = CliOptions.Int("--seed", 42, TrainConfig.SeedRange, "Seed of initialisation, shuffling and synthetic data");
+    private readonly Option<int?> _threads = CliOptions.OptionalInt("--threads", TrainConfig.ThreadsRange, "Intra-op threads (default: all cores)");
+    private readonly Option<int?> _trainLimit = CliOptions.OptionalInt("--train-limit", TrainConfig.LimitRange, "Use only the first N training images");
+    private readonly Option<int?> _testLimit = CliOptions.OptionalInt("--test-limit", TrainConfig.LimitRange, "Use only the first N test images");
     private readonly Option<double> _bnMomentum = CliOptions.BnMomentum();
     private readonly Option<string> _device = CliOptions.Device();
 

@@ -15,25 +15,23 @@ public sealed record AnalyzeConfig
     /// <summary>Training settings (dataset, epochs, batch, learning rate, seed). The default value is the notebook's.</summary>
     public TrainConfig Training { get; init; } = TrainConfig.Notebook;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    /// <summary>Allowed <see cref="ProbeEvery"/>.</summary>
+    public static IntRange ProbeEveryRange { get; } = new(1, 1_000_000);
+
+    /// <summary>Allowed <see cref="ProbeBatch"/>.</summary>
+    public static IntRange ProbeBatchRange { get; } = new(2, 4096);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first property out of range.</summary>
     public AnalyzeConfig Validate()
     {
         Training.Validate();
         if (Variants.Count == 0 || Variants.Distinct().Count() != Variants.Count)
         {
-            throw new ArgumentException("--variants needs one or more distinct variants.");
+            throw ConfigCheck.Invalid($"{nameof(AnalyzeConfig)}.{nameof(Variants)}", "needs one or more distinct variants.");
         }
 
-        if (ProbeEvery is < 1 or > 1_000_000)
-        {
-            throw new ArgumentException($"--probe-every {ProbeEvery} is out of range: expected 1 to 1000000.");
-        }
-
-        if (ProbeBatch is < 2 or > 4096)
-        {
-            throw new ArgumentException($"--probe-batch {ProbeBatch} is out of range: expected 2 to 4096.");
-        }
-
+        ConfigCheck.InRange($"{nameof(AnalyzeConfig)}.{nameof(ProbeEvery)}", ProbeEvery, ProbeEveryRange);
+        ConfigCheck.InRange($"{nameof(AnalyzeConfig)}.{nameof(ProbeBatch)}", ProbeBatch, ProbeBatchRange);
         return this;
     }
 }

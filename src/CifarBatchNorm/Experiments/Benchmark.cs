@@ -33,7 +33,7 @@ public static class Benchmark
     {
         options = (options ?? new BenchmarkOptions()).Validate();
         log ??= TextWriter.Null;
-        var settings = TorchRuntime.Initialize(TorchRuntime.Current?.Threads);
+        var settings = TorchRuntime.Require();
         var result = new BenchmarkResult
         {
             Machine = MachineInfo.Describe(),
@@ -46,35 +46,35 @@ public static class Benchmark
             EvalBatchSize = EvalBatchSize,
         };
 
-        bool Has(string name) => options.Cases.Contains(name);
+        bool Has(BenchmarkCase benchmarkCase) => options.Cases.Contains(benchmarkCase);
 
         // First, so that the peak is this run's and not the buffers the other cases leave in the allocator.
-        if (Has("memory"))
+        if (Has(BenchmarkCase.Memory))
         {
             log.WriteLine($"memory: {options.MemoryEpochs} epochs of {options.MemoryTrainImages} + {options.MemoryValidationImages} images");
             result = MeasureMemory(options, result);
         }
 
-        if (Has("train-step"))
+        if (Has(BenchmarkCase.TrainStep))
         {
             log.WriteLine("train step: 32x32x3 and 28x28x1, batch 256");
             var (cifar, fashion) = MeasureTrainSteps(options);
             result = result with { TrainStep32x32x3Ms = cifar, TrainStep28x28x1Ms = fashion };
         }
 
-        if (Has("epoch"))
+        if (Has(BenchmarkCase.Epoch))
         {
             log.WriteLine($"epoch overhead: {options.EpochSteps} steps");
             result = MeasureEpochOverhead(options, result);
         }
 
-        if (Has("eval"))
+        if (Has(BenchmarkCase.Eval))
         {
             log.WriteLine($"evaluation: {options.EvalImages} images at batch {EvalBatchSize}");
             result = result with { EvalImagesPerSecond = MeasureEvaluation(options) };
         }
 
-        if (Has("load"))
+        if (Has(BenchmarkCase.Load))
         {
             log.WriteLine("data load: six synthetic CIFAR-10 binary files (184 MB)");
             result = result with { DataLoadSeconds = MeasureDataLoad(options) };

@@ -7,7 +7,17 @@ namespace CifarBatchNorm.Experiments;
 public sealed record BenchmarkOptions
 {
     /// <summary>The cases <see cref="Cases"/> accepts.</summary>
-    public static IReadOnlyList<string> AllCases { get; } = ["train-step", "epoch", "eval", "memory", "load"];
+    public static IReadOnlyList<BenchmarkCase> AllCases { get; } = Enum.GetValues<BenchmarkCase>();
+
+    /// <summary>The name of <paramref name="benchmarkCase"/> in bench.json and on the command line (<c>train-step</c>, ...).</summary>
+    public static string CaseName(BenchmarkCase benchmarkCase) => System.Text.Json.JsonSerializer.Serialize(benchmarkCase).Trim('"');
+
+    /// <summary>Parses a case name (<c>train-step</c>, <c>epoch</c>, <c>eval</c>, <c>memory</c>, <c>load</c>).</summary>
+    /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
+    public static BenchmarkCase ParseCase(string name) =>
+        AllCases.FirstOrDefault(c => CaseName(c) == name?.Trim(), (BenchmarkCase)(-1)) is var found && Enum.IsDefined(found)
+            ? found
+            : throw new ArgumentException($"Unknown benchmark case '{name}': use {string.Join(", ", AllCases.Select(CaseName))}.", nameof(name));
 
     /// <summary>Small counts everywhere, for tests. The default value is <c>false</c>.</summary>
     public bool Quick { get; init; }
@@ -15,8 +25,11 @@ public sealed record BenchmarkOptions
     /// <summary>How many times each case is repeated (alternating the input shapes). The default value is 3.</summary>
     public int Repeats { get; init; } = 3;
 
+    /// <summary>Allowed <see cref="Repeats"/>.</summary>
+    public static IntRange RepeatsRange { get; } = new(1, 1000);
+
     /// <summary>The cases to run, from <see cref="AllCases"/>. The default value is all of them.</summary>
-    public IReadOnlyList<string> Cases { get; init; } = AllCases;
+    public IReadOnlyList<BenchmarkCase> Cases { get; init; } = AllCases;
 
     /// <summary>
     /// Run the memory case as the full CIFAR-10-sized run (10 epochs, 50,000 training and 10,000 validation images)
@@ -51,7 +64,7 @@ public sealed record BenchmarkOptions
     /// <summary>Throws when a setting is out of range.</summary>
     public BenchmarkOptions Validate()
     {
-        if (Repeats is < 1 or > 1000)
+        if (!RepeatsRange.Contains(Repeats))
         {
             throw new ArgumentOutOfRangeException(nameof(Repeats), Repeats, "Repeats must be 1 to 1000.");
         }
@@ -59,13 +72,12 @@ public sealed record BenchmarkOptions
         ArgumentNullException.ThrowIfNull(Cases);
         if (Cases.Count == 0)
         {
-            throw new ArgumentException($"Cases is empty: pick from {string.Join(", ", AllCases)}.", nameof(Cases));
+            throw new ArgumentException($"Cases is empty: pick from {string.Join(", ", AllCases.Select(CaseName))}.", nameof(Cases));
         }
 
-        string? unknown = Cases.FirstOrDefault(c => !AllCases.Contains(c));
-        if (unknown is not null)
+        if (Cases.FirstOrDefault(c => !Enum.IsDefined(c), BenchmarkCase.TrainStep) is var unknown && !Enum.IsDefined(unknown))
         {
-            throw new ArgumentException($"Unknown benchmark case '{unknown}': use {string.Join(", ", AllCases)}.", nameof(Cases));
+            throw new ArgumentException($"Unknown benchmark case {(int)unknown}: use {string.Join(", ", AllCases.Select(CaseName))}.", nameof(Cases));
         }
 
         return this;

@@ -30,7 +30,7 @@ public sealed record BenchmarkResult
 
     /// <summary>The native allocator (<see cref="Runtime.RuntimeSettings.Allocator"/>).</summary>
     [JsonPropertyName("allocator")]
-    public string Allocator { get; init; } = "";
+    public Runtime.NativeAllocator Allocator { get; init; }
 
     /// <summary>What idle OpenMP workers do (<see cref="Runtime.RuntimeSettings.OmpWaitPolicy"/>).</summary>
     [JsonPropertyName("omp_wait_policy")]

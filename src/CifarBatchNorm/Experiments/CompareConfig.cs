@@ -19,25 +19,24 @@ public sealed record CompareConfig
     /// <summary>Validation accuracy that "epochs to target" counts up to. The default value is 0.85.</summary>
     public double TargetAccuracy { get; init; } = 0.85;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    /// <summary>Allowed <see cref="Seeds"/>.</summary>
+    public static IntRange SeedsRange { get; } = new(1, 100);
+
+    /// <summary>Whether <paramref name="accuracy"/> is an allowed <see cref="TargetAccuracy"/>: in (0, 1].</summary>
+    public static bool IsTargetAccuracy(double accuracy) => accuracy > 0 && accuracy <= 1;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first property out of range.</summary>
     public CompareConfig Validate()
     {
         Training.Validate();
         if (Variants.Count == 0 || Variants.Distinct().Count() != Variants.Count)
         {
-            throw new ArgumentException($"--variants needs one or more distinct variants, got '{string.Join(",", Variants.Select(ModelPresets.VariantName))}'.");
+            throw ConfigCheck.Invalid($"{nameof(CompareConfig)}.{nameof(Variants)}",
+                $"needs one or more distinct variants, got '{string.Join(",", Variants.Select(ModelPresets.VariantName))}'.");
         }
 
-        if (Seeds is < 1 or > 100)
-        {
-            throw new ArgumentException($"--seeds {Seeds} is out of range: expected 1 to 100.");
-        }
-
-        if (!(TargetAccuracy > 0 && TargetAccuracy <= 1))
-        {
-            throw new ArgumentException($"--target-accuracy {TargetAccuracy} is out of range: expected (0, 1].");
-        }
-
+        ConfigCheck.InRange($"{nameof(CompareConfig)}.{nameof(Seeds)}", Seeds, SeedsRange);
+        ConfigCheck.That(IsTargetAccuracy(TargetAccuracy), $"{nameof(CompareConfig)}.{nameof(TargetAccuracy)}", TargetAccuracy, "(0, 1]");
         return this;
     }
 }

@@ -85,7 +85,7 @@ public static class CompareReport
         sb.Append("Training loss per epoch:\n\n![training loss](train_loss.png)\n\n");
         sb.Append("Training (thick lines) vs validation (thin lines, open markers) accuracy. With BN momentum 0.99 (Keras's default) the moving statistics lag the ");
         sb.Append("weights in the first epochs, so validation accuracy of the BN variants starts far below training accuracy; ");
-        sb.Append("with `--bn-momentum 0.9` the gap closes sooner:\n\n![train vs validation](train_vs_val.png)\n\n");
+        sb.Append("with a BN momentum of 0.9 (`TrainConfig.BnMomentum`) the gap closes sooner:\n\n![train vs validation](train_vs_val.png)\n\n");
         sb.Append("Final test accuracy:\n\n![final accuracy](final_accuracy.png)\n\n");
         sb.Append("Exact configuration:\n\n```json\n").Append(JsonSerializer.Serialize(c, RunFolder.Json)).Append("\n```\n");
         return sb.ToString();

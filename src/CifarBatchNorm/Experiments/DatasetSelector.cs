@@ -34,9 +34,9 @@ public static class DatasetSelector
         ArgumentNullException.ThrowIfNull(config);
         var loaded = config.Dataset switch
         {
-            DatasetKind.Cifar10 => LoadCifar10(config, "requested with --dataset cifar10", EnsureCifar10(config, progress, quick: false)),
-            DatasetKind.FashionMnist => LoadFashionMnist(config, "requested with --dataset fashion-mnist"),
-            DatasetKind.Synthetic => LoadSynthetic(config, "requested with --dataset synthetic"),
+            DatasetKind.Cifar10 => LoadCifar10(config, "requested", EnsureCifar10(config, progress, quick: false)),
+            DatasetKind.FashionMnist => LoadFashionMnist(config, "requested"),
+            DatasetKind.Synthetic => LoadSynthetic(config, "requested"),
             _ => LoadAuto(config, progress),
         };
         var train = config.TrainLimit is int trainLimit ? loaded.Train.Take(trainLimit) : loaded.Train;
@@ -52,14 +52,13 @@ public static class DatasetSelector
     }
 
     /// <summary>
-    /// The start every experiment shares: apply the runtime settings, load the data (printing why this dataset), and
+    /// The start every experiment shares: load the data (printing why this dataset), and
     /// create the new output folder only once the data is there, so a data error leaves nothing behind.
     /// </summary>
     public static (LoadedData Data, RunFolder Folder) Prepare(TrainConfig config, string outputDir, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
-        Runtime.TorchRuntime.Initialize(config.Threads);
         var data = Load(config, output);
         output.WriteLine(data.Reason);
         return (data, RunFolder.Create(outputDir));
@@ -75,7 +74,7 @@ public static class DatasetSelector
         _ => throw new ArgumentException($"Unknown dataset '{name}': use auto, cifar10, fashion-mnist or synthetic."),
     };
 
-    /// <summary>The command-line name of a dataset.</summary>
+    /// <summary>The short name of a dataset (<c>cifar10</c>, <c>fashion-mnist</c>, ...), as <see cref="Parse"/> reads it.</summary>
     public static string Name(DatasetKind kind) => kind switch
     {
         DatasetKind.Auto => "auto",
@@ -91,14 +90,14 @@ public static class DatasetSelector
         string? why = null;
         if (Cifar10.Locate(cifarDir) is not null)
         {
-            return LoadCifar10(config, "found by --dataset auto", cifarDir);
+            return LoadCifar10(config, "found by automatic selection", cifarDir);
         }
 
         if (config.Download)
         {
             try
             {
-                return LoadCifar10(config, "downloaded by --dataset auto", EnsureCifar10(config, progress, quick: true));
+                return LoadCifar10(config, "downloaded by automatic selection", EnsureCifar10(config, progress, quick: true));
             }
             catch (DownloadException e)
             {
@@ -148,7 +147,7 @@ public static class DatasetSelector
         {
             throw new DatasetNotFoundException(
                 $"CIFAR-10 not found in {dir} and could not be downloaded: {e.Message.TrimEnd('.')}. "
-                + "Extract cifar-10-binary.tar.gz there, pass --data-dir, or set a mirror with --url.");
+                + "Extract cifar-10-binary.tar.gz there, set TrainConfig.DataDir to where it is, or set a mirror in TrainConfig.DownloadUrl.");
         }
     }
 

@@ -27,9 +27,11 @@ public static class NotebookExperiment
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
-        var runtime = TorchRuntime.Initialize(config.Threads);
+        var runtime = TorchRuntime.Require();
         var data = DatasetSelector.Load(config, output);
+        var policy = ExecutionPolicy.For(DeviceSelector.Resolve(config.Device));
         output.WriteLine($"Runtime: {runtime}.");
+        output.WriteLine($"Execution: {policy}.");
         var folder = RunFolder.Create(outputDir);
         var record = new RunRecord
         {
@@ -42,15 +44,16 @@ public static class NotebookExperiment
             TrainSamples = data.Train.Count,
             TestSamples = data.Test.Count,
             Runtime = runtime,
+            Execution = policy.ToString(),
             Version = Version,
             Machine = MachineInfo.Describe(),
             StartedUtc = DateTimeOffset.UtcNow,
         };
         folder.WriteJson(RunFolder.ConfigFile, record);
-        folder.WriteStatus(new RunStatus("running", 0, "started"));
+        folder.WriteStatus(new RunStatus(RunState.Running, 0, "started"));
         try
         {
-            return Train(folder, record, data, output, callbacks, resume: false, cancellationToken);
+            return Train(folder, record, data, policy, output, callbacks, resume: false, cancellationToken);
         }
         catch when (!Directory.Exists(folder.File(RunCheckpoint.FolderName)))
         {
@@ -69,24 +72,25 @@ public static class NotebookExperiment
         ArgumentNullException.ThrowIfNull(output);
         var folder = RunFolder.Open(runDir);
         var record = folder.ReadJson<RunRecord>(RunFolder.ConfigFile);
-        if (File.Exists(folder.File(RunFolder.StatusFile)) && folder.ReadJson<RunStatus>(RunFolder.StatusFile).State == "complete")
+        if (File.Exists(folder.File(RunFolder.StatusFile)) && folder.ReadJson<RunStatus>(RunFolder.StatusFile).State == RunState.Complete)
         {
-            throw new ModelFileException($"{folder.Path} holds a complete run; there is nothing to resume. Start a new run with another --output.");
+            throw new ModelFileException($"{folder.Path} holds a complete run; there is nothing to resume. Start a new run in another folder.");
         }
 
-        TorchRuntime.Initialize(record.Config.Threads);
+        _ = TorchRuntime.Require();
         var data = DatasetSelector.Load(record.Config with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Config.DataDir });
-        return Train(folder, record, data, output, callbacks, resume: true, cancellationToken);
+        var policy = ExecutionPolicy.For(DeviceSelector.Resolve(record.Config.Device));
+        return Train(folder, record, data, policy, output, callbacks, resume: true, cancellationToken);
     }
 
-    private static RunResult Train(RunFolder folder, RunRecord record, LoadedData data, TextWriter output,
+    private static RunResult Train(RunFolder folder, RunRecord record, LoadedData data, ExecutionPolicy policy, TextWriter output,
         IEnumerable<Callback>? callbacks, bool resume, CancellationToken cancellationToken)
     {
         var config = record.Config;
         output.WriteLine(data.Reason);
         manual_seed(config.Seed);
         using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum);
-        model.MoveTo(DeviceSelector.Resolve(config.Device));
+        model.Apply(policy);
         using var summary = new StringWriter();
         model.Summary(summary);
         model.Compile(new Adam(config.LearningRate));
@@ -110,12 +114,12 @@ public static class NotebookExperiment
         }
         catch (OperationCanceledException)
         {
-            folder.WriteStatus(new RunStatus("interrupted", checkpoint.LastEpoch, $"interrupted during epoch {checkpoint.LastEpoch + 1}"));
+            folder.WriteStatus(new RunStatus(RunState.Interrupted, checkpoint.LastEpoch, $"interrupted during epoch {checkpoint.LastEpoch + 1}"));
             throw;
         }
         catch (TrainingDivergedException e)
         {
-            folder.WriteStatus(new RunStatus("diverged", checkpoint.LastEpoch, e.Message));
+            folder.WriteStatus(new RunStatus(RunState.Diverged, checkpoint.LastEpoch, e.Message));
             throw;
         }
         finally
@@ -128,7 +132,7 @@ public static class NotebookExperiment
         model.SaveWeights(folder.File(RunFolder.WeightsFile));
         folder.WriteHistory(checkpoint.History);
         folder.WriteJson("evaluation.json", evaluation);
-        folder.WriteStatus(new RunStatus("complete", checkpoint.LastEpoch, "complete"));
+        folder.WriteStatus(new RunStatus(RunState.Complete, checkpoint.LastEpoch, "complete"));
         output.WriteLine($"Run folder: {folder.Path}");
         return new RunResult(folder.Path, checkpoint.History, evaluation, record);
     }
@@ -168,7 +172,7 @@ public static class NotebookExperiment
         string folder = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".";
         string weights = Directory.Exists(modelPath) ? Path.Combine(modelPath, RunFolder.WeightsFile) : modelPath;
         var record = RunFolder.ReadRecord(folder);
-        TorchRuntime.Initialize(record.Config.Threads);
+        _ = TorchRuntime.Require();
         var config = record.Config with
         {
             Dataset = DatasetSelector.Parse(record.Dataset),

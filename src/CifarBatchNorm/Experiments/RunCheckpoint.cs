@@ -75,7 +75,7 @@ public sealed class RunCheckpoint : Callback
             }
         }
 
-        _folder.WriteStatus(new RunStatus("running", epoch, $"epoch {epoch} checkpointed"));
+        _folder.WriteStatus(new RunStatus(RunState.Running, epoch, $"epoch {epoch} checkpointed"));
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ public sealed record RunRecord
     /// <summary>Runtime settings in force.</summary>
     public RuntimeSettings? Runtime { get; init; }
 
+    /// <summary>How the model executed (<see cref="Training.ExecutionPolicy"/>: device, layouts, collection cadence).</summary>
+    public string? Execution { get; init; }
+
     /// <summary>Library version.</summary>
     public required string Version { get; init; }
 

@@ -66,27 +66,50 @@ public sealed record TrainConfig
     /// </summary>
     public string Device { get; init; } = Runtime.DeviceSelector.Auto;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    /// <summary>Allowed <see cref="Epochs"/>.</summary>
+    public static IntRange EpochsRange { get; } = new(1, 100_000);
+
+    /// <summary>Allowed <see cref="BatchSize"/>.</summary>
+    public static IntRange BatchSizeRange { get; } = new(1, 65_536);
+
+    /// <summary>Allowed <see cref="Threads"/>.</summary>
+    public static IntRange ThreadsRange { get; } = new(1, 1024);
+
+    /// <summary>Allowed <see cref="TrainLimit"/> and <see cref="TestLimit"/>.</summary>
+    public static IntRange LimitRange { get; } = new(1, int.MaxValue);
+
+    /// <summary>Allowed <see cref="EarlyStoppingPatience"/> and <see cref="ReduceLrPatience"/>.</summary>
+    public static IntRange PatienceRange { get; } = new(0, 100_000);
+
+    /// <summary>Allowed <see cref="Seed"/> (room is left for the seeds that follow it in a comparison).</summary>
+    public static IntRange SeedRange { get; } = new(int.MinValue, int.MaxValue - 100);
+
+    /// <summary>What <see cref="LearningRate"/> allows, in words.</summary>
+    public const string LearningRateAllowed = "a number in (0, 10]";
+
+    /// <summary>What <see cref="BnMomentum"/> allows, in words.</summary>
+    public const string BnMomentumAllowed = "[0, 1)";
+
+    /// <summary>Whether <paramref name="learningRate"/> is allowed.</summary>
+    public static bool IsLearningRate(double learningRate) => learningRate > 0 && learningRate <= 10 && double.IsFinite(learningRate);
+
+    /// <summary>Whether <paramref name="momentum"/> is allowed.</summary>
+    public static bool IsBnMomentum(double momentum) => momentum is >= 0 and < 1;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first property out of range (<c>ParamName</c> is <c>TrainConfig.Property</c>).</summary>
     public TrainConfig Validate()
     {
-        Check(Epochs is >= 1 and <= 100_000, "epochs", Epochs, "1 to 100000");
-        Check(BatchSize is >= 1 and <= 65_536, "batch-size", BatchSize, "1 to 65536");
-        Check(LearningRate > 0 && LearningRate <= 10 && double.IsFinite(LearningRate), "learning-rate", LearningRate, "a number in (0, 10]");
-        Check(Threads is null or (>= 1 and <= 1024), "threads", Threads, "1 to 1024");
-        Check(TrainLimit is null or >= 1, "train-limit", TrainLimit, "at least 1");
-        Check(TestLimit is null or >= 1, "test-limit", TestLimit, "at least 1");
-        Check(BnMomentum is >= 0 and < 1, "bn-momentum", BnMomentum, "[0, 1)");
-        Check(EarlyStoppingPatience is null or (>= 0 and <= 100_000), "early-stopping-patience", EarlyStoppingPatience, "0 to 100000");
-        Check(ReduceLrPatience is null or (>= 0 and <= 100_000), "reduce-lr-patience", ReduceLrPatience, "0 to 100000");
+        ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(Epochs)}", Epochs, EpochsRange);
+        ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(BatchSize)}", BatchSize, BatchSizeRange);
+        ConfigCheck.That(IsLearningRate(LearningRate), $"{nameof(TrainConfig)}.{nameof(LearningRate)}", LearningRate, LearningRateAllowed);
+        ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(Seed)}", Seed, SeedRange);
+        ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(Threads)}", Threads, ThreadsRange);
+        ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(TrainLimit)}", TrainLimit, LimitRange);
+        ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(TestLimit)}", TestLimit, LimitRange);
+        ConfigCheck.That(IsBnMomentum(BnMomentum), $"{nameof(TrainConfig)}.{nameof(BnMomentum)}", BnMomentum, BnMomentumAllowed);
+        ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(EarlyStoppingPatience)}", EarlyStoppingPatience, PatienceRange);
+        ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(ReduceLrPatience)}", ReduceLrPatience, PatienceRange);
         Runtime.DeviceSelector.Normalize(Device);
         return this;
-    }
-
-    private static void Check(bool ok, string name, object? value, string allowed)
-    {
-        if (!ok)
-        {
-            throw new ArgumentException($"--{name} {value} is out of range: expected {allowed}.");
-        }
     }
 }

@@ -40,15 +40,6 @@ public static class TorchRuntime
     private const int MallocMmapMax = -4;       // M_MMAP_MAX
     private const int MallocArenaMax = -8;      // M_ARENA_MAX
 
-    /// <summary><see cref="RuntimeSettings.Allocator"/> when jemalloc is preloaded (<see cref="JemallocLauncher"/>).</summary>
-    public const string Jemalloc = "jemalloc";
-
-    /// <summary><see cref="RuntimeSettings.Allocator"/> when glibc keeps freed buffers (its tuned setting).</summary>
-    public const string GlibcTuned = "glibc (freed buffers kept)";
-
-    /// <summary><see cref="RuntimeSettings.Allocator"/> when glibc runs with its own defaults.</summary>
-    public const string GlibcDefault = "glibc (defaults)";
-
     /// <summary><see cref="RuntimeSettings.OmpWaitPolicy"/> when libgomp's default is kept (spin briefly, then sleep).</summary>
     public const string SpinThenSleep = "spin then sleep (libgomp default)";
 
@@ -62,10 +53,11 @@ public static class TorchRuntime
     public static RuntimeSettings? Current => s_settings;
 
     /// <summary>
-    /// Applies the runtime settings. Safe to call more than once: the environment and allocator are set
-    /// on the first call only; the thread count is applied every time it is given.
+    /// Applies the runtime settings. Call it once at start-up, before the first torch call (the CLI's <c>Program</c>
+    /// and the test assembly do; library code never calls it). Safe to call again: the environment and allocator are
+    /// set on the first call only; a thread count is applied whenever one is given, and <c>null</c> keeps the one in force.
     /// </summary>
-    /// <param name="threads">Intra-op threads; <c>null</c> (the default) uses every core.</param>
+    /// <param name="threads">Intra-op threads; <c>null</c> (the default) means every core on the first call and no change later.</param>
     /// <returns>What is in force.</returns>
     public static RuntimeSettings Initialize(int? threads = null)
     {
@@ -83,7 +75,7 @@ public static class TorchRuntime
                 s_settings = new RuntimeSettings(isa, ChooseAllocator(), waitPolicy, 0);
             }
 
-            int count = threads ?? Environment.ProcessorCount;
+            int count = threads ?? (s_settings.Threads > 0 ? s_settings.Threads : Environment.ProcessorCount);
             if (s_settings.Threads != count)
             {
                 torch.set_num_threads(count);
@@ -93,6 +85,11 @@ public static class TorchRuntime
             return s_settings;
         }
     }
+
+    /// <summary>The settings in force.</summary>
+    /// <exception cref="InvalidOperationException"><see cref="Initialize"/> has not run.</exception>
+    public static RuntimeSettings Require() => Current ?? throw new InvalidOperationException(
+        "TorchRuntime.Initialize() has not run: call it once at start-up, before the first torch call (see the README's quick start).");
 
     /// <summary>
     /// Idle OpenMP workers spin for a while before they sleep (libgomp's default), which is 20-35% faster per step on
@@ -143,28 +140,34 @@ public static class TorchRuntime
         return value;
     }
 
-    /// <summary>Whether <c>CIFAR_BATCHNORM_ALLOCATOR</c> (<paramref name="value"/>) names one of <paramref name="choices"/>.</summary>
-    internal static bool IsAllocatorChoice(string? value, params string[] choices) =>
-        choices.Any(choice => string.Equals(value, choice, StringComparison.OrdinalIgnoreCase));
+    /// <summary>Parses a value of <c>CIFAR_BATCHNORM_ALLOCATOR</c>: unset or empty, <c>glibc</c> or <c>default</c>.</summary>
+    /// <exception cref="ArgumentException">Any other value; the message names the variable and the allowed values.</exception>
+    public static AllocatorChoice ParseAllocatorChoice(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => AllocatorChoice.Auto,
+        "glibc" => AllocatorChoice.Glibc,
+        "default" => AllocatorChoice.Default,
+        _ => throw new ArgumentException($"{AllocatorVariable}={value} is not a known allocator choice: leave it unset (jemalloc when installed), or set glibc or default."),
+    };
 
     /// <summary>Names the allocator in use, tuning glibc's where it is the one.</summary>
-    private static string ChooseAllocator()
+    private static NativeAllocator ChooseAllocator()
     {
         if (!OperatingSystem.IsLinux())
         {
-            return "system";
+            return NativeAllocator.System;
         }
 
-        if (JemallocLauncher.IsActive())
+        if (JemallocLoaded())
         {
-            return Jemalloc;
+            return NativeAllocator.Jemalloc;
         }
 
-        if (IsAllocatorChoice(Environment.GetEnvironmentVariable(AllocatorVariable), "default")
+        if (ParseAllocatorChoice(Environment.GetEnvironmentVariable(AllocatorVariable)) == AllocatorChoice.Default
             || Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is not null
             || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null)
         {
-            return GlibcDefault;
+            return NativeAllocator.GlibcDefault;
         }
 
         try
@@ -177,11 +180,24 @@ public static class TorchRuntime
                 _ = NativeMethods.mallopt(MallocArenaMax, 1);
             }
 
-            return kept ? GlibcTuned : GlibcDefault;
+            return kept ? NativeAllocator.GlibcTuned : NativeAllocator.GlibcDefault;
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
-            return "system"; // not glibc (musl has no mallopt)
+            return NativeAllocator.System; // not glibc (musl has no mallopt)
+        }
+    }
+
+    /// <summary>Whether jemalloc is loaded in this process (preloaded by the CLI's launcher or by the user).</summary>
+    private static bool JemallocLoaded()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/self/maps").Contains("libjemalloc", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

@@ -1,7 +1,7 @@
-namespace CifarBatchNorm.Runtime;
+namespace CifarBatchNorm.Cli;
 
 /// <summary>What <see cref="JemallocLauncher.RestartIfAvailable"/> did.</summary>
-public enum JemallocRestart
+internal enum JemallocRestart
 {
     /// <summary>The process is being replaced (never returned to the caller; used by the decision itself).</summary>
     Restarting,

@@ -1,8 +1,9 @@
 using System.Collections;
 using System.Runtime.InteropServices;
+using CifarBatchNorm.Runtime;
 using System.Text;
 
-namespace CifarBatchNorm.Runtime;
+namespace CifarBatchNorm.Cli;
 
 /// <summary>
 /// Restarts the process with jemalloc preloaded, so that a long training run keeps a flat memory footprint.
@@ -21,7 +22,7 @@ namespace CifarBatchNorm.Runtime;
 /// libjemalloc2</c>; or name the file in <c>CIFAR_BATCHNORM_JEMALLOC</c>). A <c>MALLOC_CONF</c> the user set is kept.</para>
 /// <para>Call it first thing in <c>Main</c>, before any other thread or native library is started: the CLI does.</para>
 /// </remarks>
-public static class JemallocLauncher
+internal static class JemallocLauncher
 {
     /// <summary>Environment variable naming the jemalloc library to preload, when it is not in a standard place.</summary>
     public const string LibraryVariable = "CIFAR_BATCHNORM_JEMALLOC";
@@ -60,9 +61,6 @@ public static class JemallocLauncher
         return JemallocRestart.Failed; // execve returns only on failure; carry on with the allocator we have
     }
 
-    /// <summary>Whether jemalloc is loaded in this process.</summary>
-    public static bool IsActive() => OperatingSystem.IsLinux() && ReadMaps().Contains("libjemalloc", StringComparison.Ordinal);
-
     /// <summary>The decision, without side effects: what to do and the environment of the restarted process.</summary>
     internal static (JemallocRestart Outcome, SortedDictionary<string, string>? Environment, string? Library) Decide(
         IDictionary current, bool isLinux, Func<string, bool> fileExists)
@@ -73,7 +71,7 @@ public static class JemallocLauncher
             return (JemallocRestart.NotLinux, null, null);
         }
 
-        if (TorchRuntime.IsAllocatorChoice(Get(TorchRuntime.AllocatorVariable), "default", "glibc"))
+        if (TorchRuntime.ParseAllocatorChoice(Get(TorchRuntime.AllocatorVariable)) != AllocatorChoice.Auto)
         {
             return (JemallocRestart.OptedOut, null, null);
         }
@@ -128,18 +126,6 @@ public static class JemallocLauncher
         catch (IOException)
         {
             return [];
-        }
-    }
-
-    private static string ReadMaps()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/self/maps");
-        }
-        catch (IOException)
-        {
-            return string.Empty;
         }
     }
 

@@ -1,0 +1,52 @@
+using CifarBatchNorm.Experiments;
+
+namespace CifarBatchNorm.Cli;
+
+/// <summary>
+/// Puts the command line's names into the library's messages: the library names config properties
+/// (<c>TrainConfig.Epochs</c>), the command line names its flags (<c>--epochs</c>). One table, used for every error.
+/// </summary>
+internal static class CliMessages
+{
+    /// <summary>Each config property a flag sets, and the flag.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Epochs)}"] = "--epochs",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.BatchSize)}"] = "--batch-size",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.LearningRate)}"] = "--learning-rate",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Seed)}"] = "--seed",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Threads)}"] = "--threads",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.TrainLimit)}"] = "--train-limit",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.TestLimit)}"] = "--test-limit",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.BnMomentum)}"] = "--bn-momentum",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.EarlyStoppingPatience)}"] = "--early-stopping-patience",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.ReduceLrPatience)}"] = "--reduce-lr-patience",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.DataDir)}"] = "--data-dir",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.DownloadUrl)}"] = "--url",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Device)}"] = "--device",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Dataset)}"] = "--dataset",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.TensorBoardDir)}"] = "--tensorboard",
+        [$"{nameof(CompareConfig)}.{nameof(CompareConfig.Variants)}"] = "--variants",
+        [$"{nameof(CompareConfig)}.{nameof(CompareConfig.Seeds)}"] = "--seeds",
+        [$"{nameof(CompareConfig)}.{nameof(CompareConfig.TargetAccuracy)}"] = "--target-accuracy",
+        [$"{nameof(AnalyzeConfig)}.{nameof(AnalyzeConfig.Variants)}"] = "--variants",
+        [$"{nameof(AnalyzeConfig)}.{nameof(AnalyzeConfig.ProbeEvery)}"] = "--probe-every",
+        [$"{nameof(AnalyzeConfig)}.{nameof(AnalyzeConfig.ProbeBatch)}"] = "--probe-batch",
+    };
+
+    /// <summary>The first line of <paramref name="e"/>'s message with every config property replaced by its flag.</summary>
+    public static string ForUser(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        string message = e is ArgumentException a && a.ParamName is not null
+            ? a.Message.Replace($" (Parameter '{a.ParamName}')", string.Empty, StringComparison.Ordinal)
+            : e.Message;
+        message = message.Split('\n')[0].TrimEnd();
+        foreach (var (property, flag) in Flags.OrderByDescending(kv => kv.Key.Length))
+        {
+            message = message.Replace(property, flag, StringComparison.Ordinal);
+        }
+
+        return message;
+    }
+}

@@ -1,0 +1,28 @@
+using System.Text.Json.Serialization;
+
+namespace CifarBatchNorm.Experiments;
+
+/// <summary>What <see cref="Benchmark"/> can measure (named in bench.json and on the command line as shown).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<BenchmarkCase>))]
+public enum BenchmarkCase
+{
+    /// <summary><c>train-step</c>: bare training steps on one assembled batch, for both input shapes.</summary>
+    [JsonStringEnumMemberName("train-step")]
+    TrainStep,
+
+    /// <summary><c>epoch</c>: a whole Fit epoch against the same number of bare steps.</summary>
+    [JsonStringEnumMemberName("epoch")]
+    Epoch,
+
+    /// <summary><c>eval</c>: inference throughput.</summary>
+    [JsonStringEnumMemberName("eval")]
+    Eval,
+
+    /// <summary><c>memory</c>: resident memory over a multi-epoch run.</summary>
+    [JsonStringEnumMemberName("memory")]
+    Memory,
+
+    /// <summary><c>load</c>: reading the dataset files.</summary>
+    [JsonStringEnumMemberName("load")]
+    Load,
+}
