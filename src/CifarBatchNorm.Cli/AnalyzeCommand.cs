@@ -28,7 +28,10 @@ internal static class AnalyzeCommand
                 Training = shared.ToConfig(result),
             };
             RuntimeStartup.Initialize(config.Training.Threads, stderr);
-            AnalyzeRunner.Run(config, result.GetValue(output) ?? TrainingOptions.DefaultFolder("analyze"), stdout, cancellationToken);
+            string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("analyze"));
+            var measured = AnalyzeRunner.Run(config, folder, stdout, cancellationToken);
+            Reporting.AnalysisReport.Write(folder, measured);
+            stdout.WriteLine($"Plots and report: {folder}");
             return ExitCodes.Success;
         });
         return command;

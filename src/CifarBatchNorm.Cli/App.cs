@@ -58,7 +58,7 @@ internal static class App
         catch (Exception e) when (IsUserError(e))
         {
             stderr.WriteLine($"error: {CliMessages.ForUser(e)}");
-            return e is ArgumentException ? ExitCodes.UsageError : ExitCodes.UserError;
+            return CliMessages.IsOptionError(e) ? ExitCodes.UsageError : ExitCodes.UserError;
         }
     }
 

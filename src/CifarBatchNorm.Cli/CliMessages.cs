@@ -34,6 +34,9 @@ internal static class CliMessages
         [$"{nameof(AnalyzeConfig)}.{nameof(AnalyzeConfig.ProbeBatch)}"] = "--probe-batch",
     };
 
+    /// <summary>Whether <paramref name="e"/> rejects the value of a setting a flag gives (a usage error, exit code 2).</summary>
+    public static bool IsOptionError(Exception e) => e is ArgumentException { ParamName: string name } && Flags.ContainsKey(name);
+
     /// <summary>The first line of <paramref name="e"/>'s message with every config property replaced by its flag.</summary>
     public static string ForUser(Exception e)
     {

@@ -32,7 +32,10 @@ internal static class CompareCommand
                 Training = shared.ToConfig(result),
             };
             RuntimeStartup.Initialize(config.Training.Threads, stderr);
-            CompareRunner.Run(config, result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"), stdout, cancellationToken);
+            string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"));
+            var measured = CompareRunner.Run(config, folder, stdout, cancellationToken);
+            Reporting.CompareReport.Write(folder, measured);
+            stdout.WriteLine($"Plots and report: {folder}");
             return ExitCodes.Success;
         });
         return command;

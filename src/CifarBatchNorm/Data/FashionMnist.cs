@@ -108,7 +108,7 @@ public static class FashionMnist
     private static string Require(string directory, string stem) =>
         FindFile(directory, stem) ?? throw new DatasetNotFoundException(
             $"Fashion-MNIST file {stem}[.gz] not found in {Path.GetFullPath(directory)}. "
-            + "Install it with 'apt-get install dataset-fashion-mnist' or point --data-dir at a folder holding the IDX files.");
+            + "Install it with 'apt-get install dataset-fashion-mnist' or set the data directory (TrainConfig.DataDir) to a folder holding the IDX files.");
 
     private static string? FindFile(string directory, string stem)
     {

@@ -18,7 +18,7 @@ namespace CifarBatchNorm.Experiments;
 /// alternating them, and look at ratios (<c>scripts/bench/compare.sh</c> does). Tests run it in quick mode and
 /// check only that every field is there.
 /// </remarks>
-public static class Benchmark
+internal static class Benchmark
 {
     /// <summary>Training batch size of every training case (the notebook's).</summary>
     public const int TrainBatchSize = 256;

@@ -4,7 +4,7 @@ namespace CifarBatchNorm.Experiments;
 
 /// <summary>What <see cref="Benchmark"/> can measure (named in bench.json and on the command line as shown).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<BenchmarkCase>))]
-public enum BenchmarkCase
+internal enum BenchmarkCase
 {
     /// <summary><c>train-step</c>: bare training steps on one assembled batch, for both input shapes.</summary>
     [JsonStringEnumMemberName("train-step")]

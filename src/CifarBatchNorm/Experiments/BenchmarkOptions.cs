@@ -4,7 +4,7 @@ namespace CifarBatchNorm.Experiments;
 /// What <see cref="Benchmark.Run"/> measures and how often. The defaults take a few minutes on two cores;
 /// <see cref="Quick"/> is a smoke run for tests (its numbers mean little).
 /// </summary>
-public sealed record BenchmarkOptions
+internal sealed record BenchmarkOptions
 {
     /// <summary>The cases <see cref="Cases"/> accepts.</summary>
     public static IReadOnlyList<BenchmarkCase> AllCases { get; } = Enum.GetValues<BenchmarkCase>();

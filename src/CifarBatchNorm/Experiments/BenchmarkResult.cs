@@ -8,7 +8,7 @@ namespace CifarBatchNorm.Experiments;
 /// What <see cref="Benchmark.Run"/> measured, written as <c>bench.json</c> with snake_case fields. A case that was
 /// not run is <c>null</c>. <c>scripts/bench/pytorch_reference.py</c> writes the same fields for the PyTorch peer.
 /// </summary>
-public sealed record BenchmarkResult
+internal sealed record BenchmarkResult
 {
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

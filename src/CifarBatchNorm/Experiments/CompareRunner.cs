@@ -1,3 +1,4 @@
+using System.Text;
 using System.Globalization;
 using CifarBatchNorm.Training;
 using static TorchSharp.torch;
@@ -12,7 +13,10 @@ namespace CifarBatchNorm.Experiments;
 /// </summary>
 public static class CompareRunner
 {
-    /// <summary>Runs the comparison and writes results, plots and report into <paramref name="outputDir"/>.</summary>
+    /// <summary>
+    /// Runs the comparison and writes its rows (<c>results.json</c>, <c>results.csv</c>) into <paramref name="outputDir"/>;
+    /// <c>Reporting.CompareReport.Write</c> adds the plots and <c>report.md</c>.
+    /// </summary>
     public static CompareResult Run(CompareConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -51,9 +55,23 @@ public static class CompareRunner
         }
 
         var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows));
-        CompareReport.Write(folder, result);
-        output.WriteLine($"Results, plots and report: {folder.Path}");
+        folder.WriteJson("results.json", result);
+        folder.WriteText("results.csv", Csv(result.Epochs));
+        output.WriteLine($"Results: {folder.Path}");
         return result;
+    }
+
+    /// <summary>results.csv: one row per variant, seed and epoch.</summary>
+    public static string Csv(IReadOnlyList<EpochResult> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var sb = new StringBuilder("variant,seed,epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+        foreach (var r in rows)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{r.Variant},{r.Seed},{r.Epoch},{r.Loss:R},{r.Accuracy:R},{r.ValLoss:R},{r.ValAccuracy:R},{r.Seconds:R}\n");
+        }
+
+        return sb.ToString();
     }
 
     /// <summary>Per-variant mean and spread of the final accuracy, epochs to target, and time per epoch.</summary>

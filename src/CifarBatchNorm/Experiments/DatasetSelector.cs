@@ -55,7 +55,7 @@ public static class DatasetSelector
     /// The start every experiment shares: load the data (printing why this dataset), and
     /// create the new output folder only once the data is there, so a data error leaves nothing behind.
     /// </summary>
-    public static (LoadedData Data, RunFolder Folder) Prepare(TrainConfig config, string outputDir, TextWriter output)
+    internal static (LoadedData Data, RunFolder Folder) Prepare(TrainConfig config, string outputDir, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);

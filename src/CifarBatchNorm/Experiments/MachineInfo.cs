@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace CifarBatchNorm.Experiments;
 
 /// <summary>One line describing the machine, for run records and reports.</summary>
-public static class MachineInfo
+internal static class MachineInfo
 {
     /// <summary>OS, CPU model, cores and the TorchSharp version, e.g. <c>Linux x64, AMD EPYC ..., 2 cores, TorchSharp 0.107.0</c>.</summary>
     public static string Describe()

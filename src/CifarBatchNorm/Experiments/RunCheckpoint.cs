@@ -11,7 +11,7 @@ namespace CifarBatchNorm.Experiments;
 /// go to a temporary folder that then replaces <c>checkpoint/</c>, so the checkpoint on disk is always one
 /// consistent epoch. A run resumed from epoch k reproduces the uninterrupted run's weights and history.
 /// </summary>
-public sealed class RunCheckpoint : Callback
+internal sealed class RunCheckpoint : Callback
 {
     /// <summary>Name of the checkpoint folder inside a run folder.</summary>
     public const string FolderName = "checkpoint";

@@ -12,7 +12,7 @@ namespace CifarBatchNorm.Experiments;
 /// epoch, and at the end <c>model.pt</c>, <c>history.json</c>, <c>history.csv</c>, <c>summary.txt</c>,
 /// <c>evaluation.json</c>. Every file is written to a temporary name and renamed, so none is ever half-written.
 /// </summary>
-public sealed class RunFolder
+internal sealed class RunFolder
 {
     /// <summary>File name of the final weights.</summary>
     public const string WeightsFile = "model.pt";
@@ -44,12 +44,12 @@ public sealed class RunFolder
         string target = System.IO.Path.GetFullPath(path);
         if (System.IO.File.Exists(target))
         {
-            throw new IOException($"--output {target} is a file; give a folder path for the run.");
+            throw new IOException($"The run folder {target} is a file; give a folder path for the run.");
         }
 
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
         {
-            throw new IOException($"--output {target} already exists and is not empty; choose a new folder so no earlier run is overwritten.");
+            throw new IOException($"The run folder {target} already exists and is not empty; choose a new folder so no earlier run is overwritten.");
         }
 
         try
@@ -61,7 +61,7 @@ public sealed class RunFolder
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            throw new IOException($"--output {target} cannot be written ({e.Message}); choose a writable folder.", e);
+            throw new IOException($"The run folder {target} cannot be written ({e.Message}); choose a writable folder.", e);
         }
 
         return new RunFolder(target);
@@ -75,7 +75,7 @@ public sealed class RunFolder
         string full = System.IO.Path.GetFullPath(path);
         if (!System.IO.File.Exists(System.IO.Path.Combine(full, ConfigFile)))
         {
-            throw new ModelFileException($"{System.IO.Path.Combine(full, ConfigFile)} not found: pass a run folder written by 'cifar-bn train'.");
+            throw new ModelFileException($"{System.IO.Path.Combine(full, ConfigFile)} not found: pass a run folder written by a training run.");
         }
 
         return new RunFolder(full);

@@ -4,7 +4,7 @@ namespace CifarBatchNorm.Experiments;
 
 /// <summary>Where a run stands (<c>status.json</c>'s <c>state</c>, written in lower case).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<RunState>))]
-public enum RunState
+internal enum RunState
 {
     /// <summary>Training; the folder holds the checkpoint of the last finished epoch.</summary>
     [JsonStringEnumMemberName("running")]

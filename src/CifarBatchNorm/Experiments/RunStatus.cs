@@ -4,4 +4,4 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="State">Where the run stands.</param>
 /// <param name="CompletedEpochs">Epochs whose checkpoint is in the folder.</param>
 /// <param name="Message">What happened, for people.</param>
-public sealed record RunStatus(RunState State, int CompletedEpochs, string Message);
+internal sealed record RunStatus(RunState State, int CompletedEpochs, string Message);

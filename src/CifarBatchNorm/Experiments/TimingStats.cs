@@ -7,7 +7,7 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="Min">The smallest value.</param>
 /// <param name="Max">The largest value.</param>
 /// <param name="Count">How many measurements.</param>
-public sealed record TimingStats(
+internal sealed record TimingStats(
     [property: JsonPropertyName("median")] double Median,
     [property: JsonPropertyName("min")] double Min,
     [property: JsonPropertyName("max")] double Max,

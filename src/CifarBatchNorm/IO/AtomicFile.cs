@@ -3,7 +3,7 @@ using System.Globalization;
 namespace CifarBatchNorm.IO;
 
 /// <summary>Writes files so that a reader never sees half of one: write a temporary sibling, then rename.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes <paramref name="text"/> (UTF-8) to <paramref name="path"/> atomically.</summary>
     public static void WriteAllText(string path, string text) => Write(path, temp => File.WriteAllText(temp, text));

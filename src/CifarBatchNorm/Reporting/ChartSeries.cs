@@ -8,4 +8,4 @@ namespace CifarBatchNorm.Reporting;
 /// <param name="Upper">Upper edge of the band, or <c>null</c> for none.</param>
 /// <param name="Secondary">Draw the line thin with open markers (for example validation next to training).</param>
 /// <param name="ColorIndex">Index into the palette; lines with the same index share a colour.</param>
-public sealed record ChartSeries(string Name, double[] X, double[] Y, double[]? Lower = null, double[]? Upper = null, bool Secondary = false, int ColorIndex = -1);
+internal sealed record ChartSeries(string Name, double[] X, double[] Y, double[]? Lower = null, double[]? Upper = null, bool Secondary = false, int ColorIndex = -1);

@@ -7,7 +7,7 @@ namespace CifarBatchNorm.Reporting;
 /// Line and bar charts written as PNG and SVG (headless, ScottPlot). Text uses DejaVu Sans, which the
 /// <c>fonts-dejavu-core</c> package provides on Debian; each file is written to a temporary name and renamed.
 /// </summary>
-public static class Charts
+internal static class Charts
 {
     private const int Width = 900;
     private const int Height = 540;

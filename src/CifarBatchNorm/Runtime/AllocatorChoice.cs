@@ -1,7 +1,7 @@
 namespace CifarBatchNorm.Runtime;
 
 /// <summary>What <c>CIFAR_BATCHNORM_ALLOCATOR</c> asks for.</summary>
-public enum AllocatorChoice
+internal enum AllocatorChoice
 {
     /// <summary>Unset: jemalloc where the CLI finds it, else tuned glibc.</summary>
     Auto,

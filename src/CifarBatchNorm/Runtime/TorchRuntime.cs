@@ -142,7 +142,7 @@ public static class TorchRuntime
 
     /// <summary>Parses a value of <c>CIFAR_BATCHNORM_ALLOCATOR</c>: unset or empty, <c>glibc</c> or <c>default</c>.</summary>
     /// <exception cref="ArgumentException">Any other value; the message names the variable and the allowed values.</exception>
-    public static AllocatorChoice ParseAllocatorChoice(string? value) => value?.Trim().ToLowerInvariant() switch
+    internal static AllocatorChoice ParseAllocatorChoice(string? value) => value?.Trim().ToLowerInvariant() switch
     {
         null or "" => AllocatorChoice.Auto,
         "glibc" => AllocatorChoice.Glibc,

@@ -170,7 +170,7 @@ public class Trainer
     /// </summary>
     /// <param name="images">(B, C, H, W) float images on the model's device.</param>
     /// <param name="labels">(B) int64 class indices.</param>
-    protected internal virtual StepMetrics TrainStep(Tensor images, Tensor labels)
+    protected virtual StepMetrics TrainStep(Tensor images, Tensor labels)
     {
         Optimizer.ZeroGrad();
         var logits = Model.ForwardLogits(images);                      // (B, classes)
@@ -183,7 +183,7 @@ public class Trainer
     /// <summary>The work of one evaluation batch, in inference mode without gradients: loss and correct count.</summary>
     /// <param name="images">(B, C, H, W) float images on the model's device.</param>
     /// <param name="labels">(B) int64 class indices.</param>
-    protected internal virtual StepMetrics TestStep(Tensor images, Tensor labels)
+    protected virtual StepMetrics TestStep(Tensor images, Tensor labels)
     {
         var logits = Model.ForwardLogits(images);
         return ReadMetrics(ComputeLoss(logits, labels), logits, labels);
@@ -191,7 +191,7 @@ public class Trainer
 
     /// <summary>The work of one prediction batch, in inference mode without gradients: class probabilities (B, classes).</summary>
     /// <param name="images">(B, C, H, W) float images on the model's device.</param>
-    protected internal virtual Tensor PredictStep(Tensor images)
+    protected virtual Tensor PredictStep(Tensor images)
     {
         var output = Model.forward(images);
         return Model.OutputsProbabilities ? output : nn.functional.softmax(output, 1);

@@ -98,4 +98,38 @@ public sealed class JemallocLauncherTests
         using var config = JsonDocument.Parse(File.ReadAllText(temp.Combine("auto", "config.json")));
         Assert.Equal(expected, config.RootElement.GetProperty("runtime").GetProperty("allocator").GetString());
     }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_history_on_jemalloc_and_on_glibc()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "the allocator choice is Linux-only");
+        Assert.True(JemallocLauncher.Decide(new Hashtable(), isLinux: true, File.Exists).Library is not null,
+            "jemalloc is not installed: apt-get install libjemalloc2 (CI's .ci/run does)");
+        using var temp = new TempDirectory();
+        string cli = Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll");
+        string[] train = ["train", "--dataset", "synthetic", "--seed", "5", "--epochs", "2", "--train-limit", "1536", "--test-limit", "512"];
+        var withoutPreload = new Dictionary<string, string> { ["LD_PRELOAD"] = "", ["CIFAR_BATCHNORM_RESTARTED"] = "" };
+
+        var jemalloc = DotnetCli.Run(temp.Path, [cli, .. train, "--output", temp.Combine("jemalloc")], TimeSpan.FromMinutes(3), withoutPreload);
+        var glibc = DotnetCli.Run(temp.Path, [cli, .. train, "--output", temp.Combine("glibc")], TimeSpan.FromMinutes(3),
+            new Dictionary<string, string>(withoutPreload) { ["CIFAR_BATCHNORM_ALLOCATOR"] = "glibc" });
+
+        Assert.True(jemalloc.ExitCode == 0, jemalloc.Transcript);
+        Assert.True(glibc.ExitCode == 0, glibc.Transcript);
+        Assert.Contains(", allocator jemalloc.", jemalloc.Output);
+        Assert.Contains(", allocator glibc (freed buffers kept).", glibc.Output);
+        var a = Values(temp.Combine("jemalloc", "history.json"));
+        var b = Values(temp.Combine("glibc", "history.json"));
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (string key in a.Keys.Where(k => k is not ("seconds" or "train_seconds")))
+        {
+            Assert.True(a[key].SequenceEqual(b[key]), $"{key}: jemalloc [{string.Join(", ", a[key])}] vs glibc [{string.Join(", ", b[key])}]");
+        }
+    }
+
+    private static Dictionary<string, double[]> Values(string historyFile)
+    {
+        using var history = JsonDocument.Parse(File.ReadAllText(historyFile));
+        return history.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(v => v.GetDouble()).ToArray());
+    }
 }

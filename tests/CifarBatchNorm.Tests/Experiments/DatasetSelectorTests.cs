@@ -48,7 +48,7 @@ public sealed class DatasetSelectorTests
 
         Assert.StartsWith($"CIFAR-10 not found in {temp.Path} and could not be downloaded: ", error.Message);
         Assert.Contains("403", error.Message);
-        Assert.EndsWith("Extract cifar-10-binary.tar.gz there, pass --data-dir, or set a mirror with --url.", error.Message);
+        Assert.EndsWith("Extract cifar-10-binary.tar.gz there, set TrainConfig.DataDir to where it is, or set a mirror in TrainConfig.DownloadUrl.", error.Message);
     }
 
     [Fact]

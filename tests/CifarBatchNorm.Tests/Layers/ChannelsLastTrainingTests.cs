@@ -79,8 +79,8 @@ public sealed class ChannelsLastTrainingTests
         manual_seed(5);
         var x = randn(16, 8, 12, 12).mul(3).add(1);
         var channelsLast = LayoutSwitch.ChannelsLast(x);
-        var a = new BatchNormalization();
-        var b = new BatchNormalization();
+        var a = new BatchNormalization { MinChannelsLastChannels = LayoutPolicy.FastCpu.MinChannelsLastNormChannels };
+        var b = new BatchNormalization { MinChannelsLastChannels = LayoutPolicy.FastCpu.MinChannelsLastNormChannels };
         a.Build(new LayerShape(12, 12, 8));
         b.Build(new LayerShape(12, 12, 8));
         a.train();

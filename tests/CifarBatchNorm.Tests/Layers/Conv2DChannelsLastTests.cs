@@ -22,7 +22,7 @@ public sealed class Conv2DChannelsLastTests
     {
         using var scope = NewDisposeScope();
         manual_seed(seed);
-        var layer = new Conv2D(filters, 3, padding: ConvPadding.Same, activation: ActivationFunction.Relu);
+        var layer = new Conv2D(filters, 3, padding: ConvPadding.Same, activation: ActivationFunction.Relu) { ChannelsLastInference = true };
         layer.Build(new LayerShape(32, 32, inChannels));
         var x = randn(8, inChannels, 32, 32);
         var upstream = randn(8, filters, 32, 32);
@@ -52,7 +52,7 @@ public sealed class Conv2DChannelsLastTests
     {
         using var scope = NewDisposeScope();
         manual_seed(seed);
-        var layer = new Conv2D(filters, 3, padding: ConvPadding.Same, activation: ActivationFunction.Relu);
+        var layer = new Conv2D(filters, 3, padding: ConvPadding.Same, activation: ActivationFunction.Relu) { ChannelsLastInference = true };
         layer.Build(new LayerShape(32, 32, inChannels));
         var x = randn(8, inChannels, 32, 32);
         using var noGrad = no_grad();

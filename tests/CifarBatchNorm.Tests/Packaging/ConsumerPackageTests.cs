@@ -118,6 +118,30 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
         Assert.Matches(@"consumer: epochs=2 accuracy=[01]\.\d{4} loss=\d+\.\d{4} samples=64", run.Output);
     }
 
+    [Fact]
+    public void Readme_quick_start_compiles_against_the_package_as_written()
+    {
+        Assert.True(packed.Package is not null, packed.PackResult.Transcript);
+        string project = packed.Scratch("quickstart");
+        WriteConsumerProject(project, packed.Feed, NuGetConfiguration.RegistrySource(), packed.Version, ReadmeQuickStart());
+
+        var build = DotnetCli.Run(project, ["build", "-c", "Release", "-nodeReuse:false", "-nologo"], Timeout);
+
+        Assert.True(build.ExitCode == 0, build.Transcript);
+    }
+
+    /// <summary>The first C# block of the README's "The library" section, exactly as a reader copies it.</summary>
+    private static string ReadmeQuickStart()
+    {
+        string readme = File.ReadAllText(RepositoryRoot.Combine("README.md"));
+        int section = readme.IndexOf("\n## The library", StringComparison.Ordinal);
+        Assert.True(section >= 0, "README has no '## The library' section");
+        int start = readme.IndexOf("```csharp\n", section, StringComparison.Ordinal) + "```csharp\n".Length;
+        int end = readme.IndexOf("```", start, StringComparison.Ordinal);
+        Assert.True(start > section && end > start, "no C# block in the README's '## The library' section");
+        return readme[start..end];
+    }
+
     private static bool IsWeak(string library)
     {
         byte[] image = File.ReadAllBytes(library);
@@ -130,7 +154,7 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
     /// A console project that sees nothing of the repository: its own nuget.config (the local feed and the
     /// machine's registry), empty Directory.Build.* files and no central package management.
     /// </summary>
-    private static void WriteConsumerProject(string folder, string feed, string registry, string version)
+    private static void WriteConsumerProject(string folder, string feed, string registry, string version, string program = Program)
     {
         File.WriteAllText(Path.Combine(folder, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -165,6 +189,6 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
               </ItemGroup>
             </Project>
             """);
-        File.WriteAllText(Path.Combine(folder, "Program.cs"), Program);
+        File.WriteAllText(Path.Combine(folder, "Program.cs"), program);
     }
 }

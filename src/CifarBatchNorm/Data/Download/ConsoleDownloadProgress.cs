@@ -8,7 +8,7 @@ namespace CifarBatchNorm.Data.Download;
 /// <c>'\r'</c> at most 10 times per second and ends it with a newline when the file is complete; plain mode
 /// (redirected output, CI logs) writes one line each time another 10% has arrived (10%, 20%, ... 100%).
 /// </summary>
-public sealed class ConsoleDownloadProgress : IProgress<DownloadProgress>
+internal sealed class ConsoleDownloadProgress : IProgress<DownloadProgress>
 {
     private const int BarWidth = 30;
     private static readonly TimeSpan MinRedrawInterval = TimeSpan.FromMilliseconds(100);

@@ -5,7 +5,7 @@ namespace CifarBatchNorm.Data.Download;
 /// the explicit folder (the CLI's <c>--data-dir</c>), the <c>CIFAR_BATCHNORM_DATA</c> environment variable,
 /// then <c>$XDG_CACHE_HOME/cifar-batchnorm</c>, then <c>~/.cache/cifar-batchnorm</c>.
 /// </summary>
-public static class DataCache
+internal static class DataCache
 {
     /// <summary>Environment variable naming the data folder.</summary>
     public const string DataDirectoryVariable = "CIFAR_BATCHNORM_DATA";

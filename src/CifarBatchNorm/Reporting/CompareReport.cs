@@ -1,37 +1,36 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using CifarBatchNorm.Reporting;
+using CifarBatchNorm.Experiments;
 
-namespace CifarBatchNorm.Experiments;
+namespace CifarBatchNorm.Reporting;
 
-/// <summary>Writes a comparison's <c>results.json</c>, <c>results.csv</c>, plots (PNG and SVG) and <c>report.md</c>.</summary>
+/// <summary>Writes a comparison's plots (PNG and SVG) and <c>report.md</c> from its rows (<see cref="CompareResult"/>).</summary>
 public static class CompareReport
 {
-    /// <summary>Writes every file of <paramref name="result"/> into <paramref name="folder"/>.</summary>
-    public static void Write(RunFolder folder, CompareResult result)
+    /// <summary>Writes the plots and <c>report.md</c> of <paramref name="result"/> into the folder <paramref name="folderPath"/>.</summary>
+    public static void Write(string folderPath, CompareResult result)
     {
-        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentException.ThrowIfNullOrEmpty(folderPath);
         ArgumentNullException.ThrowIfNull(result);
-        folder.WriteJson("results.json", result);
-        folder.WriteText("results.csv", Csv(result.Epochs));
+        string File(string name) => Path.Combine(folderPath, name);
         string[] variants = result.Summaries.Select(s => s.Variant).ToArray();
 
-        Charts.Lines(folder.File("val_accuracy"), "Validation accuracy (mean, band = min-max over seeds)", "epoch", "validation accuracy",
+        Charts.Lines(File("val_accuracy"), "Validation accuracy (mean, band = min-max over seeds)", "epoch", "validation accuracy",
             Bands(result.Epochs, variants, r => r.ValAccuracy));
-        Charts.Lines(folder.File("train_loss"), "Training loss (mean, band = min-max over seeds)", "epoch", "training loss",
+        Charts.Lines(File("train_loss"), "Training loss (mean, band = min-max over seeds)", "epoch", "training loss",
             Bands(result.Epochs, variants, r => r.Loss));
         var trainVsVal = Bands(result.Epochs, variants, r => r.Accuracy).Select(s => s with { Name = s.Name + " train", Lower = null, Upper = null })
             .Concat(Bands(result.Epochs, variants, r => r.ValAccuracy).Select(s => s with { Name = s.Name + " validation", Secondary = true, Lower = null, Upper = null }))
             .ToList();
-        Charts.Lines(folder.File("train_vs_val"), "Training (thick) vs validation (thin, open markers) accuracy", "epoch", "accuracy", trainVsVal);
-        Charts.Bars(folder.File("final_accuracy"), "Final test accuracy (error bar = std over seeds)", "test accuracy",
+        Charts.Lines(File("train_vs_val"), "Training (thick) vs validation (thin, open markers) accuracy", "epoch", "accuracy", trainVsVal);
+        Charts.Bars(File("final_accuracy"), "Final test accuracy (error bar = std over seeds)", "test accuracy",
             variants, result.Summaries.Select(s => s.FinalAccuracyMean).ToArray(), result.Summaries.Select(s => s.FinalAccuracyStd).ToArray());
-        folder.WriteText("report.md", Markdown(result));
+        IO.AtomicFile.WriteAllText(File("report.md"), Markdown(result));
     }
 
     /// <summary>Mean and min-max band per variant of one quantity, over seeds, per epoch.</summary>
-    public static List<ChartSeries> Bands(IReadOnlyList<EpochResult> rows, IReadOnlyList<string> variants, Func<EpochResult, double> value)
+    internal static List<ChartSeries> Bands(IReadOnlyList<EpochResult> rows, IReadOnlyList<string> variants, Func<EpochResult, double> value)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(variants);
@@ -49,19 +48,6 @@ public static class CompareReport
         }
 
         return series;
-    }
-
-    /// <summary>results.csv: one row per variant, seed and epoch.</summary>
-    public static string Csv(IReadOnlyList<EpochResult> rows)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        var sb = new StringBuilder("variant,seed,epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
-        foreach (var r in rows)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"{r.Variant},{r.Seed},{r.Epoch},{r.Loss:R},{r.Accuracy:R},{r.ValLoss:R},{r.ValAccuracy:R},{r.Seconds:R}\n");
-        }
-
-        return sb.ToString();
     }
 
     private static string Markdown(CompareResult result)
