@@ -34,6 +34,12 @@ internal static class CliMessages
         [$"{nameof(AnalyzeConfig)}.{nameof(AnalyzeConfig.ProbeBatch)}"] = "--probe-batch",
     };
 
+    /// <summary>Phrases of library messages that name what a flag gave (the output folder of a new run).</summary>
+    private static readonly IReadOnlyDictionary<string, string> Phrases = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["The run folder "] = "--output ",
+    };
+
     /// <summary>Whether <paramref name="e"/> rejects the value of a setting a flag gives (a usage error, exit code 2).</summary>
     public static bool IsOptionError(Exception e) => e is ArgumentException { ParamName: string name } && Flags.ContainsKey(name);
 
@@ -45,7 +51,7 @@ internal static class CliMessages
             ? a.Message.Replace($" (Parameter '{a.ParamName}')", string.Empty, StringComparison.Ordinal)
             : e.Message;
         message = message.Split('\n')[0].TrimEnd();
-        foreach (var (property, flag) in Flags.OrderByDescending(kv => kv.Key.Length))
+        foreach (var (property, flag) in Flags.Concat(Phrases).OrderByDescending(kv => kv.Key.Length))
         {
             message = message.Replace(property, flag, StringComparison.Ordinal);
         }
