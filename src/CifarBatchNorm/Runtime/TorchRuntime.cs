@@ -70,6 +70,7 @@ public static class TorchRuntime
         {
             if (s_settings is null)
             {
+                _ = ParseAllocatorChoice(Environment.GetEnvironmentVariable(AllocatorVariable));
                 string isa = CapOneDnn();
                 string waitPolicy = ChooseWaitPolicy();
                 s_settings = new RuntimeSettings(isa, ChooseAllocator(), waitPolicy, 0);
@@ -116,7 +117,30 @@ public static class TorchRuntime
     internal static string WaitPolicyFor(double? othersBusyCores) =>
         othersBusyCores >= BusyCoresForPassive ? "PASSIVE" : SpinThenSleep;
 
-    private static string CapOneDnn() => SetNativeDefault(OneDnnIsaVariable, "AVX2");
+    /// <summary>The values oneDNN 3.x accepts for <c>ONEDNN_MAX_CPU_ISA</c> (x64), in upper case.</summary>
+    internal static readonly IReadOnlySet<string> OneDnnIsaValues = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "ALL", "DEFAULT", "SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI",
+        "AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16", "AVX10_1_512",
+        "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16",
+    };
+
+    /// <summary>Throws unless <paramref name="value"/> (the user's <c>ONEDNN_MAX_CPU_ISA</c>) is one oneDNN knows: an unknown value is ignored by oneDNN silently.</summary>
+    /// <exception cref="ArgumentException">The value is unknown; the message names the variable and the known values.</exception>
+    internal static void CheckOneDnnIsa(string? value)
+    {
+        if (!string.IsNullOrEmpty(value) && !OneDnnIsaValues.Contains(value.Trim().ToUpperInvariant()))
+        {
+            throw new ArgumentException(
+                $"{OneDnnIsaVariable}={value} is not an instruction set oneDNN knows, so it would be ignored: unset it (the default caps at AVX2) or use one of {string.Join(", ", OneDnnIsaValues.Order(StringComparer.Ordinal))}.");
+        }
+    }
+
+    private static string CapOneDnn()
+    {
+        CheckOneDnnIsa(Environment.GetEnvironmentVariable(OneDnnIsaVariable));
+        return SetNativeDefault(OneDnnIsaVariable, "AVX2");
+    }
 
     /// <summary>Sets an environment variable for native code unless the user set it; returns the value in force.</summary>
     private static string SetNativeDefault(string name, string value)

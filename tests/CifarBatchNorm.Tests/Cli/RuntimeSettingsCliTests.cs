@@ -1,0 +1,59 @@
+using CifarBatchNorm.Runtime;
+using CifarBatchNorm.Tests.Support;
+
+namespace CifarBatchNorm.Tests.Cli;
+
+/// <summary>Settings that cannot be right are refused or said, not silently accepted (issue: silent acceptance).</summary>
+public sealed class RuntimeSettingsCliTests
+{
+    private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll");
+
+    private static CommandResult Summary(IReadOnlyDictionary<string, string> environment, params string[] extra) =>
+        DotnetCli.Run(AppContext.BaseDirectory, [Cli, "summary", .. extra], TimeSpan.FromMinutes(2),
+            new Dictionary<string, string>(environment) { ["LD_PRELOAD"] = "", ["CIFAR_BATCHNORM_RESTARTED"] = "" });
+
+    [Fact]
+    public void An_unknown_allocator_choice_is_one_line_and_exit_2()
+    {
+        var result = Summary(new Dictionary<string, string> { ["CIFAR_BATCHNORM_ALLOCATOR"] = "xyz" });
+
+        Assert.Equal(2, result.ExitCode);
+        string line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("error: CIFAR_BATCHNORM_ALLOCATOR=xyz is not a known allocator choice: leave it unset (jemalloc when installed), or set glibc or default.", line);
+        Assert.DoesNotContain("Model:", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_onednn_instruction_set_is_one_line_naming_the_variable()
+    {
+        var result = Summary(new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "garbage" });
+
+        Assert.Equal(1, result.ExitCode);
+        string line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ONEDNN_MAX_CPU_ISA=garbage is not an instruction set oneDNN knows", line, StringComparison.Ordinal);
+        Assert.Contains("AVX2", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Known_onednn_values_pass_in_any_case()
+    {
+        TorchRuntime.CheckOneDnnIsa("avx2");
+        TorchRuntime.CheckOneDnnIsa("AVX512_CORE");
+        TorchRuntime.CheckOneDnnIsa(null);
+        Assert.Throws<ArgumentException>(() => TorchRuntime.CheckOneDnnIsa("AVX3"));
+    }
+
+    [Fact]
+    public void More_threads_than_cores_trains_with_a_warning_line()
+    {
+        using var temp = new TempDirectory();
+        int threads = Environment.ProcessorCount * 4;
+        var result = DotnetCli.Run(temp.Path,
+            [Cli, "train", "--dataset", "synthetic", "--epochs", "1", "--train-limit", "64", "--test-limit", "32", "--threads", $"{threads}", "-o", temp.Combine("run")],
+            TimeSpan.FromMinutes(2));
+
+        Assert.True(result.ExitCode == 0, result.Transcript);
+        Assert.Contains($"warning: --threads {threads} is more than the {Environment.ProcessorCount} cores here", result.Error, StringComparison.Ordinal);
+        Assert.Contains($"Runtime: {threads} threads", result.Output, StringComparison.Ordinal);
+    }
+}
