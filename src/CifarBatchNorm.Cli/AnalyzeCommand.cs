@@ -11,7 +11,7 @@ internal static class AnalyzeCommand
         var variants = CliOptions.Variants("bn,none");
         var probeEvery = CliOptions.Int("--probe-every", 50, AnalyzeConfig.ProbeEveryRange, "Probe every N training steps");
         var probeBatch = CliOptions.Int("--probe-batch", 256, AnalyzeConfig.ProbeBatchRange, "Images in the fixed probe batch");
-        var output = new Option<string?>("--output", "-o") { Description = "Folder to create (default: runs/analyze-<time>)" };
+        var output = CliOptions.Output("Folder to create (default: runs/analyze-<time>)");
         var shared = new TrainingOptions();
         var command = new Command("analyze", "Measure loss-landscape smoothness and activation drift during training, per variant.")
         {

@@ -94,12 +94,12 @@ internal static class App
     {
         var shared = new TrainingOptions();
         var variant = CliOptions.Variant();
-        var output = new Option<string?>("--output", "-o") { Description = "Run folder to create (default: runs/<dataset>-<time>)" };
+        var output = CliOptions.Output("Run folder to create (default: runs/<dataset>-<time>)");
         var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in this folder (its own config is used)" };
         var earlyStopping = CliOptions.OptionalInt("--early-stopping-patience", TrainConfig.PatienceRange, "Stop after N epochs without val_loss improvement, keeping the best weights");
         var reduceLr = CliOptions.OptionalInt("--reduce-lr-patience", TrainConfig.PatienceRange, "Divide the learning rate by 10 after N epochs without val_loss improvement");
         var checkpointBest = new Option<bool>("--checkpoint-best") { Description = "Also keep best.pt, the weights of the best val_accuracy epoch" };
-        var tensorBoard = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files to this folder" };
+        var tensorBoard = CliOptions.Folder("--tensorboard", "Write TensorBoard event files to this folder", "a folder for the event files");
 
         var command = new Command("train", "Train the notebook's model, evaluate it and write a run folder (the default command).")
         {
@@ -143,7 +143,7 @@ internal static class App
             var status = RunFolder.Open(folder).ReadJson<RunStatus>(RunFolder.StatusFile);
             string what = e is OperationCanceledException ? "Interrupted." : $"Stopped: {e.Message}";
             throw new RunStoppedException(
-                $"{what} The run folder {folder} holds a consistent checkpoint of epoch {status.CompletedEpochs}; continue with: cifar-bn train --resume {folder}",
+                $"{what} The run folder {folder} holds a consistent checkpoint of epoch {status.CompletedEpochs}; continue with: cifar-bn train --resume {CliOptions.ShellQuote(folder)}",
                 e is OperationCanceledException ? ExitCodes.Interrupted : ExitCodes.UserError);
         }
     }

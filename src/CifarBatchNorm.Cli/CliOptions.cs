@@ -19,7 +19,44 @@ internal static class CliOptions
     public static Option<string?> DataDir() => new("--data-dir")
     {
         Description = "Folder holding the dataset files; overrides every default location",
+        Validators = { r => Check<string?>(r, v => FolderPath("--data-dir", v, "the folder holding the dataset files")) },
     };
+
+    /// <summary>The <c>--output</c> folder a command creates.</summary>
+    public static Option<string?> Output(string description) => new("--output", "-o")
+    {
+        Description = description,
+        Validators = { r => Check<string?>(r, v => FolderPath("--output", v, "a folder path for the new run")) },
+    };
+
+    /// <summary>An option naming a folder to write into (<c>--tensorboard</c>).</summary>
+    public static Option<string?> Folder(string name, string description, string what) => new(name)
+    {
+        Description = description,
+        Validators = { r => Check<string?>(r, v => FolderPath(name, v, what)) },
+    };
+
+    /// <summary>A path that must be a folder (or not exist yet): empty and existing files are refused, naming the option.</summary>
+    private static string? FolderPath(string name, string? value, string what)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return $"{name} is empty; give {what}.";
+        }
+
+        return File.Exists(value) ? $"{name} {value} is a file; give {what}." : null;
+    }
+
+    /// <summary><paramref name="path"/> as a shell word a user can paste: single-quoted unless it is plain.</summary>
+    public static string ShellQuote(string path) =>
+        path.Length > 0 && path.All(c => char.IsAsciiLetterOrDigit(c) || "/._-+:@%=,".Contains(c, StringComparison.Ordinal))
+            ? path
+            : "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>An integer option whose allowed values are the config property's <paramref name="range"/>.</summary>
     public static Option<int> Int(string name, int defaultValue, IntRange range, string description) => new(name)

@@ -15,7 +15,7 @@ internal static class CompareCommand
             Description = "Validation accuracy counted in 'epochs to target'",
             DefaultValueFactory = _ => 0.85,
         };
-        var output = new Option<string?>("--output", "-o") { Description = "Folder to create (default: runs/compare-<time>)" };
+        var output = CliOptions.Output("Folder to create (default: runs/compare-<time>)");
         var shared = new TrainingOptions();
         var command = new Command("compare", "Train each normalization variant with each seed; write results, plots and report.md.")
         {

@@ -127,7 +127,7 @@ public sealed class AppTests
         var (fileCode, _, fileError) = Run("train", "--dataset", "synthetic", "--output", file);
         var (busyCode, _, busyError) = Run("train", "--dataset", "synthetic", "--output", busy);
 
-        Assert.Equal(1, fileCode);
+        Assert.Equal(ExitCodes.UsageError, fileCode);                  // refused while parsing, before any data is loaded
         Assert.Contains($"--output {file} is a file", fileError);
         Assert.Equal(1, busyCode);
         Assert.Contains("already exists and is not empty", busyError);
