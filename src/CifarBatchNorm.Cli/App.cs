@@ -34,6 +34,8 @@ internal static class App
         root.Subcommands.Add(CompareCommand.Create(stdout, cancellationToken));
         root.Subcommands.Add(AnalyzeCommand.Create(stdout, cancellationToken));
         root.Subcommands.Add(BenchCommand.Create(stdout));
+        root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ExportCommand.Create(stdout));
 
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         var parsed = root.Parse(args);
