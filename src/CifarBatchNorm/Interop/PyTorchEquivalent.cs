@@ -74,7 +74,7 @@ internal static class PyTorchEquivalent
 
     // Keras's momentum weighs the old moving value, PyTorch's the new batch value.
     private static string BatchNorm(LayerShape input, double epsilon, double momentum) => Invariant(
-        $"nn.BatchNorm{(input.Rank == 3 ? "2d" : "1d")}({input.Features}, eps={epsilon:R}, momentum={1 - momentum:R})");
+        $"nn.BatchNorm{(input.Rank == 3 ? "2d" : "1d")}({input.Features}, eps={epsilon:R}, momentum={Math.Round(1 - momentum, 12):R})");
 
     private static void AddActivation(List<string> modules, ActivationFunction activation)
     {
