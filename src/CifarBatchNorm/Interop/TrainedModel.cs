@@ -50,7 +50,7 @@ public sealed class TrainedModel : IDisposable
         if (!hasRecord)
         {
             throw new ModelFileException(
-                $"{Path.GetFullPath(weights)}: no {RunFolder.ConfigFile} beside it to say the architecture; pass a file inside a run folder, or a .keras archive.");
+                $"{Path.Combine(folder, RunFolder.ConfigFile)} not found, so the architecture of {Path.GetFullPath(weights)} is unknown; pass a file inside a run folder written by 'cifar-bn train', or a .keras archive.");
         }
 
         var run = RunFolder.ReadRecord(folder);
