@@ -83,6 +83,8 @@ internal static class App
         root.Subcommands.Add(CompareCommand.Create(stdout, stderr, cancellationToken));
         root.Subcommands.Add(AnalyzeCommand.Create(stdout, stderr, cancellationToken));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
+        root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ExportCommand.Create(stdout));
         return root;
     }
 

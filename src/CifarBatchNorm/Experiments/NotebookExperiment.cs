@@ -161,7 +161,7 @@ public static class NotebookExperiment
     }
 
     /// <summary>Loads the model of a run folder (or its model.pt) and evaluates it on that run's test data.</summary>
-    /// <param name="modelPath">A run folder or the <c>model.pt</c> inside one.</param>
+    /// <param name="modelPath">A run folder, a weights file inside one (<c>.pt</c>, <c>.weights.h5</c>, <c>.h5</c>, <c>.safetensors</c>), or a <c>.keras</c> archive.</param>
     /// <param name="dataDir">Overrides the data location recorded in the run.</param>
     /// <param name="output">Where the result goes.</param>
     /// <param name="device">Where to evaluate: <c>auto</c> (the default), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</param>
@@ -169,21 +169,21 @@ public static class NotebookExperiment
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         ArgumentNullException.ThrowIfNull(output);
-        string folder = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".";
-        string weights = Directory.Exists(modelPath) ? Path.Combine(modelPath, RunFolder.WeightsFile) : modelPath;
-        var record = RunFolder.ReadRecord(folder);
         _ = TorchRuntime.Require();
-        var config = record.Config with
+        using var trained = Interop.TrainedModel.Open(modelPath);
+        var model = trained.Model;
+        var record = trained.Record;
+        // A bare .keras archive has no run record: its input shape says the dataset.
+        var dataset = record is not null ? DatasetSelector.Parse(record.Dataset)
+            : model.InputShape.Equals(new Layers.LayerShape(28, 28, 1)) ? DatasetKind.FashionMnist : DatasetKind.Cifar10;
+        var config = (record?.Config ?? TrainConfig.Notebook) with
         {
-            Dataset = DatasetSelector.Parse(record.Dataset),
-            DataDir = dataDir ?? record.DataLocation ?? record.Config.DataDir,
+            Dataset = dataset,
+            DataDir = dataDir ?? record?.DataLocation ?? record?.Config.DataDir,
             TrainLimit = 1,
         };
         var data = DatasetSelector.Load(config, output);
         output.WriteLine(data.Reason);
-        var shape = new Data.ImageShape(record.InputShape[0], record.InputShape[1], record.InputShape[2]);
-        using var model = ModelPresets.Notebook(shape, record.Classes, config.Variant, config.BnMomentum);
-        model.LoadWeights(weights);
         model.MoveTo(DeviceSelector.Resolve(device));
         var result = model.Evaluate(data.Test, batchSize: 1024);
         output.WriteLine(RunFolder.Describe(result));

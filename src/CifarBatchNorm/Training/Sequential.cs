@@ -283,38 +283,17 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     /// <summary>Trainable and non-trainable parameter counts as Keras reports them (BN moving statistics are non-trainable).</summary>
     public (long Trainable, long NonTrainable) CountParameters() => ModelSummary.Count(this);
 
-    /// <summary>Saves the weights and BN statistics (TorchSharp format) to a temporary file, then renames it into place.</summary>
+    /// <summary>Saves the weights and BN statistics to a temporary file, then renames it into place; the extension picks the format (see <see cref="Interop.ModelFiles"/>).</summary>
     public void SaveWeights(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null)
-        {
-            Directory.CreateDirectory(folder);
-        }
-
-        AtomicFile.Write(path, temp => save(temp));
+        Interop.ModelFiles.SaveWeights(this, path);
     }
 
-    /// <summary>Loads weights saved by <see cref="SaveWeights"/> for the same architecture.</summary>
+    /// <summary>Loads weights from <c>.pt</c>, <c>.weights.h5</c>, <c>.h5</c>, <c>.safetensors</c> or <c>.keras</c> for the same architecture; a file that does not match leaves the model unchanged.</summary>
     /// <exception cref="ModelFileException">The file is missing, corrupted or from another architecture.</exception>
     public void LoadWeights(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-        {
-            throw new ModelFileException($"Weights file not found: {Path.GetFullPath(path)}. Pass the model.pt of a run folder.");
-        }
-
-        try
-        {
-            load(path, strict: true);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException or FormatException)
-        {
-            throw new ModelFileException(
-                $"{Path.GetFullPath(path)} does not hold weights for this model ({e.Message.Split('\n')[0]}); it is corrupted or from another architecture.", e);
-        }
+        Interop.ModelFiles.LoadWeights(this, path);
     }
 
     /// <summary>One optimizer step on a batch already on the model's device (Keras <c>train_on_batch</c>); see <see cref="Trainer.TrainOnBatch"/>.</summary>
@@ -411,4 +390,13 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
 
         return sb.ToString();
     }
+
+    /// <summary>Builds a model from a Keras 3 <c>.keras</c> archive (see <see cref="Interop.ModelFiles.Load"/>).</summary>
+    public static Sequential Load(string path) => Interop.ModelFiles.Load(path);
+
+    /// <summary>Saves the model as a Keras 3 <c>.keras</c> archive (see <see cref="Interop.ModelFiles.Save"/>).</summary>
+    public void Save(string path) => Interop.ModelFiles.Save(this, path);
+
+    /// <summary>Exports the model for inference as ONNX (see <see cref="Interop.OnnxExporter.Export"/>).</summary>
+    public void ExportOnnx(string path) => Interop.OnnxExporter.Export(this, path);
 }

@@ -87,7 +87,10 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
         Assert.Contains("TorchSharp", Value("tags"), StringComparison.Ordinal);
         var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
             .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value}").ToList();
-        Assert.Equal(["ScottPlot 5.1.59", "TorchSharp 0.107.0"], dependencies); // plots for reports; no TorchSharp-* backend
+        // plots for reports; ONNX protobuf, HDF5 and image decoding for interop; no TorchSharp-* backend (Grpc.Tools is build-only)
+        Assert.Equal(
+            ["Google.Protobuf 3.36.2", "PureHDF 2.2.0", "ScottPlot 5.1.59", "SkiaSharp 4.155.0", "SkiaSharp.NativeAssets.Linux.NoDependencies 4.155.0", "TorchSharp 0.107.0"],
+            dependencies);
         Assert.DoesNotContain(metadata.Elements(), e => e.Name.LocalName == "projectUrl");   // no placeholder URLs
     }
 

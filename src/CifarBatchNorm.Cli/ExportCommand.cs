@@ -1,0 +1,63 @@
+using System.CommandLine;
+using CifarBatchNorm.Interop;
+
+namespace CifarBatchNorm.Cli;
+
+/// <summary><c>export</c>: a trained model to ONNX, a Keras archive, Keras 3 weights or safetensors.</summary>
+internal static class ExportCommand
+{
+    private static readonly Dictionary<string, ModelFileFormat> Formats = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["onnx"] = ModelFileFormat.Onnx,
+        ["keras"] = ModelFileFormat.KerasArchive,
+        ["weights.h5"] = ModelFileFormat.Keras3Weights,
+        ["safetensors"] = ModelFileFormat.Safetensors,
+        ["pt"] = ModelFileFormat.TorchSharp,
+    };
+
+    public static Command Create(TextWriter stdout)
+    {
+        var weights = new Option<string>("--weights", "-w")
+        {
+            Description = $"A run folder, a weights file inside one ({ModelFiles.WeightExtensions}), or a .keras archive",
+            Required = true,
+        };
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = "onnx, keras, weights.h5, safetensors or pt",
+            Required = true,
+            Validators = { r => { if (!Formats.ContainsKey(r.GetValueOrDefault<string>() ?? string.Empty)) { r.AddError($"--format '{r.GetValueOrDefault<string>()}' is not one of {string.Join(", ", Formats.Keys)}."); } } },
+        };
+        var output = new Option<string>("--output", "-o") { Description = "File to write; its extension must fit the format", Required = true };
+        var command = new Command("export", "Export a trained model for ONNX Runtime, Keras or PyTorch.") { weights, format, output };
+        command.SetAction(result =>
+        {
+            var wanted = Formats[result.GetValue(format)!];
+            string target = result.GetValue(output)!;
+            var named = ModelFiles.FormatOf(target);
+            if (named != wanted)
+            {
+                throw new ArgumentException($"--output {target} names a {named} file, not {result.GetValue(format)}; give it the matching extension.");
+            }
+
+            RuntimeStartup.Initialize(null, TextWriter.Null);
+            using var trained = TrainedModel.Open(result.GetValue(weights)!);
+            switch (wanted)
+            {
+                case ModelFileFormat.Onnx:
+                    OnnxExporter.Export(trained.Model, target, trained.ClassNames);
+                    break;
+                case ModelFileFormat.KerasArchive:
+                    ModelFiles.Save(trained.Model, target, trained.ClassNames);
+                    break;
+                default:
+                    ModelFiles.SaveWeights(trained.Model, target);
+                    break;
+            }
+
+            stdout.WriteLine($"Wrote {Path.GetFullPath(target)} ({result.GetValue(format)}).");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

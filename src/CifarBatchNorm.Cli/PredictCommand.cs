@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Interop;
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Cli;
+
+/// <summary><c>predict</c>: the top-3 classes of image files with a trained model.</summary>
+internal static class PredictCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var weights = new Option<string>("--weights", "-w")
+        {
+            Description = $"A run folder, a weights file inside one ({ModelFiles.WeightExtensions}), or a .keras archive",
+            Required = true,
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON array: file, probabilities (every class), top (three best)" };
+        var images = new Argument<string[]>("images") { Description = "PNG, JPEG or BMP files, or folders holding them", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("predict", "Classify image files: resized to the model's input, pixels / 255, top-3 classes per image.") { weights, json, images };
+        command.SetAction(result =>
+        {
+            RuntimeStartup.Initialize(null, TextWriter.Null);
+            using var trained = TrainedModel.Open(result.GetValue(weights)!);
+            return Predict(trained, ImageFiles.Expand(result.GetValue(images)!), result.GetValue(json), stdout, stderr);
+        });
+        return command;
+    }
+
+    private static int Predict(TrainedModel trained, IReadOnlyList<string> files, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        var model = trained.Model;
+        var shape = new ImageShape(model.InputShape.Dims[0], model.InputShape.Dims[1], model.InputShape.Dims[2]);
+        var decoded = new List<(string File, float[] Pixels)>();
+        bool failed = false;
+        foreach (string file in files)
+        {
+            try
+            {
+                decoded.Add((file, ImageFiles.Load(file, shape)));
+            }
+            catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                failed = true;
+            }
+        }
+
+        var rows = new List<object>();
+        if (decoded.Count > 0)
+        {
+            using var scope = NewDisposeScope();
+            var x = tensor(decoded.SelectMany(d => d.Pixels).ToArray(), [decoded.Count, shape.Channels, shape.Height, shape.Width]);
+            float[] probabilities = model.Predict(x).data<float>().ToArray();
+            int classes = trained.ClassNames.Count;
+            for (int i = 0; i < decoded.Count; i++)
+            {
+                float[] p = probabilities[(i * classes)..((i + 1) * classes)];
+                var top = Enumerable.Range(0, classes).OrderByDescending(c => p[c]).Take(3).ToArray();
+                if (json)
+                {
+                    rows.Add(new
+                    {
+                        file = decoded[i].File,
+                        probabilities = p,
+                        top = top.Select(c => new { index = c, name = trained.ClassNames[c], probability = p[c] }).ToArray(),
+                    });
+                }
+                else
+                {
+                    stdout.WriteLine($"{decoded[i].File}: " + string.Join(", ",
+                        top.Select(c => $"{trained.ClassNames[c]} {p[c].ToString("0.0000", CultureInfo.InvariantCulture)}")));
+                }
+            }
+        }
+
+        if (json)
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+        }
+
+        return failed ? ExitCodes.UserError : ExitCodes.Success;
+    }
+}

@@ -1,0 +1,88 @@
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Training;
+
+namespace CifarBatchNorm.Interop;
+
+/// <summary>
+/// A trained model with its class names, opened from a <c>.keras</c> archive (which needs nothing else), or from a
+/// run folder / any weights file next to a run's <c>config.json</c> (which gives the architecture and dataset).
+/// </summary>
+public sealed class TrainedModel : IDisposable
+{
+    private TrainedModel(Sequential model, IReadOnlyList<string> classNames, RunRecord? record)
+    {
+        Model = model;
+        ClassNames = classNames;
+        Record = record;
+    }
+
+    /// <summary>The model, in inference mode.</summary>
+    public Sequential Model { get; }
+
+    /// <summary>Class names in class-index order (<c>class_0</c>, ... when the file records none).</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The run's record when the model came from a run folder; <c>null</c> for a bare <c>.keras</c>.</summary>
+    public RunRecord? Record { get; }
+
+    /// <summary>Opens <paramref name="path"/>: a run folder, a weights file inside one, or a <c>.keras</c> archive.</summary>
+    /// <exception cref="ModelFileException">The file is missing, damaged, or a weights file with no run config beside it.</exception>
+    public static TrainedModel Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string weights = Directory.Exists(path) ? Path.Combine(path, RunFolder.WeightsFile) : path;
+        string folder = Path.GetDirectoryName(Path.GetFullPath(weights)) ?? ".";
+        bool hasRecord = File.Exists(Path.Combine(folder, RunFolder.ConfigFile));
+        if (ModelFiles.FormatOf(weights) == ModelFileFormat.KerasArchive)
+        {
+            if (!File.Exists(weights))
+            {
+                throw new ModelFileException($"Model file not found: {Path.GetFullPath(weights)}.");
+            }
+
+            var record = hasRecord ? RunFolder.ReadRecord(folder) : null;
+            var model = Sequential.Load(weights);
+            var names = KerasArchive.ClassNames(weights) ?? (record is null ? null : ClassNamesOf(record));
+            return new TrainedModel(model, names ?? Generic(model.OutputShape.Features), record);
+        }
+
+        if (!hasRecord)
+        {
+            throw new ModelFileException(
+                $"{Path.Combine(folder, RunFolder.ConfigFile)} not found, so the architecture of {Path.GetFullPath(weights)} is unknown; pass a file inside a run folder written by 'cifar-bn train', or a .keras archive.");
+        }
+
+        var run = RunFolder.ReadRecord(folder);
+        var shape = new ImageShape(run.InputShape[0], run.InputShape[1], run.InputShape[2]);
+        var built = ModelPresets.Notebook(shape, run.Classes, run.Config.Variant, run.Config.BnMomentum);
+        try
+        {
+            built.LoadWeights(weights);
+        }
+        catch
+        {
+            built.Dispose();
+            throw;
+        }
+
+        return new TrainedModel(built, ClassNamesOf(run), run);
+    }
+
+    /// <summary>The class names of a run's dataset.</summary>
+    public static IReadOnlyList<string> ClassNamesOf(RunRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return DatasetSelector.Parse(record.Dataset) switch
+        {
+            DatasetKind.Cifar10 when record.Classes == 10 => Cifar10.ClassNames,
+            DatasetKind.FashionMnist when record.Classes == 10 => FashionMnist.ClassNames,
+            _ => Generic(record.Classes),
+        };
+    }
+
+    private static string[] Generic(int classes) => Enumerable.Range(0, classes).Select(i => $"class_{i}").ToArray();
+
+    /// <inheritdoc />
+    public void Dispose() => Model.Dispose();
+}
