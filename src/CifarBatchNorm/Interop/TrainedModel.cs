@@ -50,7 +50,7 @@ public sealed class TrainedModel : IDisposable
         if (!hasRecord)
         {
             throw new ModelFileException(
-                $"{Path.Combine(folder, RunFolder.ConfigFile)} not found, so the architecture of {Path.GetFullPath(weights)} is unknown; pass a file inside a run folder written by 'cifar-bn train', or a .keras archive.");
+                $"{Path.Combine(folder, RunFolder.ConfigFile)} not found, so the architecture of {Path.GetFullPath(weights)} is unknown; pass a file inside a run folder written by a training run, or a .keras archive.");
         }
 
         var run = RunFolder.ReadRecord(folder);
