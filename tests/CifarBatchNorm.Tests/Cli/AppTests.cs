@@ -1,19 +1,12 @@
 using System.Text.Json;
 using CifarBatchNorm.Cli;
 using CifarBatchNorm.Tests.Support;
+using static CifarBatchNorm.Tests.Support.InProcessCli;
 
 namespace CifarBatchNorm.Tests.Cli;
 
 public sealed class AppTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = App.Run(args, stdout, stderr, CancellationToken.None);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void Train_on_synthetic_data_writes_a_complete_run_folder_that_evaluate_reads()
     {

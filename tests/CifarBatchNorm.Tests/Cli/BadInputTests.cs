@@ -2,6 +2,7 @@ using System.IO.Compression;
 using CifarBatchNorm.Cli;
 using CifarBatchNorm.Data;
 using CifarBatchNorm.Tests.Support;
+using static CifarBatchNorm.Tests.Support.InProcessCli;
 
 namespace CifarBatchNorm.Tests.Cli;
 
@@ -16,14 +17,6 @@ public sealed class BadInputTests
         "cifar-truncated", "cifar-oversized", "cifar-empty", "cifar-label-10", "cifar-missing-file", "cifar-file-is-a-folder",
         "fashion-wrong-magic", "fashion-truncated", "fashion-label-10", "fashion-count-mismatch", "fashion-corrupt-gzip", "fashion-empty",
     ];
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = App.Run(args, stdout, stderr, CancellationToken.None);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     private static void AssertOneLineError(int code, string error, int expectedCode, string fragment)
     {

@@ -3,19 +3,12 @@ using CifarBatchNorm.Cli;
 using CifarBatchNorm.Runtime;
 using CifarBatchNorm.Tests.Support;
 using TorchSharp;
+using static CifarBatchNorm.Tests.Support.InProcessCli;
 
 namespace CifarBatchNorm.Tests.Cli;
 
 public sealed class DeviceOptionTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = App.Run(args, stdout, stderr, CancellationToken.None);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Theory]
     [InlineData("train", "gpu")]
     [InlineData("train", "cuda:x")]

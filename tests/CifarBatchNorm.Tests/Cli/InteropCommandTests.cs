@@ -10,20 +10,13 @@ using CifarBatchNorm.Training;
 using Microsoft.ML.OnnxRuntime;
 using SkiaSharp;
 using static TorchSharp.torch;
+using static CifarBatchNorm.Tests.Support.InProcessCli;
 
 namespace CifarBatchNorm.Tests.Cli;
 
 /// <summary><c>predict</c> and <c>export</c>, and bad weight files through the CLI: one line, exit 1, no stack trace.</summary>
 public sealed class InteropCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = App.Run(args, stdout, stderr, CancellationToken.None);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     /// <summary>A run folder as 'train' leaves it: config.json and model.pt of the notebook model.</summary>
     private static string RunFolderWithModel(TempDirectory dir, ImageShape shape, string dataset)
     {

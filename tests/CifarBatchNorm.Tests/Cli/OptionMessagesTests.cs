@@ -1,20 +1,13 @@
 using CifarBatchNorm.Cli;
 using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Tests.Support;
+using static CifarBatchNorm.Tests.Support.InProcessCli;
 
 namespace CifarBatchNorm.Tests.Cli;
 
 /// <summary>Errors in the command line's terms: flags, not library properties; exit code 2 for a bad option value.</summary>
 public sealed class OptionMessagesTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = App.Run(args, stdout, stderr, CancellationToken.None);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void An_empty_output_is_a_usage_error_naming_the_flag()
     {
