@@ -325,7 +325,7 @@ internal static class KerasConfig
         double renormMomentum = args.Double("renorm_momentum", 0.99);
         if (!renorm)
         {
-            return new BatchNormalization(momentum, epsilon, name);
+            return new BatchNormalization(momentum, epsilon, name: name);
         }
 
         // tf-keras's defaults for missing bounds: rmax inf, rmin 0, dmax inf.

@@ -1,41 +1,50 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CifarBatchNorm.Layers;
 
 /// <summary>
-/// Batch normalization (Ioffe and Szegedy 2015), Keras <c>BatchNormalization</c> over the channel axis.
+/// Batch normalization (Ioffe and Szegedy 2015), Keras 3 <c>BatchNormalization</c> over the channel axis.
 /// </summary>
 /// <remarks>
-/// <para>Training: <c>y = gamma * (x - mean_B) / sqrt(var_B + epsilon) + beta</c> with the batch mean and biased
-/// batch variance, and the moving statistics updated as <c>moving = moving * momentum + batch * (1 - momentum)</c>.
-/// Inference: the same formula with the moving statistics.</para>
+/// <para>Training: <c>y = gamma * (x - mean_B) / sqrt(var_B + epsilon) + beta</c> with the batch mean and the biased
+/// batch variance, and the moving statistics updated as <c>moving = moving * momentum + batch * (1 - momentum)</c>
+/// with the same biased variance, as Keras 3 does for every input rank (tf.keras 2's fused kernel for 4-D inputs
+/// applied Bessel's correction to the moving variance; TorchSharp's <c>BatchNorm2d</c> does too, so this layer
+/// updates the statistics itself). Inference: the same formula with the moving statistics.</para>
+/// <para>A layer with <see cref="Layer.Trainable"/> false runs in inference mode even in training, as in Keras 3
+/// (fine-tuning keeps its statistics).</para>
 /// <para>Keras's defaults: momentum 0.99, epsilon 1e-3, gamma 1, beta 0, moving mean 0, moving variance 1.
-/// TorchSharp's <c>momentum</c> is the weight of the new value, so this layer passes <c>1 - momentum</c>.</para>
-/// <para>Works after Conv2D (4-D input, one statistic per channel) and after Dense (2-D input).</para>
+/// Works after Conv2D (4-D input, one statistic per channel) and after Dense (2-D input). A batch of one sample is
+/// normalized as Keras does (its variance is 0 after Dense).</para>
 /// </remarks>
 public sealed class BatchNormalization : Layer
 {
-    private nn.Module<Tensor, Tensor>? _norm;
+    private BatchNorm? _norm;
 
     /// <summary>Creates the layer.</summary>
     /// <param name="momentum">Keras momentum of the moving statistics, in [0, 1). The default value is 0.99.</param>
     /// <param name="epsilon">Added to the variance, positive. The default value is 1e-3.</param>
+    /// <param name="center">Whether the layer has the offset <c>beta</c>. The default value is <c>true</c>.</param>
+    /// <param name="scale">Whether the layer has the scale <c>gamma</c>. The default value is <c>true</c>.</param>
     /// <param name="name">Layer name; <c>null</c> (the default) lets the model pick <c>batch_normalization</c>, ...</param>
-    public BatchNormalization(double momentum = 0.99, double epsilon = 1e-3, string? name = null) : base(name)
+    public BatchNormalization(double momentum = 0.99, double epsilon = 1e-3, bool center = true, bool scale = true, string? name = null) : base(name)
     {
         if (!(momentum >= 0 && momentum < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1) (Keras's default is 0.99).");
         }
 
-        if (!(epsilon > 0))
+        if (!(epsilon > 0 && double.IsFinite(epsilon)))
         {
-            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive (Keras's default is 1e-3).");
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive and finite (Keras's default is 1e-3).");
         }
 
         Momentum = momentum;
         Epsilon = epsilon;
+        Center = center;
+        Scale = scale;
     }
 
     /// <summary>Keras momentum (weight of the old moving value).</summary>
@@ -44,22 +53,54 @@ public sealed class BatchNormalization : Layer
     /// <summary>Variance epsilon.</summary>
     public double Epsilon { get; }
 
-    /// <summary>The underlying TorchSharp BatchNorm1d/BatchNorm2d; available once built.</summary>
-    public nn.Module<Tensor, Tensor> Normalization => _norm ?? throw new InvalidOperationException($"BatchNormalization '{Name}' is not built yet.");
+    /// <summary>Whether the layer has <c>beta</c>.</summary>
+    public bool Center { get; }
+
+    /// <summary>Whether the layer has <c>gamma</c>.</summary>
+    public bool Scale { get; }
+
+    /// <summary>The underlying TorchSharp BatchNorm1d/BatchNorm2d that holds the variables; available once built.</summary>
+    public nn.Module<Tensor, Tensor> Normalization => Norm;
+
+    /// <summary>Keras's <c>gamma</c> (the scale), or <c>null</c> without <see cref="Scale"/>.</summary>
+    public Parameter? Gamma => Scale ? Norm.weight : null;
+
+    /// <summary>Keras's <c>beta</c> (the offset), or <c>null</c> without <see cref="Center"/>.</summary>
+    public Parameter? Beta => Center ? Norm.bias : null;
+
+    /// <summary>Keras's <c>moving_mean</c>.</summary>
+    public Tensor MovingMean => Norm.running_mean!;
+
+    /// <summary>Keras's <c>moving_variance</c>.</summary>
+    public Tensor MovingVariance => Norm.running_var!;
+
+    private BatchNorm Norm => _norm ?? throw new InvalidOperationException($"BatchNormalization '{Name}' is not built yet.");
 
     /// <inheritdoc />
     protected override LayerShape BuildCore(LayerShape inputShape)
     {
         long features = inputShape.Features;
+        // The module keeps the state-dict names of earlier versions (bn.weight, bn.bias, bn.running_mean,
+        // bn.running_var, bn.num_batches_tracked); its momentum is unused (the layer updates the statistics).
         _norm = inputShape.Rank switch
         {
-            3 => nn.BatchNorm2d(features, eps: Epsilon, momentum: 1 - Momentum),
-            1 => nn.BatchNorm1d(features, eps: Epsilon, momentum: 1 - Momentum),
+            3 => nn.BatchNorm2d(features, eps: Epsilon),
+            1 => nn.BatchNorm1d(features, eps: Epsilon),
             _ => throw new ArgumentException($"BatchNormalization expects an image or flat input, got {inputShape}.", nameof(inputShape)),
         };
         register_module("bn", _norm);
         return inputShape;
     }
+
+    /// <inheritdoc />
+    /// <remarks>Without center/scale the variables stay at beta 0 / gamma 1 and are never trained.</remarks>
+    protected override bool IsTrainableParameter(string name) =>
+        name switch
+        {
+            "bn.bias" => Center,
+            "bn.weight" => Scale,
+            _ => true,
+        };
 
     /// <summary>A channels-last input with fewer channels than this is normalized in NCHW (<see cref="LayoutPolicy.MinChannelsLastNormChannels"/>).</summary>
     internal int MinChannelsLastChannels { get; set; }
@@ -71,7 +112,53 @@ public sealed class BatchNormalization : Layer
     public override Tensor forward(Tensor input)
     {
         CheckRank(input, InputShape.Rank + 1);
-        return Normalization.call(training && input.dim() == 4 ? ChannelsFirstIfNarrow(input) : input);
+        if (!training || !Trainable)
+        {
+            return nn.functional.batch_norm(input, MovingMean, MovingVariance, Norm.weight, Norm.bias, training: false, eps: Epsilon);
+        }
+
+        return ForwardTraining(input.dim() == 4 ? ChannelsFirstIfNarrow(input) : input);
+    }
+
+    /// <summary>
+    /// Normalizes with the batch statistics (libtorch's fused kernel) and updates the moving statistics with the
+    /// biased batch variance. The kernel is given scratch statistics with momentum 1, so it returns the batch mean and
+    /// the unbiased variance in one pass; the biased one is that times (n - 1) / n.
+    /// </summary>
+    private Tensor ForwardTraining(Tensor input)
+    {
+        long count = input.numel() / input.shape[1];                   // values per channel: N (x H x W)
+        if (count < 2)
+        {
+            return ForwardSingleValue(input);
+        }
+
+        using var batchMean = zeros_like(MovingMean);
+        using var batchVariance = ones_like(MovingVariance);
+        var output = nn.functional.batch_norm(input, batchMean, batchVariance, Norm.weight, Norm.bias, training: true, momentum: 1.0, eps: Epsilon);
+        using (no_grad())
+        {
+            MovingMean.mul_(Momentum).add_(batchMean, alpha: 1 - Momentum);
+            MovingVariance.mul_(Momentum).add_(batchVariance, alpha: (1 - Momentum) * (count - 1) / count);
+            Norm.num_batches_tracked?.add_(1);
+        }
+
+        return output;
+    }
+
+    /// <summary>One value per channel (a batch of one after Dense): its mean is itself and its variance 0, as in Keras.</summary>
+    private Tensor ForwardSingleValue(Tensor input)
+    {
+        var centered = input - input.mean([0], keepdim: true);       // zeros, with the gradient Keras's formula has
+        var output = centered * (1 / Math.Sqrt(Epsilon)) * Norm.weight! + Norm.bias!;
+        using (no_grad())
+        {
+            MovingMean.mul_(Momentum).add_(input.detach().flatten(), alpha: 1 - Momentum);
+            MovingVariance.mul_(Momentum);
+            Norm.num_batches_tracked?.add_(1);
+        }
+
+        return output;
     }
 
     /// <summary>

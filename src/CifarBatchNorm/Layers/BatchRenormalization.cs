@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace CifarBatchNorm.Layers;
 
 /// <summary>
-/// Batch renormalization (Ioffe 2017, arXiv 1702.03275), tf-keras <c>BatchNormalization(renorm=True)</c> over
+/// Batch renormalization (Ioffe 2017, arXiv 1702.03275), Keras 3's <c>BatchNormalization(renorm=True)</c> over
 /// the channel axis: batch normalization whose training output is corrected towards the moving statistics.
 /// </summary>
 /// <remarks>
@@ -14,24 +14,24 @@ namespace CifarBatchNorm.Layers;
 /// <c>sigma_B = sqrt(var_B + epsilon)</c>:
 /// <c>r = clip(sigma_B / sigma, rmin, rmax)</c>, <c>d = clip((mu_B - mu) / sigma, -dmax, dmax)</c> and
 /// <c>y = gamma * (((x - mu_B) / sigma_B) * r + d) + beta</c>, where <c>mu</c> = <c>renorm_mean</c> and
-/// <c>sigma = max(renorm_stddev, sqrt(epsilon))</c> are taken before this step's update, as in tf-keras.
+/// <c>sigma = max(renorm_stddev, sqrt(epsilon))</c> are taken before this step's update, as in Keras.
 /// <c>r</c> and <c>d</c> are constants to autograd (computed from detached values under <c>no_grad</c>), so
 /// gradients flow through <c>mu_B</c> and <c>sigma_B</c> as in batch normalization, with <c>r</c> a fixed scale and
 /// <c>d</c> a fixed shift.
 /// The bounds come from <see cref="Clipping"/> at <see cref="Steps"/>, the number of training steps taken before
-/// this one.</para>
-/// <para>After the output, without gradient: <c>renorm_mean = renorm_mean * renormMomentum + mu_B * (1 - renormMomentum)</c>,
+/// this one; Keras's default is no clipping (<see cref="RenormClipping.None"/>). A step-dependent schedule
+/// (<see cref="RenormClipping.Schedule"/>, the paper's) is this library's addition.</para>
+/// <para>After the output, without gradient, as Keras 3 does (<c>_update_renorm_statistics</c>):
+/// <c>renorm_mean = renorm_mean * renormMomentum + mu_B * (1 - renormMomentum)</c>,
 /// <c>renorm_stddev = renorm_stddev * renormMomentum + sigma_B * (1 - renormMomentum)</c>,
 /// <c>moving_mean = moving_mean * momentum + mu_B * (1 - momentum)</c>,
-/// <c>moving_variance = moving_variance * momentum + var_B * (1 - momentum)</c> (biased <c>var_B</c>, as
-/// <c>tf.nn.moments</c> gives), and the step counter goes up by one.
-/// tf-keras instead keeps a <c>moving_stddev</c> averaged from <c>sigma_B</c> and sets
-/// <c>moving_variance = max(moving_stddev^2 - epsilon, 0)</c>; this layer averages the variance itself, the rule
-/// of Keras's plain <c>BatchNormalization</c>, which differs only by the spread of <c>sigma_B</c> across steps.</para>
+/// <c>moving_stddev = moving_stddev * momentum + sigma_B * (1 - momentum)</c> and
+/// <c>moving_variance = max(moving_stddev^2 - epsilon, 0)</c>; the step counter goes up by one.</para>
 /// <para>Inference is plain batch normalization with the moving statistics:
 /// <c>y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta</c>.</para>
-/// <para>Initial values: gamma 1, beta 0, moving_mean 0, moving_variance 1, renorm_mean 0, renorm_stddev 1
-/// (tf-keras's <c>sqrt</c> of the moving variance initializer), step 0. All are registered with the module, so
+/// <para>Initial values: gamma 1, beta 0, moving_mean 0, moving_variance 1, moving_stddev 1, renorm_mean 0,
+/// renorm_stddev 1 (Keras's <c>sqrt</c> of the moving variance initializer), step 0. Five non-trainable weights per
+/// channel, as Keras counts them. All are registered with the module, so
 /// <c>save</c>/<c>load</c> carry them. Works after Conv2D (4-D input, one statistic per channel) and after Dense
 /// (2-D input).</para>
 /// </remarks>
@@ -49,6 +49,9 @@ public sealed class BatchRenormalization : Layer
     [ComponentName(Name = "moving_variance")]
     private Tensor? _movingVariance;
 
+    [ComponentName(Name = "moving_stddev")]
+    private Tensor? _movingStddev;
+
     [ComponentName(Name = "renorm_mean")]
     private Tensor? _renormMean;
 
@@ -62,7 +65,7 @@ public sealed class BatchRenormalization : Layer
     /// <param name="momentum">Keras momentum of the inference statistics (weight of the old value), in [0, 1). The default value is 0.99.</param>
     /// <param name="epsilon">Added to the variance, positive. The default value is 1e-3.</param>
     /// <param name="renormMomentum">Momentum of the renorm mean and standard deviation that <c>r</c> and <c>d</c> use, in [0, 1). The default value is 0.99.</param>
-    /// <param name="clipping">Bounds of <c>r</c> and <c>d</c>. The default value (<c>null</c>) is <see cref="RenormClipping.Paper"/>.</param>
+    /// <param name="clipping">Bounds of <c>r</c> and <c>d</c>. The default value (<c>null</c>) is <see cref="RenormClipping.None"/>, Keras's default.</param>
     /// <param name="name">Layer name; <c>null</c> (the default) lets the model pick <c>batch_renormalization</c>, ...</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is outside its range.</exception>
     public BatchRenormalization(double momentum = 0.99, double epsilon = 1e-3, double renormMomentum = 0.99, RenormClipping? clipping = null, string? name = null)
@@ -80,13 +83,13 @@ public sealed class BatchRenormalization : Layer
 
         if (!(renormMomentum >= 0 && renormMomentum < 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(renormMomentum), renormMomentum, "renormMomentum must be in [0, 1) (tf-keras's default is 0.99).");
+            throw new ArgumentOutOfRangeException(nameof(renormMomentum), renormMomentum, "renormMomentum must be in [0, 1) (Keras's default is 0.99).");
         }
 
         Momentum = momentum;
         Epsilon = epsilon;
         RenormMomentum = renormMomentum;
-        Clipping = clipping ?? RenormClipping.Paper;
+        Clipping = clipping ?? RenormClipping.None;
     }
 
     /// <inheritdoc />
@@ -124,6 +127,8 @@ public sealed class BatchRenormalization : Layer
 
     internal Tensor MovingVariance => _movingVariance ?? throw NotBuiltYet();
 
+    internal Tensor MovingStddev => _movingStddev ?? throw NotBuiltYet();
+
     internal Tensor RenormMean => _renormMean ?? throw NotBuiltYet();
 
     internal Tensor RenormStddev => _renormStddev ?? throw NotBuiltYet();
@@ -144,6 +149,7 @@ public sealed class BatchRenormalization : Layer
         _beta = new Parameter(zeros(features).DetachFromDisposeScope());
         _movingMean = zeros(features).DetachFromDisposeScope();
         _movingVariance = ones(features).DetachFromDisposeScope();
+        _movingStddev = ones(features).DetachFromDisposeScope();
         _renormMean = zeros(features).DetachFromDisposeScope();
         _renormStddev = ones(features).DetachFromDisposeScope();
         _step = zeros(1, ScalarType.Int64).DetachFromDisposeScope();
@@ -151,6 +157,7 @@ public sealed class BatchRenormalization : Layer
         register_parameter("beta", _beta);
         register_buffer("moving_mean", _movingMean);
         register_buffer("moving_variance", _movingVariance);
+        register_buffer("moving_stddev", _movingStddev);
         register_buffer("renorm_mean", _renormMean);
         register_buffer("renorm_stddev", _renormStddev);
         register_buffer("step", _step);
@@ -185,11 +192,11 @@ public sealed class BatchRenormalization : Layer
         var (r, d) = Corrections(batchMean.detach(), batchStddev.detach(), shape);
         var output = normalized.mul(r).add(d).mul(Gamma.view(shape)).add(Beta.view(shape));
 
-        UpdateStatistics(batchMean.detach().flatten(), batchVariance.detach().flatten(), batchStddev.detach().flatten());
+        UpdateStatistics(batchMean.detach().flatten(), batchStddev.detach().flatten());
         return output;
     }
 
-    // r and d use the renorm statistics from before this step's update, as tf-keras does.
+    // r and d use the renorm statistics from before this step's update, as Keras does.
     private (Tensor R, Tensor D) Corrections(Tensor batchMean, Tensor batchStddev, long[] shape)
     {
         using var noGrad = no_grad();
@@ -201,11 +208,12 @@ public sealed class BatchRenormalization : Layer
         return (r, d);
     }
 
-    private void UpdateStatistics(Tensor batchMean, Tensor batchVariance, Tensor batchStddev)
+    private void UpdateStatistics(Tensor batchMean, Tensor batchStddev)
     {
         using var noGrad = no_grad();
         MovingMean.mul_(Momentum).add_(batchMean, alpha: 1 - Momentum);
-        MovingVariance.mul_(Momentum).add_(batchVariance, alpha: 1 - Momentum);
+        MovingStddev.mul_(Momentum).add_(batchStddev, alpha: 1 - Momentum);
+        MovingVariance.copy_(MovingStddev.square().sub_(Epsilon).relu_());
         RenormMean.mul_(RenormMomentum).add_(batchMean, alpha: 1 - RenormMomentum);
         RenormStddev.mul_(RenormMomentum).add_(batchStddev, alpha: 1 - RenormMomentum);
         StepCounter.add_(1);

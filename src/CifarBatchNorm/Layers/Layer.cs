@@ -28,6 +28,36 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
     /// <summary>The layer's name in the model (Keras <c>layer.name</c>); <c>null</c> until the layer is added.</summary>
     public string? Name { get; internal set; }
 
+    /// <summary>
+    /// Whether the layer's weights are trained (Keras <c>layer.trainable</c>). The default value is <c>true</c>. Setting it
+    /// to <c>false</c> freezes every parameter of the layer (no gradient, not updated, counted as non-trainable) and runs
+    /// a <c>BatchNormalization</c> in inference mode, as Keras 3 does. Set it before <c>Compile</c>, which binds the
+    /// optimizer to the trainable parameters.
+    /// </summary>
+    public bool Trainable
+    {
+        get => _trainable;
+        set
+        {
+            _trainable = value;
+            FreezeParameters();
+        }
+    }
+
+    private bool _trainable = true;
+
+    /// <summary>Applies <see cref="Trainable"/> to the parameters (also called once the layer is built).</summary>
+    private void FreezeParameters()
+    {
+        foreach (var (name, p) in named_parameters())
+        {
+            p.requires_grad = _trainable && IsTrainableParameter(name);
+        }
+    }
+
+    /// <summary>Whether the parameter <paramref name="name"/> is trained when the layer is (false for a variable the layer's options switch off).</summary>
+    protected virtual bool IsTrainableParameter(string name) => true;
+
     /// <summary>Keras's class name, shown by <c>Summary</c> (<c>Conv2D</c>, <c>BatchNormalization</c>, ...).</summary>
     public virtual string KerasType => GetType().Name;
 
@@ -57,6 +87,7 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         var output = BuildCore(inputShape);
         _inputShape = inputShape;
         _outputShape = output;
+        FreezeParameters();
         return output;
     }
 

@@ -28,6 +28,9 @@ public sealed record RenormClipping
     /// <summary>The paper's schedule: 5,000 warm-up steps, rmax 3 by step 40,000, dmax 5 by step 25,000.</summary>
     public static RenormClipping Paper { get; } = Schedule();
 
+    /// <summary>No clipping: Keras 3's default (<c>renorm_clipping=None</c>), r and d are used as computed.</summary>
+    public static RenormClipping None { get; } = new(false, double.PositiveInfinity, 0, double.PositiveInfinity, 0, 0, 0);
+
     /// <summary>Whether the bounds follow a warm-up schedule (<see cref="Schedule"/>) rather than being fixed.</summary>
     public bool IsScheduled { get; }
 
@@ -49,10 +52,10 @@ public sealed record RenormClipping
     /// <summary>Step at which a schedule's dmax reaches <see cref="DMax"/>; 0 when fixed.</summary>
     public long DMaxEndStep { get; }
 
-    /// <summary>Fixed bounds, as tf-keras's <c>renorm_clipping={"rmax": ..., "rmin": ..., "dmax": ...}</c>.</summary>
+    /// <summary>Fixed bounds, as Keras's <c>renorm_clipping={"rmax": ..., "rmin": ..., "dmax": ...}</c>.</summary>
     /// <param name="rmax">Upper bound of <c>r</c>, at least 1; <see cref="double.PositiveInfinity"/> for none.</param>
     /// <param name="dmax">Bound of <c>|d|</c>, at least 0; <see cref="double.PositiveInfinity"/> for none.</param>
-    /// <param name="rmin">Lower bound of <c>r</c>, in [0, 1]. The default value (<c>null</c>) means <c>1 / rmax</c>.</param>
+    /// <param name="rmin">Lower bound of <c>r</c>, in [0, 1]. The default value (<c>null</c>) means <c>1 / rmax</c>, the paper's choice (Keras leaves r unbounded below when <c>rmin</c> is missing: pass 0 for that).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is outside its range.</exception>
     public static RenormClipping Fixed(double rmax, double dmax, double? rmin = null)
     {
