@@ -150,7 +150,7 @@ public sealed class BatchRenormalizationTests
         manual_seed(5);
         using var layer = Built(new LayerShape(3), RenormClipping.Fixed(2, 1), momentum: 0.9, renormMomentum: 0.8);
         var batches = new[] { randn(4, 3).mul(2).add(1), randn(4, 3).sub(0.5) };
-        double[] movingMean = [0, 0, 0], movingVariance = [1, 1, 1], renormMean = [0, 0, 0], renormStddev = [1, 1, 1];
+        double[] movingMean = [0, 0, 0], movingStddev = [1, 1, 1], renormMean = [0, 0, 0], renormStddev = [1, 1, 1];
 
         foreach (var batch in batches)
         {
@@ -160,14 +160,15 @@ public sealed class BatchRenormalizationTests
             {
                 var (mean, variance) = Moments(rows, j);
                 movingMean[j] = (movingMean[j] * 0.9) + (mean * 0.1);
-                movingVariance[j] = (movingVariance[j] * 0.9) + (variance * 0.1);
+                movingStddev[j] = (movingStddev[j] * 0.9) + (Math.Sqrt(variance + Epsilon) * 0.1);   // Keras 3 keeps a moving stddev
                 renormMean[j] = (renormMean[j] * 0.8) + (mean * 0.2);
                 renormStddev[j] = (renormStddev[j] * 0.8) + (Math.Sqrt(variance + Epsilon) * 0.2);
             }
         }
 
         AssertClose(Row(movingMean), Rows(layer.MovingMean.unsqueeze(0)), 1e-6);
-        AssertClose(Row(movingVariance), Rows(layer.MovingVariance.unsqueeze(0)), 1e-6);
+        AssertClose(Row(movingStddev), Rows(layer.MovingStddev.unsqueeze(0)), 1e-6);
+        AssertClose(Row(movingStddev.Select(s => Math.Max((s * s) - Epsilon, 0)).ToArray()), Rows(layer.MovingVariance.unsqueeze(0)), 1e-6);
         AssertClose(Row(renormMean), Rows(layer.RenormMean.unsqueeze(0)), 1e-6);
         AssertClose(Row(renormStddev), Rows(layer.RenormStddev.unsqueeze(0)), 1e-6);
         Assert.Equal(2, layer.Steps);
@@ -245,7 +246,7 @@ public sealed class BatchRenormalizationTests
         var saved = layer.state_dict();
         var loaded = restored.state_dict();
         Assert.Equal(
-            ["gamma", "beta", "moving_mean", "moving_variance", "renorm_mean", "renorm_stddev", "step"],
+            ["gamma", "beta", "moving_mean", "moving_variance", "moving_stddev", "renorm_mean", "renorm_stddev", "step"],
             loaded.Keys.ToArray());
         foreach (var (key, value) in saved)
         {
@@ -287,7 +288,7 @@ public sealed class BatchRenormalizationTests
         var history = model.Fit(x, y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
 
         Assert.Equal("batch_renormalization", renorm.Name);
-        Assert.Equal((24L + 8 + 15, 16L), model.CountParameters());
+        Assert.Equal((24L + 8 + 15, 5 * 4L), model.CountParameters());   // five non-trainable weights per channel, as Keras 3 counts them
         Assert.Equal(2, renorm.Steps);
         Assert.True(double.IsFinite(history.Loss[0]));
     }
