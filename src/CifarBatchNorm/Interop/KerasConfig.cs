@@ -96,7 +96,7 @@ internal static class KerasConfig
                 break;
             case MaxPooling2D pool:
                 config["pool_size"] = Pair(pool.PoolSize);
-                config["padding"] = "valid";
+                config["padding"] = pool.Padding == ConvPadding.Same ? "same" : "valid";
                 config["strides"] = Pair(pool.Strides);
                 config["data_format"] = "channels_last";
                 break;
@@ -339,9 +339,9 @@ internal static class KerasConfig
     {
         int pool = args.Square("pool_size", 2);
         int? strides = args.Has("strides") ? args.Square("strides", pool) : null;
-        args.Expect("padding", "valid");
+        var padding = args.Padding();
         args.Expect("data_format", "channels_last", null);
-        return new MaxPooling2D(pool, strides, name);
+        return new MaxPooling2D(pool, strides, padding, name);
     }
 
     private static Flatten FlattenLayer(ConfigArguments args, string name)

@@ -99,6 +99,7 @@ public static class OnnxExporter
                     {
                         a.Add(Ints("kernel_shape", pool.PoolSize, pool.PoolSize));
                         a.Add(Ints("strides", pool.Strides, pool.Strides));
+                        a.Add(Ints("pads", pool.Pads.Top, pool.Pads.Left, pool.Pads.Bottom, pool.Pads.Right));
                     });
                     break;
                 case Flatten:
@@ -215,14 +216,13 @@ public static class OnnxExporter
                 }
             }
 
-            int pad = conv.Padding == ConvPadding.Same ? conv.KernelSize / 2 : 0;
             string wName = Initializer($"{conv.Name}.kernel", weight.Shape, w);
             string bName = Initializer($"{conv.Name}.bias", [conv.Filters], b);
             return Node("Conv", [x, wName, bName], a =>
             {
                 a.Add(Ints("kernel_shape", conv.KernelSize, conv.KernelSize));
                 a.Add(Ints("strides", conv.Strides, conv.Strides));
-                a.Add(Ints("pads", pad, pad, pad, pad));
+                a.Add(Ints("pads", conv.Pads.Top, conv.Pads.Left, conv.Pads.Bottom, conv.Pads.Right));
             });
         }
 

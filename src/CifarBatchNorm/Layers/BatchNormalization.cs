@@ -94,7 +94,7 @@ public sealed class BatchNormalization : Layer
 
     /// <inheritdoc />
     /// <remarks>Without center/scale the variables stay at beta 0 / gamma 1 and are never trained.</remarks>
-    protected override bool IsTrainableParameter(string name) =>
+    protected internal override bool IsWeight(string name) =>
         name switch
         {
             "bn.bias" => Center,

@@ -11,6 +11,11 @@ namespace CifarBatchNorm.Layers;
 public sealed class Conv2D : ActivatedLayer
 {
     private Conv2d? _conv;
+    private int _padTop, _padBottom, _padLeft, _padRight;
+    private bool _padInput;
+
+    /// <summary>The padding of each side (TensorFlow's split for 'same'); zeros for 'valid'. Set when the layer is built.</summary>
+    internal (int Top, int Bottom, int Left, int Right) Pads => (_padTop, _padBottom, _padLeft, _padRight);
 
     /// <summary>Creates the layer.</summary>
     /// <param name="filters">Output channels; at least 1.</param>
@@ -27,9 +32,9 @@ public sealed class Conv2D : ActivatedLayer
         ArgumentOutOfRangeException.ThrowIfLessThan(filters, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(kernelSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(strides, 1);
-        if (padding == ConvPadding.Same && strides != 1)
+        if (!Enum.IsDefined(padding))
         {
-            throw new ArgumentException($"padding 'same' is supported with strides 1 only, got strides {strides}.", nameof(padding));
+            throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be Valid or Same.");
         }
 
         Filters = filters;
@@ -62,17 +67,18 @@ public sealed class Conv2D : ActivatedLayer
         }
 
         int h = inputShape.Dims[0], w = inputShape.Dims[1], c = inputShape.Dims[2];
-        int pad = Padding == ConvPadding.Same ? KernelSize / 2 : 0;
-        int outH = ((h + (2 * pad) - KernelSize) / Strides) + 1;
-        int outW = ((w + (2 * pad) - KernelSize) / Strides) + 1;
+        (int outH, _padTop, _padBottom) = SamePadding.Output(h, KernelSize, Strides, Padding);
+        (int outW, _padLeft, _padRight) = SamePadding.Output(w, KernelSize, Strides, Padding);
         if (outH < 1 || outW < 1)
         {
             throw new ArgumentException($"Conv2D kernel {KernelSize}x{KernelSize} does not fit input {inputShape} with padding '{Padding}'.", nameof(inputShape));
         }
 
-        _conv = Padding == ConvPadding.Same
-            ? nn.Conv2d(c, Filters, KernelSize, TorchSharp.Padding.Same, bias: UseBias)
-            : nn.Conv2d(c, Filters, KernelSize, stride: Strides, bias: UseBias);
+        // Symmetric padding goes into the convolution; TensorFlow's asymmetric 'same' (the extra row and column at the
+        // bottom and right, for even kernels or strides > 1) pads the input first.
+        bool symmetric = _padTop == _padBottom && _padLeft == _padRight && _padTop == _padLeft;
+        _conv = nn.Conv2d(c, Filters, KernelSize, stride: Strides, padding: symmetric ? _padTop : 0, bias: UseBias);
+        _padInput = !symmetric;
         InitializeAndRegister("conv", _conv, _conv.weight!, _conv.bias);
         return new LayerShape(outH, outW, Filters);
     }
@@ -100,6 +106,7 @@ public sealed class Conv2D : ActivatedLayer
     protected override Tensor ForwardLinear(Tensor input)
     {
         CheckRank(input, 4);
-        return Convolution.call(ToChannelsLast(input));
+        var x = _padInput ? nn.functional.pad(input, [_padLeft, _padRight, _padTop, _padBottom]) : input;
+        return Convolution.call(ToChannelsLast(x));
     }
 }

@@ -55,8 +55,13 @@ public abstract class Layer : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>Whether the parameter <paramref name="name"/> is trained when the layer is (false for a variable the layer's options switch off).</summary>
-    protected virtual bool IsTrainableParameter(string name) => true;
+    /// <summary>
+    /// Whether the parameter <paramref name="name"/> is one of Keras's weights of this layer (false for a variable the
+    /// layer's options switch off: it is never trained nor counted).
+    /// </summary>
+    protected internal virtual bool IsWeight(string name) => true;
+
+    private bool IsTrainableParameter(string name) => IsWeight(name);
 
     /// <summary>Keras's class name, shown by <c>Summary</c> (<c>Conv2D</c>, <c>BatchNormalization</c>, ...).</summary>
     public virtual string KerasType => GetType().Name;

@@ -101,9 +101,13 @@ public sealed class Adam : Optimizer
     }
 
     /// <inheritdoc />
+    protected override long SlotCount => _m.Concat(_v).Sum(t => t.numel());
+
+    /// <inheritdoc />
     public override void Step()
     {
         EnsureBound();
+        IsBuilt = true;
         Iterations++;
         double t = Iterations;
         double alpha = LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t));

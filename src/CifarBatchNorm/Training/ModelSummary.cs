@@ -12,9 +12,20 @@ internal static class ModelSummary
 
     public static (long Trainable, long NonTrainable) Count(nn.Module module)
     {
-        long trainable = 0, frozen = 0;
-        foreach (var p in module.parameters())
+        if (module is Sequential model)
         {
+            var counts = model.Layers.Select(Count).ToList();
+            return (counts.Sum(c => c.Trainable), counts.Sum(c => c.NonTrainable));
+        }
+
+        long trainable = 0, frozen = 0;
+        foreach (var (name, p) in module.named_parameters())
+        {
+            if (module is Layer layer && !layer.IsWeight(name))
+            {
+                continue; // a variable the layer's options switch off (BatchNormalization without center or scale)
+            }
+
             if (p.requires_grad)
             {
                 trainable += p.numel();
@@ -49,14 +60,22 @@ internal static class ModelSummary
 
         writer.WriteLine(Rule('└', '─', '┴', '┘'));
         var (t, n) = Count(model);
-        writer.WriteLine($" Total params: {Number(t + n)} ({Bytes((t + n) * 4)})");
+        // Keras 3 counts a built optimizer's variables in the total and on a line of their own.
+        var optimizer = model.Optimizer is { IsBuilt: true } built ? built : null;
+        long optimizerCount = optimizer?.VariableCount ?? 0;
+        long optimizerBytes = optimizer?.VariableBytes ?? 0;
+        writer.WriteLine($" Total params: {Number(t + n + optimizerCount)} ({Bytes(((t + n) * 4) + optimizerBytes)})");
         writer.WriteLine($" Trainable params: {Number(t)} ({Bytes(t * 4)})");
         writer.WriteLine($" Non-trainable params: {Number(n)} ({Bytes(n * 4)})");
+        if (optimizer is not null)
+        {
+            writer.WriteLine($" Optimizer params: {Number(optimizerCount)} ({Bytes(optimizerBytes)})");
+        }
     }
 
     internal static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    /// <summary>Keras's size rendering: 1,081,928 bytes is "1.03 MB", 2,432 is "2.38 KB".</summary>
+    /// <summary>Keras's size rendering (<c>readable_memory_size</c>): 1,081,928 bytes is "1.03 MB", 2,432 is "2.38 KB", 36 is "36.00 B".</summary>
     internal static string Bytes(long bytes)
     {
         string[] units = ["B", "KB", "MB", "GB", "TB"];
@@ -68,9 +87,7 @@ internal static class ModelSummary
             unit++;
         }
 
-        return unit == 0
-            ? $"{bytes.ToString(CultureInfo.InvariantCulture)} B"
-            : $"{value.ToString("0.00", CultureInfo.InvariantCulture)} {units[unit]}";
+        return $"{value.ToString("0.00", CultureInfo.InvariantCulture)} {units[unit]}";
     }
 
     private static string Rule(char left, char line, char join, char right) =>

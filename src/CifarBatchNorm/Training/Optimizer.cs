@@ -36,6 +36,27 @@ public abstract class Optimizer
     /// <summary>Number of <see cref="Step"/> calls so far (Keras <c>optimizer.iterations</c>).</summary>
     public long Iterations { get; protected set; }
 
+    /// <summary>
+    /// Whether the optimizer has created its variables (Keras <c>optimizer.built</c>): after its first step or after
+    /// its state was loaded. Keras 3 builds it when <c>fit</c> starts.
+    /// </summary>
+    public bool IsBuilt { get; protected set; }
+
+    /// <summary>
+    /// How many scalars Keras 3 counts in <c>optimizer.variables</c>: the iteration counter and the learning rate, plus
+    /// the optimizer's slots (<see cref="SlotCount"/>). Shown by <c>Summary</c> as "Optimizer params" once built.
+    /// </summary>
+    public long VariableCount => 2 + SlotCount;
+
+    /// <summary>
+    /// Bytes of those variables as Keras 3 on TensorFlow sizes them: an int64 iteration counter (8 bytes), a float32
+    /// learning rate (4) and float32 slots.
+    /// </summary>
+    public long VariableBytes => 8 + 4 + (SlotCount * 4);
+
+    /// <summary>Scalars held in per-parameter slots (Adam: two moments per trainable weight).</summary>
+    protected virtual long SlotCount => 0;
+
     /// <summary>Keras's name of the optimizer, e.g. <c>adam</c>.</summary>
     public abstract string KerasName { get; }
 
@@ -97,6 +118,7 @@ public abstract class Optimizer
 
         Iterations = iterations;
         LearningRate = learningRate;
+        IsBuilt = true;
     }
 
     /// <summary>Throws unless the optimizer has been bound.</summary>
