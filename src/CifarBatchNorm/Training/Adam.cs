@@ -7,20 +7,42 @@ namespace CifarBatchNorm.Training;
 /// Adam (Kingma and Ba 2015) with Keras's update, which differs from PyTorch's in where epsilon goes:
 /// <c>m = b1*m + (1-b1)*g</c>, <c>v = b2*v + (1-b2)*g^2</c>,
 /// <c>alpha_t = lr * sqrt(1 - b2^t) / (1 - b1^t)</c>, <c>w -= alpha_t * m / (sqrt(v) + epsilon)</c>
-/// (the paper's "epsilon hat" form). Defaults are Keras's.
+/// (the paper's "epsilon hat" form); with <see cref="AmsGrad"/>, <c>v_hat = max(v_hat, v)</c> stands for v (Reddi et
+/// al. 2018). Defaults are Keras's. Decoupled weight decay makes it AdamW (see <see cref="AdamW"/>).
 /// </summary>
-public sealed class Adam : Optimizer
+public class Adam : Optimizer
 {
     private Tensor[] _m = [];
     private Tensor[] _v = [];
+    private Tensor[] _vHat = [];
 
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">Step size. The default value is 1e-3.</param>
     /// <param name="beta1">Decay of the first moment, in [0, 1). The default value is 0.9.</param>
     /// <param name="beta2">Decay of the second moment, in [0, 1). The default value is 0.999.</param>
     /// <param name="epsilon">Added to sqrt(v), positive. The default value is 1e-7.</param>
-    public Adam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7)
-        : base(learningRate)
+    /// <param name="amsgrad">Use the AMSGrad variant. The default value is <c>false</c>.</param>
+    /// <param name="options">Clipping and weight decay. The default value is none.</param>
+    public Adam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false, OptimizerOptions? options = null)
+        : base(learningRate, options)
+    {
+        CheckAndSet(beta1, beta2, epsilon, amsgrad);
+    }
+
+    /// <summary>Creates the optimizer with a learning-rate schedule.</summary>
+    /// <param name="schedule">The learning rate per iteration.</param>
+    /// <param name="beta1">Decay of the first moment, in [0, 1). The default value is 0.9.</param>
+    /// <param name="beta2">Decay of the second moment, in [0, 1). The default value is 0.999.</param>
+    /// <param name="epsilon">Added to sqrt(v), positive. The default value is 1e-7.</param>
+    /// <param name="amsgrad">Use the AMSGrad variant. The default value is <c>false</c>.</param>
+    /// <param name="options">Clipping and weight decay. The default value is none.</param>
+    public Adam(LearningRateSchedule schedule, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false, OptimizerOptions? options = null)
+        : base(schedule, options)
+    {
+        CheckAndSet(beta1, beta2, epsilon, amsgrad);
+    }
+
+    private void CheckAndSet(double beta1, double beta2, double epsilon, bool amsgrad)
     {
         if (!(beta1 >= 0 && beta1 < 1))
         {
@@ -40,16 +62,20 @@ public sealed class Adam : Optimizer
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;
+        AmsGrad = amsgrad;
     }
 
+    /// <summary>Whether the AMSGrad variant is used.</summary>
+    public bool AmsGrad { get; private set; }
+
     /// <summary>Decay of the first moment.</summary>
-    public double Beta1 { get; }
+    public double Beta1 { get; private set; }
 
     /// <summary>Decay of the second moment.</summary>
-    public double Beta2 { get; }
+    public double Beta2 { get; private set; }
 
     /// <summary>Epsilon added to sqrt(v).</summary>
-    public double Epsilon { get; }
+    public double Epsilon { get; private set; }
 
     /// <inheritdoc />
     public override string KerasName => "adam";
@@ -64,20 +90,21 @@ public sealed class Adam : Optimizer
     public override void Bind(IEnumerable<TorchSharp.Modules.Parameter> parameters)
     {
         base.Bind(parameters);
-        foreach (var t in _m.Concat(_v))
+        foreach (var t in Slots)
         {
             t.Dispose();
         }
 
         _m = Parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         _v = Parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+        _vHat = AmsGrad ? Parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray() : [];
     }
 
     /// <inheritdoc />
     public override void SaveState(BinaryWriter writer)
     {
         base.SaveState(writer);
-        foreach (var slot in _m.Concat(_v))
+        foreach (var slot in Slots)
         {
             slot.Save(writer);
         }
@@ -88,7 +115,7 @@ public sealed class Adam : Optimizer
     {
         base.LoadState(reader);
         using var noGrad = no_grad();
-        foreach (var slot in _m.Concat(_v))
+        foreach (var slot in Slots)
         {
             using var saved = TensorExtensionMethods.Load(reader);
             if (!saved.shape.SequenceEqual(slot.shape))
@@ -100,35 +127,37 @@ public sealed class Adam : Optimizer
         }
     }
 
-    /// <inheritdoc />
-    protected override long SlotCount => _m.Concat(_v).Sum(t => t.numel());
+    private IEnumerable<Tensor> Slots => _m.Concat(_v).Concat(_vHat);
 
     /// <inheritdoc />
-    public override void Step()
+    protected override long SlotCount => Slots.Sum(t => t.numel());
+
+    /// <inheritdoc />
+    protected override void UpdateStep(IReadOnlyList<Tensor?> gradients, double learningRate)
     {
-        EnsureBound();
-        IsBuilt = true;
-        Iterations++;
-        double t = Iterations;
-        double alpha = LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t));
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
+        double t = Iterations + 1;
+        double alpha = learningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t));
         // Scalars hold native memory that only a finalizer frees unless disposed; made once per step, disposed here.
         using Scalar beta1 = Beta1, oneMinusBeta1 = 1 - Beta1, beta2 = Beta2, oneMinusBeta2 = 1 - Beta2;
         using Scalar epsilon = Epsilon, step = -alpha;
         for (int i = 0; i < Parameters.Count; i++)
         {
-            var p = Parameters[i];
-            var g = p.grad;
-            if (g is null)
+            if (gradients[i] is not { } g)
             {
                 continue;
             }
 
             _m[i].mul_(beta1).add_(g, alpha: oneMinusBeta1);
             _v[i].mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
-            var denominator = _v[i].sqrt().add_(epsilon);
-            p.addcdiv_(_m[i], denominator, value: step);
+            var v = _v[i];
+            if (AmsGrad)
+            {
+                _vHat[i].copy_(maximum(_vHat[i], _v[i]));
+                v = _vHat[i];
+            }
+
+            var denominator = v.sqrt().add_(epsilon);
+            Parameters[i].addcdiv_(_m[i], denominator, value: step);
         }
     }
 }

@@ -6,6 +6,13 @@ namespace CifarBatchNorm.Training;
 /// Base of the Keras-style optimizers: created with hyper-parameters only, bound to a model's parameters by
 /// <c>Sequential.Compile</c> (or by <see cref="Bind"/> for a hand-written TorchSharp loop).
 /// </summary>
+/// <remarks>
+/// One <see cref="Step"/> does what Keras 3's <c>optimizer.apply</c> does: clip the gradients (<see cref="ClipNorm"/>
+/// per variable, else <see cref="GlobalClipNorm"/>, else <see cref="ClipValue"/>), apply decoupled weight decay
+/// (<c>w -= w * weight_decay * lr</c>, <see cref="WeightDecay"/>), then the optimizer's own update
+/// (<see cref="UpdateStep"/>), and count the iteration. The learning rate is a number, or a
+/// <see cref="LearningRateSchedule"/> evaluated at <see cref="Iterations"/> before each step.
+/// </remarks>
 public abstract class Optimizer
 {
     private double _learningRate;
@@ -13,17 +20,56 @@ public abstract class Optimizer
 
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">Step size, positive and finite.</param>
-    protected Optimizer(double learningRate)
+    /// <param name="options">Clipping and weight decay; <c>null</c> for none.</param>
+    protected Optimizer(double learningRate, OptimizerOptions? options = null)
     {
         LearningRate = learningRate;
+        var o = (options ?? new OptimizerOptions()).Validate();
+        WeightDecay = o.WeightDecay;
+        ClipNorm = o.ClipNorm;
+        ClipValue = o.ClipValue;
+        GlobalClipNorm = o.GlobalClipNorm;
     }
 
-    /// <summary>Current learning rate; callbacks such as ReduceLROnPlateau change it between steps.</summary>
+    /// <summary>Creates an optimizer whose learning rate follows <paramref name="schedule"/>.</summary>
+    /// <param name="schedule">The learning rate per iteration (Keras <c>LearningRateSchedule</c>).</param>
+    /// <param name="options">Clipping and weight decay; <c>null</c> for none.</param>
+    protected Optimizer(LearningRateSchedule schedule, OptimizerOptions? options = null)
+        : this(1.0, options)
+    {
+        Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
+    }
+
+    /// <summary>The schedule the learning rate follows, or <c>null</c> for a fixed learning rate.</summary>
+    public LearningRateSchedule? Schedule { get; }
+
+    /// <summary>Decoupled weight decay (Keras <c>weight_decay</c>), or <c>null</c> for none.</summary>
+    public double? WeightDecay { get; }
+
+    /// <summary>Each gradient is rescaled to at most this norm (Keras <c>clipnorm</c>), or <c>null</c>.</summary>
+    public double? ClipNorm { get; }
+
+    /// <summary>Each gradient element is clipped to [-value, value] (Keras <c>clipvalue</c>), or <c>null</c>.</summary>
+    public double? ClipValue { get; }
+
+    /// <summary>All gradients together are rescaled to at most this global norm (Keras <c>global_clipnorm</c>), or <c>null</c>.</summary>
+    public double? GlobalClipNorm { get; }
+
+    /// <summary>
+    /// The learning rate of the next step: the schedule's value at <see cref="Iterations"/>, or the fixed value, which
+    /// callbacks such as ReduceLROnPlateau change between steps.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Set while the learning rate is a schedule.</exception>
     public double LearningRate
     {
-        get => _learningRate;
+        get => Schedule?.At(Iterations) ?? _learningRate;
         set
         {
+            if (Schedule is not null)
+            {
+                throw new InvalidOperationException("The learning rate follows a schedule; it cannot be set (Keras refuses this too).");
+            }
+
             if (!(value > 0) || double.IsInfinity(value))
             {
                 throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be positive and finite.");
@@ -71,8 +117,70 @@ public abstract class Optimizer
         Iterations = 0;
     }
 
-    /// <summary>Applies one update from the gradients currently stored in the parameters.</summary>
-    public abstract void Step();
+    /// <summary>
+    /// Applies one update from the gradients currently stored in the parameters: clipping, weight decay, the
+    /// optimizer's update, and the iteration count.
+    /// </summary>
+    public void Step()
+    {
+        EnsureBound();
+        IsBuilt = true;
+        double learningRate = LearningRate;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var gradients = ClipGradients();
+        if (WeightDecay is double decay)
+        {
+            foreach (var p in _parameters)
+            {
+                p.mul_(1 - (decay * learningRate));
+            }
+        }
+
+        UpdateStep(gradients, learningRate);
+        Iterations++;
+    }
+
+    /// <summary>
+    /// The optimizer's own update for one step, from the (clipped) gradients, one per parameter (<c>null</c> where a
+    /// parameter has none). <see cref="Iterations"/> still counts the steps before this one.
+    /// </summary>
+    /// <param name="gradients">Gradients, in the order of <see cref="Parameters"/>.</param>
+    /// <param name="learningRate">The learning rate of this step.</param>
+    protected abstract void UpdateStep(IReadOnlyList<Tensor?> gradients, double learningRate);
+
+    private Tensor?[] ClipGradients()
+    {
+        var gradients = _parameters.Select(p => p.grad).ToArray();
+        if (ClipNorm is double maxNorm)
+        {
+            for (int i = 0; i < gradients.Length; i++)
+            {
+                if (gradients[i] is { } g)
+                {
+                    gradients[i] = g * (maxNorm / Math.Max(g.norm().item<float>(), maxNorm));
+                }
+            }
+        }
+        else if (GlobalClipNorm is double maxGlobal)
+        {
+            double global = Math.Sqrt(gradients.Where(g => g is not null).Sum(g => g!.square().sum().item<float>()));
+            double factor = maxGlobal / Math.Max(global, maxGlobal);
+            for (int i = 0; i < gradients.Length; i++)
+            {
+                gradients[i] = gradients[i] is { } g ? g * factor : null;
+            }
+        }
+        else if (ClipValue is double value)
+        {
+            for (int i = 0; i < gradients.Length; i++)
+            {
+                gradients[i] = gradients[i]?.clamp(-value, value);
+            }
+        }
+
+        return gradients;
+    }
 
     /// <summary>Clears the parameters' gradients.</summary>
     public void ZeroGrad()
@@ -93,7 +201,7 @@ public abstract class Optimizer
         ArgumentNullException.ThrowIfNull(writer);
         writer.Write(KerasName);
         writer.Write(Iterations);
-        writer.Write(LearningRate);
+        writer.Write(_learningRate);
         writer.Write(_parameters.Count);
     }
 
@@ -117,7 +225,11 @@ public abstract class Optimizer
         }
 
         Iterations = iterations;
-        LearningRate = learningRate;
+        if (Schedule is null)
+        {
+            LearningRate = learningRate;
+        }
+
         IsBuilt = true;
     }
 

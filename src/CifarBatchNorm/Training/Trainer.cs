@@ -199,7 +199,7 @@ public class Trainer
 
     /// <summary>The mean loss of logits (B, classes) against class indices (B), with this trainer's loss settings.</summary>
     public Tensor ComputeLoss(Tensor logits, Tensor labels) =>
-        CategoricalCrossentropy.Compute(logits, outputIsLogits: Model.OutputsProbabilities || Loss.FromLogits, labels);
+        CategoricalCrossentropy.Compute(logits, outputIsLogits: Model.OutputsProbabilities || Loss.FromLogits, labels, Loss.LabelSmoothing);
 
     /// <summary>Reads a step's loss and correct count back to the host.</summary>
     protected static StepMetrics ReadMetrics(Tensor loss, Tensor logits, Tensor labels)

@@ -1,0 +1,106 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Training;
+
+/// <summary>
+/// Keras 3 <c>SGD</c>: without momentum <c>w -= lr * g</c>; with momentum <c>m = momentum * m - lr * g</c>, then
+/// <c>w += m</c>, or with Nesterov <c>w += momentum * m - lr * g</c>. (PyTorch's SGD keeps <c>m</c> without the learning
+/// rate; the two agree only for a constant learning rate.)
+/// </summary>
+public sealed class Sgd : Optimizer
+{
+    private Tensor[] _m = [];
+
+    /// <summary>Creates the optimizer.</summary>
+    /// <param name="learningRate">Step size. The default value is 0.01 (Keras's).</param>
+    /// <param name="momentum">Momentum, in [0, 1). The default value is 0.</param>
+    /// <param name="nesterov">Nesterov momentum. The default value is <c>false</c>.</param>
+    /// <param name="options">Clipping and weight decay. The default value is none.</param>
+    public Sgd(double learningRate = 0.01, double momentum = 0, bool nesterov = false, OptimizerOptions? options = null)
+        : base(learningRate, options)
+    {
+        if (!(momentum is >= 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1).");
+        }
+
+        Momentum = momentum;
+        Nesterov = nesterov;
+    }
+
+    /// <summary>Momentum.</summary>
+    public double Momentum { get; }
+
+    /// <summary>Whether the momentum is Nesterov's.</summary>
+    public bool Nesterov { get; }
+
+    /// <inheritdoc />
+    public override string KerasName => "sgd";
+
+    /// <inheritdoc />
+    protected override long SlotCount => _m.Sum(t => t.numel());
+
+    /// <inheritdoc />
+    public override void Bind(IEnumerable<TorchSharp.Modules.Parameter> parameters)
+    {
+        base.Bind(parameters);
+        foreach (var t in _m)
+        {
+            t.Dispose();
+        }
+
+        _m = Momentum > 0 ? Parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray() : [];
+    }
+
+    /// <inheritdoc />
+    public override void SaveState(BinaryWriter writer)
+    {
+        base.SaveState(writer);
+        foreach (var slot in _m)
+        {
+            slot.Save(writer);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void LoadState(BinaryReader reader)
+    {
+        base.LoadState(reader);
+        using var noGrad = no_grad();
+        foreach (var slot in _m)
+        {
+            using var saved = TensorExtensionMethods.Load(reader);
+            slot.copy_(saved);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void UpdateStep(IReadOnlyList<Tensor?> gradients, double learningRate)
+    {
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            if (gradients[i] is not { } g)
+            {
+                continue;
+            }
+
+            var p = Parameters[i];
+            if (Momentum == 0)
+            {
+                p.add_(g, alpha: -learningRate);
+                continue;
+            }
+
+            _m[i].mul_(Momentum).add_(g, alpha: -learningRate);
+            if (Nesterov)
+            {
+                p.add_(_m[i], alpha: Momentum).add_(g, alpha: -learningRate);
+            }
+            else
+            {
+                p.add_(_m[i]);
+            }
+        }
+    }
+}
