@@ -15,11 +15,26 @@ internal static class CompareCommand
             Description = "Validation accuracy counted in 'epochs to target'",
             DefaultValueFactory = _ => 0.85,
         };
+        var lossTarget = new Option<double>("--loss-target")
+        {
+            Description = "Training loss counted in 'steps to the loss target' (optimization speed)",
+            DefaultValueFactory = _ => 0.5,
+        };
+        var learningRates = new Option<string?>("--learning-rates")
+        {
+            Description = "Comma-separated learning rates to run as a grid axis (default: --learning-rate only), e.g. 1e-3,1e-2,3e-2",
+            Validators = { r => { if (r.GetValueOrDefault<string?>() is { Length: > 0 } v && ParseList(v, double.Parse) is null) { r.AddError($"--learning-rates '{r.GetValueOrDefault<string?>()}' is not a comma-separated list of numbers."); } } },
+        };
+        var batchSizes = new Option<string?>("--batch-sizes")
+        {
+            Description = "Comma-separated batch sizes to run as a grid axis (default: --batch-size only), e.g. 4,8",
+            Validators = { r => { if (r.GetValueOrDefault<string?>() is { Length: > 0 } v && ParseList(v, int.Parse) is null) { r.AddError($"--batch-sizes '{r.GetValueOrDefault<string?>()}' is not a comma-separated list of whole numbers."); } } },
+        };
         var output = CliOptions.Output("Folder to create (default: runs/compare-<time>)");
         var shared = new TrainingOptions();
         var command = new Command("compare", "Train each normalization variant with each seed; write results, plots and report.md.")
         {
-            variants, seeds, target, output,
+            variants, seeds, target, lossTarget, learningRates, batchSizes, output,
         };
         shared.AddTo(command);
         command.SetAction(result =>
@@ -29,6 +44,9 @@ internal static class CompareCommand
                 Variants = CliOptions.ParseVariants(result.GetValue(variants)!),
                 Seeds = result.GetValue(seeds),
                 TargetAccuracy = result.GetValue(target),
+                LossTarget = result.GetValue(lossTarget),
+                LearningRates = ParseList(result.GetValue(learningRates), double.Parse),
+                BatchSizes = ParseList(result.GetValue(batchSizes), int.Parse),
                 Training = shared.ToConfig(result),
             };
             RuntimeStartup.Initialize(config.Training.Threads, stderr);
@@ -41,4 +59,26 @@ internal static class CompareCommand
         return command;
     }
 
+    /// <summary>Parses <c>a,b,c</c>; <c>null</c> for no text, or (as an error) for a value that does not parse.</summary>
+    internal static T[]? ParseList<T>(string? text, Func<string, IFormatProvider, T> parse)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        try
+        {
+            return text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(v => parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
+    }
 }

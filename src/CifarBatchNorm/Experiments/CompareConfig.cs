@@ -19,6 +19,21 @@ public sealed record CompareConfig
     /// <summary>Validation accuracy that "epochs to target" counts up to. The default value is 0.85.</summary>
     public double TargetAccuracy { get; init; } = 0.85;
 
+    /// <summary>Training loss that "steps to the loss target" counts down to. The default value is 0.5.</summary>
+    public double LossTarget { get; init; } = 0.5;
+
+    /// <summary>Learning rates to run (a grid axis); <c>null</c> (the default) runs <see cref="TrainConfig.LearningRate"/> only.</summary>
+    public IReadOnlyList<double>? LearningRates { get; init; }
+
+    /// <summary>Batch sizes to run (a grid axis); <c>null</c> (the default) runs <see cref="TrainConfig.BatchSize"/> only.</summary>
+    public IReadOnlyList<int>? BatchSizes { get; init; }
+
+    /// <summary>The learning rates the grid runs.</summary>
+    public IReadOnlyList<double> GridLearningRates => LearningRates is { Count: > 0 } rates ? rates : [Training.LearningRate];
+
+    /// <summary>The batch sizes the grid runs.</summary>
+    public IReadOnlyList<int> GridBatchSizes => BatchSizes is { Count: > 0 } sizes ? sizes : [Training.BatchSize];
+
     /// <summary>Allowed <see cref="Seeds"/>.</summary>
     public static IntRange SeedsRange { get; } = new(1, 100);
 
@@ -37,6 +52,16 @@ public sealed record CompareConfig
 
         ConfigCheck.InRange($"{nameof(CompareConfig)}.{nameof(Seeds)}", Seeds, SeedsRange);
         ConfigCheck.That(IsTargetAccuracy(TargetAccuracy), $"{nameof(CompareConfig)}.{nameof(TargetAccuracy)}", TargetAccuracy, "(0, 1]");
+        ConfigCheck.That(LossTarget > 0 && double.IsFinite(LossTarget), $"{nameof(CompareConfig)}.{nameof(LossTarget)}", LossTarget, "a positive number");
+        foreach (double rate in GridLearningRates)
+        {
+            ConfigCheck.That(TrainConfig.IsLearningRate(rate), $"{nameof(CompareConfig)}.{nameof(LearningRates)}", rate, TrainConfig.LearningRateAllowed);
+        }
+
+        foreach (int size in GridBatchSizes)
+        {
+            ConfigCheck.InRange($"{nameof(CompareConfig)}.{nameof(BatchSizes)}", size, TrainConfig.BatchSizeRange);
+        }
         return this;
     }
 }

@@ -5,5 +5,9 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="Dataset">The dataset used and why.</param>
 /// <param name="Machine">The machine.</param>
 /// <param name="Epochs">Every (variant, seed, epoch) row.</param>
-/// <param name="Summaries">One summary per variant, in the configured order.</param>
-public sealed record CompareResult(CompareConfig Config, string Dataset, string Machine, IReadOnlyList<EpochResult> Epochs, IReadOnlyList<VariantSummary> Summaries);
+/// <param name="Summaries">One summary per variant, learning rate and batch size, in the configured order.</param>
+public sealed record CompareResult(CompareConfig Config, string Dataset, string Machine, IReadOnlyList<EpochResult> Epochs, IReadOnlyList<VariantSummary> Summaries)
+{
+    /// <summary>How every run ended (steps to the loss target, divergence).</summary>
+    public IReadOnlyList<RunOutcome> Runs { get; init; } = [];
+}

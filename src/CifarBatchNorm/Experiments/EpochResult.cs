@@ -9,4 +9,7 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="ValLoss">Test-split loss after the epoch.</param>
 /// <param name="ValAccuracy">Test-split accuracy after the epoch.</param>
 /// <param name="Seconds">Wall-clock seconds of the epoch's training steps.</param>
-public sealed record EpochResult(string Variant, int Seed, int Epoch, double Loss, double Accuracy, double ValLoss, double ValAccuracy, double Seconds);
+/// <param name="LearningRate">The run's learning rate.</param>
+/// <param name="BatchSize">The run's batch size.</param>
+public sealed record EpochResult(string Variant, int Seed, int Epoch, double Loss, double Accuracy, double ValLoss, double ValAccuracy, double Seconds,
+    double LearningRate = 0, int BatchSize = 0);

@@ -23,11 +23,16 @@ internal sealed class RunFolder
     /// <summary>File name of the run status.</summary>
     public const string StatusFile = "status.json";
 
-    /// <summary>JSON options used for every file of a run folder.</summary>
+    /// <summary>
+    /// JSON options used for every file of a run folder: snake_case names, NaN and infinities written as the strings
+    /// <c>"NaN"</c>, <c>"Infinity"</c>, <c>"-Infinity"</c> (a diverged run is a result), and text such as <c>+</c> unescaped.
+    /// </summary>
     public static JsonSerializerOptions Json { get; } = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
