@@ -97,7 +97,7 @@ internal static class App
         var shared = new TrainingOptions();
         var variant = CliOptions.Variant();
         var output = CliOptions.Output("Run folder to create (default: runs/<dataset>-<time>)");
-        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in this folder (its own config is used)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in this folder (its own config is used); with --epochs N, extend a run to N epochs in all" };
         var earlyStopping = CliOptions.OptionalInt("--early-stopping-patience", TrainConfig.PatienceRange, "Stop after N epochs without val_loss improvement, keeping the best weights");
         var reduceLr = CliOptions.OptionalInt("--reduce-lr-patience", TrainConfig.PatienceRange, "Divide the learning rate by 10 after N epochs without val_loss improvement");
         var checkpointBest = new Option<bool>("--checkpoint-best") { Description = "Also keep best.pt, the weights of the best val_accuracy epoch" };
@@ -112,8 +112,19 @@ internal static class App
         {
             if (result.GetValue(resume) is string resumeDir)
             {
+                // A resumed run keeps its own config: only the total number of epochs may change (Keras's initial_epoch).
+                var given = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+                    .Where(o => !o.Implicit && o.Option.Name is not ("--resume" or "--epochs")).Select(o => o.Option.Name).ToList();
+                if (given.Count > 0)
+                {
+                    throw new ArgumentException(
+                        $"--resume continues a run with its own settings; {string.Join(", ", given)} cannot change them. Only --epochs N (extend to N epochs in all) may go with --resume.",
+                        $"{nameof(TrainConfig)}.{nameof(TrainConfig.Epochs)}");
+                }
+
+                int? epochs = result.GetResult(shared.Epochs) is { Implicit: false } ? result.GetValue(shared.Epochs) : null;
                 RuntimeStartup.Initialize(RunFolder.ReadRecord(resumeDir).Config.Threads, stderr);
-                return Guard(stdout, resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken));
+                return Guard(stdout, resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken, epochs: epochs));
             }
 
             var config = shared.ToConfig(result) with
@@ -139,7 +150,7 @@ internal static class App
             run();
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException && Directory.Exists(Path.Combine(folder, RunCheckpoint.FolderName)))
+        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException && RunCheckpoint.Exists(RunFolder.Open(folder)))
         {
             stdout.WriteLine();
             var status = RunFolder.Open(folder).ReadJson<RunStatus>(RunFolder.StatusFile);

@@ -11,6 +11,9 @@ internal sealed class TrainingOptions
     private readonly Option<string?> _url = new("--url") { Description = "Mirror of cifar-10-binary.tar.gz (default: CIFAR_BATCHNORM_URL or the official address)" };
     private readonly Option<bool> _noDownload = new("--no-download") { Description = "Never download CIFAR-10; use only files already there" };
     private readonly Option<int> _epochs = CliOptions.Int("--epochs", 10, TrainConfig.EpochsRange, "Epochs to train");
+
+    /// <summary>The <c>--epochs</c> option (the one setting <c>--resume</c> accepts).</summary>
+    public Option<int> Epochs => _epochs;
     private readonly Option<int> _batchSize = CliOptions.Int("--batch-size", 256, TrainConfig.BatchSizeRange, "Samples per training step (4 or 8 reproduces the renorm paper's small-batch setting)");
     private readonly Option<double> _learningRate = CliOptions.LearningRate();
     private readonly Option<int> _seed = CliOptions.Int("--seed", 42, TrainConfig.SeedRange, "Seed of initialisation, shuffling and synthetic data");

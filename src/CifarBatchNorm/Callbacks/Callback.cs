@@ -15,6 +15,20 @@ public abstract class Callback
     /// <summary>The run's shape; set by fit before <see cref="OnTrainBegin"/>.</summary>
     public TrainingParams? Params { get; internal set; }
 
+    /// <summary>
+    /// Writes what the callback has learnt so far into <paramref name="state"/>, after its epoch-end work, so that a
+    /// run resumed from a checkpoint continues as the uninterrupted run would. The default writes nothing (a
+    /// stateless callback).
+    /// </summary>
+    public virtual void SaveState(CallbackState state)
+    {
+    }
+
+    /// <summary>Takes back what <see cref="SaveState"/> wrote; called after <see cref="OnTrainBegin"/> of a resumed run.</summary>
+    public virtual void LoadState(CallbackState state)
+    {
+    }
+
     /// <summary>Called once before the first epoch.</summary>
     public virtual void OnTrainBegin()
     {

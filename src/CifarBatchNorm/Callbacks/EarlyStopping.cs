@@ -90,6 +90,34 @@ public sealed class EarlyStopping : Callback, IDisposable
     }
 
     /// <inheritdoc />
+    public override void SaveState(CallbackState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Values["wait"] = _wait;
+        state.Values["best"] = _bestValue;
+        state.Values["best_epoch"] = BestEpoch;
+        state.Values["stopped_epoch"] = StoppedEpoch;
+        foreach (var (name, tensor) in _best?.Values ?? new Dictionary<string, TorchSharp.torch.Tensor>())
+        {
+            state.Tensors[$"best_weights/{name}"] = tensor.clone().DetachFromDisposeScope();
+        }
+    }
+
+    /// <inheritdoc />
+    public override void LoadState(CallbackState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        _wait = (int)state.Get("wait");
+        _bestValue = state.Get("best");
+        BestEpoch = (int)state.Get("best_epoch");
+        StoppedEpoch = (int)state.Get("stopped_epoch");
+        var weights = state.Tensors.Where(kv => kv.Key.StartsWith("best_weights/", StringComparison.Ordinal))
+            .Select(kv => KeyValuePair.Create(kv.Key["best_weights/".Length..], kv.Value)).ToList();
+        _best?.Dispose();
+        _best = weights.Count > 0 ? WeightsSnapshot.From(weights) : null;
+    }
+
+    /// <inheritdoc />
     public override void OnTrainEnd(IReadOnlyDictionary<string, double> logs)
     {
         if (StoppedEpoch > 0 && _restoreBestWeights && _best is not null && Model is not null)

@@ -38,6 +38,22 @@ public sealed class ModelCheckpoint : Callback
     public override void OnTrainBegin() => _best = _monitor.Worst;
 
     /// <inheritdoc />
+    public override void SaveState(CallbackState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Values["best"] = _best;
+        state.Values["last_saved_epoch"] = LastSavedEpoch;
+    }
+
+    /// <inheritdoc />
+    public override void LoadState(CallbackState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        _best = state.Get("best");
+        LastSavedEpoch = (int)state.Get("last_saved_epoch");
+    }
+
+    /// <inheritdoc />
     public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
     {
         if (Model is null)

@@ -54,6 +54,24 @@ public sealed class ReduceLROnPlateau : Callback
     }
 
     /// <inheritdoc />
+    public override void SaveState(CallbackState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Values["best"] = _best;
+        state.Values["wait"] = _wait;
+        state.Values["cooldown_counter"] = _cooldownCounter;
+    }
+
+    /// <inheritdoc />
+    public override void LoadState(CallbackState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        _best = state.Get("best");
+        _wait = (int)state.Get("wait");
+        _cooldownCounter = (int)state.Get("cooldown_counter");
+    }
+
+    /// <inheritdoc />
     public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
     {
         var optimizer = Model?.Optimizer;

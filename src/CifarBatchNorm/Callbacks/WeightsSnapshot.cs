@@ -16,6 +16,16 @@ internal sealed class WeightsSnapshot : IDisposable
         return new WeightsSnapshot(values);
     }
 
+    /// <summary>The values, by state-dict name (owned by the snapshot).</summary>
+    public IReadOnlyDictionary<string, Tensor> Values => _values;
+
+    /// <summary>A snapshot of copies of <paramref name="values"/> (a checkpoint's saved weights).</summary>
+    public static WeightsSnapshot From(IEnumerable<KeyValuePair<string, Tensor>> values)
+    {
+        using var noGrad = no_grad();
+        return new WeightsSnapshot(values.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope(), StringComparer.Ordinal));
+    }
+
     public void Restore(nn.Module module)
     {
         using var noGrad = no_grad();

@@ -55,7 +55,7 @@ public static class NotebookExperiment
         {
             return Train(folder, record, data, policy, output, callbacks, resume: false, cancellationToken);
         }
-        catch when (!Directory.Exists(folder.File(RunCheckpoint.FolderName)))
+        catch when (!RunCheckpoint.Exists(folder))
         {
             Directory.Delete(folder.Path, recursive: true); // nothing worth keeping yet
             throw;
@@ -64,20 +64,48 @@ public static class NotebookExperiment
 
     /// <summary>
     /// Continues the run in <paramref name="runDir"/> from its last finished epoch, with the weights, optimizer
-    /// state, RNG state, epoch counter and history restored; the result equals an uninterrupted run's.
+    /// state, RNG state, epoch counter, history and callback state restored; the result equals an uninterrupted
+    /// run's. With <paramref name="epochs"/>, a finished or interrupted run is extended to that many epochs in all
+    /// (Keras's <c>initial_epoch</c>): the history is appended to.
     /// </summary>
+    /// <param name="runDir">The run folder.</param>
+    /// <param name="output">Where the banner, summary, progress and result go.</param>
+    /// <param name="callbacks">Extra callbacks for the fit.</param>
+    /// <param name="cancellationToken">Stops training before the next step, as in <see cref="Run"/>.</param>
+    /// <param name="epochs">Total epochs to reach; <c>null</c> (the default) keeps the run's own.</param>
     /// <exception cref="ModelFileException">The folder is not a resumable run.</exception>
-    public static RunResult Resume(string runDir, TextWriter output, IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+    public static RunResult Resume(string runDir, TextWriter output, IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default,
+        int? epochs = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         var folder = RunFolder.Open(runDir);
         var record = folder.ReadJson<RunRecord>(RunFolder.ConfigFile);
-        if (File.Exists(folder.File(RunFolder.StatusFile)) && folder.ReadJson<RunStatus>(RunFolder.StatusFile).State == RunState.Complete)
+        var status = File.Exists(folder.File(RunFolder.StatusFile)) ? folder.ReadJson<RunStatus>(RunFolder.StatusFile) : null;
+        if (epochs is int total)
         {
-            throw new ModelFileException($"{folder.Path} holds a complete run; there is nothing to resume. Start a new run in another folder.");
+            ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(TrainConfig.Epochs)}", total, TrainConfig.EpochsRange);
+            int done = status?.CompletedEpochs ?? 0;
+            if (total <= done)
+            {
+                throw new ArgumentException(
+                    $"{nameof(TrainConfig)}.{nameof(TrainConfig.Epochs)} {total} is not more than the {done} epochs {folder.Path} has done: give a larger total.",
+                    $"{nameof(TrainConfig)}.{nameof(TrainConfig.Epochs)}");
+            }
+
+            record = record with { Config = record.Config with { Epochs = total } };
+        }
+        else if (status?.State == RunState.Complete)
+        {
+            throw new ModelFileException($"{folder.Path} holds a complete run; there is nothing to resume. Extend it to more epochs, or start a new run in another folder.");
         }
 
         _ = TorchRuntime.Require();
+        RunCheckpoint.CleanLeftovers(folder);
+        if (epochs is not null)
+        {
+            folder.WriteJson(RunFolder.ConfigFile, record);
+        }
+
         var data = DatasetSelector.Load(record.Config with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Config.DataDir });
         var policy = ExecutionPolicy.For(DeviceSelector.Resolve(record.Config.Device));
         return Train(folder, record, data, policy, output, callbacks, resume: true, cancellationToken);
@@ -94,7 +122,7 @@ public static class NotebookExperiment
         using var summary = new StringWriter();
         model.Summary(summary);
         model.Compile(new Adam(config.LearningRate));
-        var history = resume ? RunCheckpoint.Restore(folder, model) : new History();
+        var (history, states) = resume ? RunCheckpoint.Restore(folder, model) : (new History(), null);
         int done = history.Epochs.Count > 0 ? history.Epochs[^1] : 0;
         if (resume)
         {
@@ -103,10 +131,11 @@ public static class NotebookExperiment
 
         output.Write(summary.ToString());
         folder.WriteText("summary.txt", summary.ToString());
-        var checkpoint = new RunCheckpoint(folder, history);
-        var all = new List<Callback> { checkpoint };
-        all.AddRange(ConfiguredCallbacks(config, folder));
-        all.AddRange(callbacks ?? []);
+        // The checkpoint goes last: it saves the state the other callbacks reached in the epoch, and gives it back to
+        // them when a resumed run begins.
+        var others = ConfiguredCallbacks(config, folder).Concat(callbacks ?? []).ToList();
+        var checkpoint = new RunCheckpoint(folder, history, others, states);
+        var all = new List<Callback>(others) { checkpoint };
         try
         {
             model.Fit(data.Train, batchSize: config.BatchSize, epochs: config.Epochs, verbose: 1, validationData: data.Test,

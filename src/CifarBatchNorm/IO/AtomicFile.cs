@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace CifarBatchNorm.IO;
 
-/// <summary>Writes files so that a reader never sees half of one: write a temporary sibling, then rename.</summary>
+/// <summary>
+/// Writes files so that a reader never sees half of one, even after a power cut: write a temporary sibling, flush it to
+/// the disk, rename it into place, and flush the folder (<see cref="Durable"/>).
+/// </summary>
 internal static class AtomicFile
 {
     /// <summary>Writes <paramref name="text"/> (UTF-8) to <paramref name="path"/> atomically.</summary>
@@ -18,7 +21,9 @@ internal static class AtomicFile
         try
         {
             write(temp);
+            Durable.FlushFile(temp);
             File.Move(temp, full, overwrite: true);
+            Durable.FlushDirectory(Path.GetDirectoryName(full)!);
         }
         finally
         {
