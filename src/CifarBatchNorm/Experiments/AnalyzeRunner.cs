@@ -43,8 +43,12 @@ public static class AnalyzeRunner
         }
         catch
         {
-            Directory.Delete(folder.Path, recursive: true);
+            folder.Discard();
             throw;
+        }
+        finally
+        {
+            folder.ReleaseLock();
         }
 
         var result = new AnalyzeResult(config, data.Reason, MachineInfo.Describe(), landscape, drift);

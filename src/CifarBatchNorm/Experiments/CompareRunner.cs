@@ -47,8 +47,12 @@ public static class CompareRunner
         }
         catch
         {
-            Directory.Delete(folder.Path, recursive: true);
+            folder.Discard();
             throw;
+        }
+        finally
+        {
+            folder.ReleaseLock();
         }
 
         var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows, runs)) { Runs = runs };

@@ -57,8 +57,12 @@ public static class NotebookExperiment
         }
         catch when (!RunCheckpoint.Exists(folder))
         {
-            Directory.Delete(folder.Path, recursive: true); // nothing worth keeping yet
+            folder.Discard(); // nothing worth keeping yet
             throw;
+        }
+        finally
+        {
+            folder.ReleaseLock();
         }
     }
 
@@ -79,6 +83,19 @@ public static class NotebookExperiment
     {
         ArgumentNullException.ThrowIfNull(output);
         var folder = RunFolder.Open(runDir);
+        folder.AcquireLock();
+        try
+        {
+            return Resume(folder, output, callbacks, cancellationToken, epochs);
+        }
+        finally
+        {
+            folder.ReleaseLock();
+        }
+    }
+
+    private static RunResult Resume(RunFolder folder, TextWriter output, IEnumerable<Callback>? callbacks, CancellationToken cancellationToken, int? epochs)
+    {
         var record = folder.ReadJson<RunRecord>(RunFolder.ConfigFile);
         var status = File.Exists(folder.File(RunFolder.StatusFile)) ? folder.ReadJson<RunStatus>(RunFolder.StatusFile) : null;
         if (epochs is int total)

@@ -36,13 +36,28 @@ internal sealed class RunFolder
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
-    private RunFolder(string path) => Path = path;
+    /// <summary>Name of the lock file a running process holds in its run folder.</summary>
+    public const string LockFile = ".lock";
+
+    private FileStream? _lock;
+
+    private RunFolder(string path, bool createdHere = false)
+    {
+        Path = path;
+        CreatedHere = createdHere;
+    }
 
     /// <summary>The folder.</summary>
     public string Path { get; }
 
-    /// <summary>Creates a new, empty run folder.</summary>
-    /// <exception cref="IOException">The path is a file, already holds something, or cannot be written.</exception>
+    /// <summary>Whether this process created the folder (only then may it delete it).</summary>
+    public bool CreatedHere { get; }
+
+    /// <summary>
+    /// Creates a new, empty run folder and locks it for this process (see <see cref="AcquireLock"/>). A folder that
+    /// exists and is empty is used (and is never deleted by <see cref="Discard"/>).
+    /// </summary>
+    /// <exception cref="IOException">The path is a file, already holds something, is in use, or cannot be written.</exception>
     public static RunFolder Create(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -52,7 +67,8 @@ internal sealed class RunFolder
             throw new IOException($"The run folder {target} is a file; give a folder path for the run.");
         }
 
-        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
+        bool existed = Directory.Exists(target);
+        if (existed && Directory.EnumerateFileSystemEntries(target).Any(e => System.IO.Path.GetFileName(e) != LockFile))
         {
             throw new IOException($"The run folder {target} already exists and is not empty; choose a new folder so no earlier run is overwritten.");
         }
@@ -60,16 +76,87 @@ internal sealed class RunFolder
         try
         {
             Directory.CreateDirectory(target);
-            string probe = System.IO.Path.Combine(target, ".write-test");
-            System.IO.File.WriteAllText(probe, string.Empty);
-            System.IO.File.Delete(probe);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             throw new IOException($"The run folder {target} cannot be written ({e.Message}); choose a writable folder.", e);
         }
 
-        return new RunFolder(target);
+        var folder = new RunFolder(target, createdHere: !existed);
+        folder.AcquireLock();
+        if (Directory.EnumerateFileSystemEntries(target).Any(e => System.IO.Path.GetFileName(e) != LockFile))
+        {
+            folder.ReleaseLock(); // another process filled it between our checks
+            throw new IOException($"The run folder {target} already exists and is not empty; choose a new folder so no earlier run is overwritten.");
+        }
+
+        return folder;
+    }
+
+    /// <summary>
+    /// Takes an exclusive lock on the folder for the life of this process's run (a lock file held open without sharing,
+    /// which .NET maps to <c>flock</c> on Linux): a second process that runs or resumes the same folder gets one line and
+    /// stops, instead of silently overwriting the first one's files. The lock goes with the process, however it ends.
+    /// </summary>
+    /// <exception cref="IOException">Another process holds the folder, or it cannot be written.</exception>
+    public void AcquireLock()
+    {
+        if (_lock is not null)
+        {
+            return;
+        }
+
+        string path = File(LockFile);
+        try
+        {
+            _lock = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new IOException($"The run folder {Path} is in use by another running process; wait for it to finish or choose another folder.", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"The run folder {Path} cannot be written ({e.Message}); choose a writable folder.", e);
+        }
+
+        _lock.SetLength(0);
+        byte[] pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
+        _lock.Write(pid);
+        _lock.Flush();
+    }
+
+    /// <summary>Releases the lock (the process's exit does it too).</summary>
+    public void ReleaseLock()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    /// <summary>
+    /// Removes what this run wrote after a failure before anything worth keeping: the whole folder when this process
+    /// created it, else only its contents (a folder the user made, the working directory or a mount point stays).
+    /// </summary>
+    public void Discard()
+    {
+        ReleaseLock();
+        if (CreatedHere)
+        {
+            Directory.Delete(Path, recursive: true);
+            return;
+        }
+
+        foreach (string entry in Directory.EnumerateFileSystemEntries(Path))
+        {
+            if (Directory.Exists(entry))
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                System.IO.File.Delete(entry);
+            }
+        }
     }
 
     /// <summary>Opens the folder of an earlier run (to resume or evaluate it).</summary>
