@@ -41,6 +41,10 @@ internal static class CliMessages
     private static readonly IReadOnlyDictionary<string, string> Phrases = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["The run folder "] = "--output ",
+        ["DownloadOptions.Url"] = "--url",
+        ["Download it (Cifar10Downloader)"] = "Run 'cifar-bn download'",
+        ["(or download it again with Cifar10Downloader)"] = "(or run 'cifar-bn download')",
+        ["Delete it and download again (Cifar10Downloader)."] = "Delete it and run 'cifar-bn download' again.",
     };
 
     /// <summary>Whether <paramref name="e"/> rejects the value of a setting a flag gives (a usage error, exit code 2).</summary>

@@ -52,7 +52,7 @@ public static class Cifar10
     {
         string folder = Locate(directory) ?? throw new DatasetNotFoundException(
             $"CIFAR-10 not found: no {FolderName}/{TestFile} in {Path.GetFullPath(directory)}. "
-            + "Run 'cifar-bn download' or extract cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html there.");
+            + "Download it (Cifar10Downloader) or extract cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html there.");
         var train = ReadFiles(folder, TrainFiles, "CIFAR-10 train");
         var test = ReadFiles(folder, [TestFile], "CIFAR-10 test");
         return (train, test);
@@ -71,7 +71,7 @@ public static class Cifar10
             if (!File.Exists(path))
             {
                 throw new DatasetNotFoundException(
-                    $"CIFAR-10 file missing: {path}. Extract the complete cifar-10-binary.tar.gz (or run 'cifar-bn download').");
+                    $"CIFAR-10 file missing: {path}. Extract the complete cifar-10-binary.tar.gz (or download it again with Cifar10Downloader).");
             }
 
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);

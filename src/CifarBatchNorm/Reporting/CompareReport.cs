@@ -141,7 +141,7 @@ public static class CompareReport
         }
         else
         {
-            claims.Add("BN allows higher learning rates: not testable in this run (run `compare --learning-rates 1e-3,1e-2,3e-2`).");
+            claims.Add("BN allows higher learning rates: not testable in this run (it needs a grid of learning rates, CompareConfig.LearningRates).");
         }
 
         if (Cell("renorm", lr, batch) is not null && Cell("bn", lr, batch) is not null)

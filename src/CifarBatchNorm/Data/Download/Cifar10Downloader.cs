@@ -69,7 +69,7 @@ public static class Cifar10Downloader
         {
             return BatchFolderCheck.FindProblem(existing, options.ExpectedRecordsPerFile, scanLabels: false) is { } problem
                 ? throw new DownloadException(
-                    $"CIFAR-10 folder {existing} is there but unusable: {problem}. Delete it and run 'cifar-bn download' again.")
+                    $"CIFAR-10 folder {existing} is there but unusable: {problem}. Delete it and download again (Cifar10Downloader).")
                 : existing;
         }
 
@@ -77,7 +77,7 @@ public static class Cifar10Downloader
         if (Directory.Exists(target))
         {
             throw new DownloadException(
-                $"CIFAR-10 folder {target} is there but unusable: it has no {Cifar10.TestFile}. Delete it and run 'cifar-bn download' again.");
+                $"CIFAR-10 folder {target} is there but unusable: it has no {Cifar10.TestFile}. Delete it and download again (Cifar10Downloader).");
         }
 
         Directory.CreateDirectory(root);
@@ -127,7 +127,7 @@ public static class Cifar10Downloader
                 long kept = File.Exists(partial) ? new FileInfo(partial).Length : 0;
                 string next = kept > 0
                     ? $"The partial file {partial} ({kept:N0} bytes) is kept; run again to resume."
-                    : "Check the network and proxy settings (HTTPS_PROXY, NO_PROXY), or set another address with --url or CIFAR_BATCHNORM_URL.";
+                    : "Check the network and proxy settings (HTTPS_PROXY, NO_PROXY), or set another address in DownloadOptions.Url or CIFAR_BATCHNORM_URL.";
                 throw new DownloadException(
                     $"Downloading {options.Url} failed after {attempt + 1} attempt(s): {e.Message}. {next}", e);
             }
@@ -167,7 +167,7 @@ public static class Cifar10Downloader
         {
             File.Delete(partial);
             throw new DownloadException(
-                $"{options.Url} announced {start + length:N0} bytes, expected {expected:N0}; it is not the expected file (the partial file was deleted). Check --url or CIFAR_BATCHNORM_URL.");
+                $"{options.Url} announced {start + length:N0} bytes, expected {expected:N0}; it is not the expected file (the partial file was deleted). Check DownloadOptions.Url or CIFAR_BATCHNORM_URL.");
         }
 
         (string Md5, string Sha256) digests;
@@ -231,7 +231,7 @@ public static class Cifar10Downloader
                 throw new TransientDownloadException($"the server answered {status} {response.ReasonPhrase}");
             default:
                 throw new DownloadException(
-                    $"Download failed: {options.Url} answered HTTP {status} {response.ReasonPhrase}. Check the address, or set another with --url or the CIFAR_BATCHNORM_URL environment variable.");
+                    $"Download failed: {options.Url} answered HTTP {status} {response.ReasonPhrase}. Check the address, or set another in DownloadOptions.Url or the CIFAR_BATCHNORM_URL environment variable.");
         }
     }
 
@@ -280,7 +280,7 @@ public static class Cifar10Downloader
                 await file.DisposeAsync().ConfigureAwait(false);
                 File.Delete(file.Name);
                 throw new DownloadException(
-                    $"{options.Url} sent more than the expected {expected:N0} bytes; it is not the expected file (the partial file was deleted). Check --url or CIFAR_BATCHNORM_URL.");
+                    $"{options.Url} sent more than the expected {expected:N0} bytes; it is not the expected file (the partial file was deleted). Check DownloadOptions.Url or CIFAR_BATCHNORM_URL.");
             }
 
             await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
@@ -314,7 +314,7 @@ public static class Cifar10Downloader
         {
             File.Delete(path);
             throw new DownloadException(
-                $"Checksum mismatch for {options.Url}: expected {mismatch}; the file {path} was deleted. Run again, or check --url or CIFAR_BATCHNORM_URL.");
+                $"Checksum mismatch for {options.Url}: expected {mismatch}; the file {path} was deleted. Run again, or check DownloadOptions.Url or CIFAR_BATCHNORM_URL.");
         }
     }
 

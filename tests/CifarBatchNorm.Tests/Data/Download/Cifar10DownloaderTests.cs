@@ -196,7 +196,7 @@ public sealed class Cifar10DownloaderTests : IDisposable
         Assert.Single(server.Requests);
         Assert.Contains(server.Url, error.Message, StringComparison.Ordinal);
         Assert.Contains(status.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
-        Assert.Contains("--url", error.Message, StringComparison.Ordinal);
+        Assert.Contains("DownloadOptions.Url", error.Message, StringComparison.Ordinal);
         Assert.Contains("CIFAR_BATCHNORM_URL", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
         Assert.False(File.Exists(Partial));
