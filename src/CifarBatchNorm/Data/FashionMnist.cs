@@ -50,10 +50,31 @@ public static class FashionMnist
         return new ImageDataset(name, new ImageShape(rows, cols, 1), pixels, labels, ClassNames);
     }
 
+    /// <summary>Fashion-MNIST's images are 28x28; a header that says otherwise is not Fashion-MNIST.</summary>
+    private const int Side = 28;
+
+    /// <summary>The most images an IDX file of this dataset may announce (the training split has 60,000).</summary>
+    private const int MaxImages = 1_000_000;
+
+    /// <summary>The largest file accepted: the raw bytes of <see cref="MaxImages"/> images plus the header.</summary>
+    private const long MaxFileBytes = 16 + ((long)MaxImages * Side * Side);
+
     /// <summary>Reads an IDX image file (idx3, uint8).</summary>
     public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
     {
-        byte[] data = ReadAll(path);
+        byte[] data = ReadAll(path, 16, header =>
+        {
+            int announced = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
+            int r = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(8));
+            int c = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(12));
+            if (BinaryPrimitives.ReadInt32BigEndian(header) == ImagesMagic && (r != Side || c != Side || announced < 1 || announced > MaxImages))
+            {
+                throw new DataFormatException(
+                    $"{path}: header says {announced:N0} images of {r}x{c}; Fashion-MNIST has up to {MaxImages:N0} images of {Side}x{Side}. It is not a Fashion-MNIST file.");
+            }
+
+            return 16 + ((long)Math.Max(announced, 0) * Side * Side);
+        });
         if (data.Length < 16 || BinaryPrimitives.ReadInt32BigEndian(data) != ImagesMagic)
         {
             throw new DataFormatException(
@@ -81,7 +102,11 @@ public static class FashionMnist
     /// <summary>Reads an IDX label file (idx1, uint8, values 0-9).</summary>
     public static byte[] ReadLabels(string path)
     {
-        byte[] data = ReadAll(path);
+        byte[] data = ReadAll(path, 8, header =>
+        {
+            int announced = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
+            return BinaryPrimitives.ReadInt32BigEndian(header) == LabelsMagic && announced is > 0 and <= MaxImages ? 8 + announced : 8;
+        });
         if (data.Length < 8 || BinaryPrimitives.ReadInt32BigEndian(data) != LabelsMagic)
         {
             throw new DataFormatException(
@@ -124,27 +149,40 @@ public static class FashionMnist
         return null;
     }
 
-    private static byte[] ReadAll(string path)
+    /// <summary>
+    /// The file's bytes, gunzipped when it is gzip. Never more than the header announces: the first
+    /// <paramref name="headerBytes"/> bytes are read, <paramref name="expectedLength"/> says how long the whole file
+    /// must be (or throws), and at most one byte more is read to tell a file that is too long. A gzip bomb or a link to
+    /// <c>/dev/zero</c> therefore costs at most the announced size, which is itself bounded.
+    /// </summary>
+    private static byte[] ReadAll(string path, int headerBytes, Func<byte[], long> expectedLength)
     {
         try
         {
-            byte[] raw = File.ReadAllBytes(path);
-            if (raw.Length < 2 || raw[0] != 0x1f || raw[1] != 0x8b)
+            DataFile.RequireRegularFile(path, MaxFileBytes, "Fashion-MNIST IDX");
+            using var file = File.OpenRead(path);
+            int first = file.ReadByte(), second = file.ReadByte();
+            file.Position = 0;
+            bool gzip = first == 0x1f && second == 0x8b;
+            using Stream source = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+            byte[] header = new byte[headerBytes];
+            int got = source.ReadAtLeast(header, headerBytes, throwOnEndOfStream: false);
+            if (got < headerBytes)
             {
-                return raw;
+                return header[..got]; // too short for a header: the callers report the magic
             }
 
-            using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
-            using var output = new MemoryStream(raw.Length * 4);
-            gzip.CopyTo(output);
-            // GZipStream stops quietly at the end of a cut file; the trailer's size field (ISIZE) tells.
-            uint declared = raw.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(raw.Length - 4)) : uint.MaxValue;
-            if ((uint)output.Length != declared)
+            long length = expectedLength(header);
+            var data = new byte[Math.Max(length, headerBytes) + 1];
+            header.CopyTo(data, 0);
+            int total = headerBytes + source.ReadAtLeast(data.AsSpan(headerBytes), data.Length - headerBytes, throwOnEndOfStream: false);
+            if (gzip && total < length && total != GzipDeclaredSize(path))
             {
-                throw new DataFormatException($"{path}: the gzip data is truncated or corrupted ({output.Length:N0} bytes decompressed). Reinstall dataset-fashion-mnist or download the file again.");
+                // GZipStream stops quietly at the end of a cut file; the trailer's size field (ISIZE) tells.
+                throw new DataFormatException($"{path}: the gzip data is truncated or corrupted ({total:N0} bytes decompressed). Reinstall dataset-fashion-mnist or download the file again.");
             }
 
-            return output.ToArray();
+            return data[..total]; // one byte more than announced shows a file that is too long
         }
         catch (InvalidDataException e)
         {
@@ -158,6 +196,21 @@ public static class FashionMnist
         {
             throw new DataFormatException($"{path}: cannot be read ({e.Message}). Check its permissions.", e);
         }
+    }
+
+    /// <summary>The uncompressed size a gzip file's trailer declares (ISIZE, modulo 2^32), or -1 when it is too short.</summary>
+    private static long GzipDeclaredSize(string path)
+    {
+        using var file = File.OpenRead(path);
+        if (file.Length < 18)
+        {
+            return -1;
+        }
+
+        file.Seek(-4, SeekOrigin.End);
+        Span<byte> size = stackalloc byte[4];
+        file.ReadExactly(size);
+        return BinaryPrimitives.ReadUInt32LittleEndian(size);
     }
 
     private static string Magic(byte[] data) =>

@@ -64,16 +64,16 @@ public sealed class DataReaderTests
         void Write(string name, byte[] header, byte[] body) => File.WriteAllBytes(temp.Combine(name), [.. header, .. body]);
         byte[] Header(int magic, params int[] dims) =>
             new[] { magic }.Concat(dims).SelectMany(v => new[] { (byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v }).ToArray();
-        var pixels = Enumerable.Range(0, 3 * 4 * 5).Select(i => (byte)i).ToArray();
+        var pixels = Enumerable.Range(0, 3 * 28 * 28).Select(i => (byte)i).ToArray();
         foreach (string prefix in new[] { "train", "t10k" })
         {
-            Write($"{prefix}-images-idx3-ubyte", Header(0x803, 3, 4, 5), pixels);
+            Write($"{prefix}-images-idx3-ubyte", Header(0x803, 3, 28, 28), pixels);
             Write($"{prefix}-labels-idx1-ubyte", Header(0x801, 3), [2, 0, 9]);
         }
 
         var (train, _) = FashionMnist.Load(temp.Path);
 
-        Assert.Equal(new ImageShape(4, 5, 1), train.Shape);
+        Assert.Equal(new ImageShape(28, 28, 1), train.Shape);
         Assert.Equal([2, 0, 9], train.Labels.ToArray());
         Assert.Equal(pixels, train.Pixels.ToArray());
     }
@@ -109,5 +109,60 @@ public sealed class DataReaderTests
         Assert.False(train.Pixels[..(100 * 3072)].SequenceEqual(other.Pixels));
         Assert.All(train.ClassCounts(), c => Assert.InRange(c, 4_500, 5_500));
         Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticImages.Generate(new SyntheticOptions { Classes = 1 }));
+    }
+
+    [Fact]
+    public void Hostile_idx_files_are_refused_before_they_can_hang_or_exhaust_memory()
+    {
+        using var temp = new TempDirectory();
+        byte[] Header(int magic, params int[] dims) =>
+            new[] { magic }.Concat(dims).SelectMany(v => new[] { (byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v }).ToArray();
+
+        // A header announcing 4 images of 2048x2048 (16 MB of pixels a reader would allocate).
+        string big = temp.Combine("big-idx3-ubyte");
+        File.WriteAllBytes(big, [.. Header(0x803, 4, 2048, 2048), 0, 0, 0]);
+        var header = Assert.Throws<DataFormatException>(() => FashionMnist.ReadImages(big));
+        Assert.Contains("header says 4 images of 2048x2048; Fashion-MNIST has up to 1,000,000 images of 28x28", header.Message, StringComparison.Ordinal);
+
+        // A gzip bomb: 200 MB of zeros behind a valid header of 2 images: only what the header announces is read.
+        string bomb = temp.Combine("bomb-idx3-ubyte.gz");
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(bomb), System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gz.Write(Header(0x803, 2, 28, 28));
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 200; i++)
+            {
+                gz.Write(zeros);
+            }
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var longer = Assert.Throws<DataFormatException>(() => FashionMnist.ReadImages(bomb));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 50_000_000, "the reader inflated far more than the header announced");
+        Assert.Contains("expected 1,584 for 2 images of 28x28", longer.Message, StringComparison.Ordinal);
+
+        // A FIFO and a link to /dev/zero are refused before they are opened.
+        if (OperatingSystem.IsLinux())
+        {
+            string fifo = temp.Combine("fifo-idx3-ubyte");
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+            {
+                mkfifo.WaitForExit();
+            }
+
+            Assert.Contains("is a FIFO (named pipe), not a data file", Assert.Throws<DataFormatException>(() => FashionMnist.ReadImages(fifo)).Message, StringComparison.Ordinal);
+            string zero = temp.Combine("zero-idx3-ubyte.gz");
+            File.CreateSymbolicLink(zero, "/dev/zero");
+            Assert.Contains("is a character device, not a data file", Assert.Throws<DataFormatException>(() => FashionMnist.ReadImages(zero)).Message, StringComparison.Ordinal);
+        }
+
+        // A 3 GB raw file (sparse: no disk used) is refused by its size, naming the file.
+        string huge = temp.Combine("huge-idx3-ubyte");
+        using (var stream = File.Create(huge))
+        {
+            stream.SetLength(3L << 30);
+        }
+
+        Assert.StartsWith($"{huge}: 3,221,225,472 bytes, more than", Assert.Throws<DataFormatException>(() => FashionMnist.ReadImages(huge)).Message, StringComparison.Ordinal);
     }
 }
