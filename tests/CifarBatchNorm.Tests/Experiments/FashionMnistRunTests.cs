@@ -7,10 +7,10 @@ namespace CifarBatchNorm.Tests.Experiments;
 public sealed class FashionMnistRunTests
 {
     /// <summary>The notebook's settings on real data: 3 epochs on all 60,000 images.</summary>
-    [Fact]
+    [SkippableFact]
     public void Notebook_settings_reach_88_percent_on_real_fashion_mnist_in_three_epochs()
     {
-        Assert.True(FashionMnist.IsPresent(FashionMnist.DebianDirectory), "dataset-fashion-mnist is not installed; .ci/run installs it");
+        RequiredData.FashionMnist();
         using var temp = new TempDirectory();
         using var output = new StringWriter();
 

@@ -12,7 +12,9 @@ internal static class Python
     {
         var (code, _, error) = Run($"import {string.Join(", ", modules)}");
         string packages = string.Join(' ', modules.Select(m => $"python3-{m}"));
-        Skip.If(code != 0, $"python3 cannot import {string.Join(", ", modules)} ({error.Trim().Split('\n')[^1]}); install with: apt-get install {packages}");
+        string reason = $"python3 cannot import {string.Join(", ", modules)} ({error.Trim().Split('\n')[^1]}); install with: apt-get install {packages}";
+        Assert.False(code != 0 && Environment.GetEnvironmentVariable(Support.RequiredData.RequireVariable) == "1", $"{reason} ({Support.RequiredData.RequireVariable}=1 makes this a failure)");
+        Skip.If(code != 0, reason);
     }
 
     /// <summary>Runs a script with arguments; returns exit code, stdout, stderr.</summary>
