@@ -12,7 +12,7 @@ namespace CifarBatchNorm.Cli;
 internal static class App
 {
     /// <summary>The commands that observe the cancellation token and stop cleanly between two steps, keeping their work.</summary>
-    private static readonly HashSet<string> GracefulCommands = new(StringComparer.Ordinal) { "train", "download", "compare", "analyze" };
+    private static readonly HashSet<string> GracefulCommands = new(StringComparer.Ordinal) { "train", "download", "compare", "analyze", "merge" };
 
     /// <summary>
     /// Whether the command <paramref name="args"/> select stops cleanly on Ctrl+C / SIGTERM (it observes the

@@ -30,12 +30,18 @@ internal static class CompareCommand
             Description = "Comma-separated batch sizes to run as a grid axis (default: --batch-size only), e.g. 4,8",
             Validators = { r => { if (r.GetValueOrDefault<string?>() is { Length: > 0 } v && ParseList(v, int.Parse) is null) { r.AddError($"--batch-sizes '{r.GetValueOrDefault<string?>()}' is not a comma-separated list of whole numbers."); } } },
         };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Run only shard K of N of the grid (e.g. 2/4), for array jobs; join the shards with 'compare merge'",
+            Validators = { r => { if (r.GetValueOrDefault<string?>() is string v) { try { ShardSpec.Parse(v); } catch (ArgumentException e) { r.AddError(CliMessages.ForUser(e)); } } } },
+        };
         var output = CliOptions.Output("Folder to create (default: runs/compare-<time>)");
         var shared = new TrainingOptions();
         var command = new Command("compare", "Train each normalization variant with each seed; write results, plots and report.md.")
         {
-            variants, seeds, target, lossTarget, learningRates, batchSizes, output,
+            variants, seeds, target, lossTarget, learningRates, batchSizes, shard, output,
         };
+        command.Subcommands.Add(MergeCommand(stdout));
         shared.AddTo(command);
         command.SetAction(result =>
         {
@@ -47,13 +53,38 @@ internal static class CompareCommand
                 LossTarget = result.GetValue(lossTarget),
                 LearningRates = ParseList(result.GetValue(learningRates), double.Parse),
                 BatchSizes = ParseList(result.GetValue(batchSizes), int.Parse),
+                Shard = result.GetValue(shard) is string k ? ShardSpec.Parse(k) : null,
                 Training = shared.ToConfig(result),
             };
             RuntimeStartup.Initialize(config.Training.Threads, stderr);
             string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"));
             var measured = CompareRunner.Run(config, folder, stdout, cancellationToken);
-            Reporting.CompareReport.Write(folder, measured);
-            stdout.WriteLine($"Plots and report: {folder}");
+            if (config.Shard is null)
+            {
+                Reporting.CompareReport.Write(folder, measured);
+                stdout.WriteLine($"Plots and report: {folder}");
+            }
+            else
+            {
+                stdout.WriteLine($"Shard {config.Shard} done; join the shards with: cifar-bn compare merge DIR_1 ... DIR_{config.Shard.Count} --output DIR");
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command MergeCommand(TextWriter stdout)
+    {
+        var shards = new Argument<string[]>("shard-folders") { Description = "The output folders of the compare --shard K/N runs", Arity = ArgumentArity.OneOrMore };
+        var output = CliOptions.Output("Folder to create for the merged results, plots and report");
+        var command = new Command("merge", "Join the results of compare --shard runs into the results, plots and report of the whole sweep.") { shards, output };
+        command.SetAction(result =>
+        {
+            string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"));
+            var merged = CompareRunner.Merge(result.GetValue(shards)!, folder);
+            Reporting.CompareReport.Write(folder, merged);
+            stdout.WriteLine($"Merged {merged.Config.Cells().Count()} runs; results, plots and report: {folder}");
             return ExitCodes.Success;
         });
         return command;

@@ -28,6 +28,31 @@ public sealed record CompareConfig
     /// <summary>Batch sizes to run (a grid axis); <c>null</c> (the default) runs <see cref="TrainConfig.BatchSize"/> only.</summary>
     public IReadOnlyList<int>? BatchSizes { get; init; }
 
+    /// <summary>Which share of the grid this process runs (<c>compare --shard K/N</c>); <c>null</c> (the default) runs all of it.</summary>
+    public ShardSpec? Shard { get; init; }
+
+    /// <summary>
+    /// The grid's cells in their canonical order (batch size, learning rate, seed, variant), numbered from 0: the order
+    /// an unsharded run trains them in and the order <see cref="ShardSpec"/> deals them out by.
+    /// </summary>
+    public IEnumerable<GridCell> Cells()
+    {
+        int index = 0;
+        foreach (int batchSize in GridBatchSizes)
+        {
+            foreach (double learningRate in GridLearningRates)
+            {
+                for (int s = 0; s < Seeds; s++)
+                {
+                    foreach (var variant in Variants)
+                    {
+                        yield return new GridCell(index++, variant, Training.Seed + s, learningRate, batchSize);
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>The learning rates the grid runs.</summary>
     public IReadOnlyList<double> GridLearningRates => LearningRates is { Count: > 0 } rates ? rates : [Training.LearningRate];
 

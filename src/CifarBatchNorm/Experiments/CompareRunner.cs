@@ -27,22 +27,13 @@ public static class CompareRunner
         var runs = new List<RunOutcome>();
         try
         {
-            foreach (int batchSize in config.GridBatchSizes)
+            foreach (var cell in config.Cells().Where(c => config.Shard?.Contains(c.Index) ?? true))
             {
-                foreach (double learningRate in config.GridLearningRates)
-                {
-                    for (int s = 0; s < config.Seeds; s++)
-                    {
-                        foreach (var variant in config.Variants)
-                        {
-                            var (epochs, outcome) = RunOne(config, data, variant, config.Training.Seed + s, learningRate, batchSize, cancellationToken);
-                            rows.AddRange(epochs);
-                            runs.Add(outcome);
-                            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                                $"{outcome.Variant,-15} seed {outcome.Seed} lr {learningRate:G3} batch {batchSize}: val_accuracy {string.Join(" ", epochs.Select(e => e.ValAccuracy.ToString("0.000", CultureInfo.InvariantCulture)))}{(outcome.Diverged ? $" ({outcome.Message})" : "")}"));
-                        }
-                    }
-                }
+                var (epochs, outcome) = RunOne(config, data, cell.Variant, cell.Seed, cell.LearningRate, cell.BatchSize, cancellationToken);
+                rows.AddRange(epochs);
+                runs.Add(outcome);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{outcome.Variant,-15} seed {outcome.Seed} lr {cell.LearningRate:G3} batch {cell.BatchSize}: val_accuracy {string.Join(" ", epochs.Select(e => e.ValAccuracy.ToString("0.000", CultureInfo.InvariantCulture)))}{(outcome.Diverged ? $" ({outcome.Message})" : "")}"));
             }
         }
         catch
@@ -56,11 +47,106 @@ public static class CompareRunner
         }
 
         var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows, runs)) { Runs = runs };
-        folder.WriteJson("results.json", result);
-        folder.WriteText("results.csv", Csv(result.Epochs));
+        WriteResults(folder, result);
         output.WriteLine($"Results: {folder.Path}");
         return result;
     }
+
+    /// <summary>Writes <c>results.json</c> and <c>results.csv</c>.</summary>
+    private static void WriteResults(RunFolder folder, CompareResult result)
+    {
+        folder.WriteJson(ResultsFile, result);
+        folder.WriteText("results.csv", Csv(result.Epochs));
+    }
+
+    /// <summary>Name of a comparison's results file.</summary>
+    public const string ResultsFile = "results.json";
+
+    /// <summary>
+    /// Merges the results of the shards of one sweep (<c>compare --shard K/N</c>, each run on any machine) into the
+    /// results an unsharded run gives: every row and outcome, in the grid's order, and the summaries over them.
+    /// </summary>
+    /// <param name="shardFolders">The shards' output folders; each holds a <c>results.json</c>.</param>
+    /// <param name="outputDir">The folder to create for the merged results.</param>
+    /// <exception cref="ArgumentException">A shard is missing or given twice, or the shards ran different configs.</exception>
+    /// <exception cref="ModelFileException">A folder holds no readable results.</exception>
+    public static CompareResult Merge(IReadOnlyList<string> shardFolders, string outputDir)
+    {
+        ArgumentNullException.ThrowIfNull(shardFolders);
+        if (shardFolders.Count == 0)
+        {
+            throw new ArgumentException("Merge needs the output folders of the shards.", nameof(shardFolders));
+        }
+
+        var shards = shardFolders.Select(dir => (Dir: dir, Result: ReadResults(dir))).ToList();
+        var first = shards[0].Result.Config;
+        var unsharded = first with { Shard = null };
+        foreach (var (dir, result) in shards)
+        {
+            if (result.Config.Shard is null)
+            {
+                throw new ArgumentException($"{dir} holds an unsharded comparison; merge takes the folders of compare --shard K/N runs.", nameof(shardFolders));
+            }
+
+            if (!SameSweep(result.Config with { Shard = null }, unsharded))
+            {
+                throw new ArgumentException($"{dir} ran another configuration than {shards[0].Dir}; merge only shards of one sweep.", nameof(shardFolders));
+            }
+        }
+
+        int count = first.Shard!.Count;
+        var byIndex = shards.GroupBy(s => s.Result.Config.Shard!.Index).ToDictionary(g => g.Key, g => g.ToList());
+        if (byIndex.FirstOrDefault(kv => kv.Value.Count > 1) is { Value: not null } duplicate)
+        {
+            throw new ArgumentException($"shard {duplicate.Key}/{count} is given twice ({string.Join(", ", duplicate.Value.Select(s => s.Dir))}).", nameof(shardFolders));
+        }
+
+        var missing = Enumerable.Range(1, count).Where(k => !byIndex.ContainsKey(k)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new ArgumentException($"shard(s) {string.Join(", ", missing.Select(k => $"{k}/{count}"))} missing; merge needs all {count}.", nameof(shardFolders));
+        }
+
+        var order = unsharded.Cells().ToDictionary(c => (c.Variant, c.Seed, c.LearningRate, c.BatchSize), c => c.Index);
+        int Order(string variant, int seed, double lr, int batch) => order[(ModelPresets.ParseVariant(variant), seed, lr, batch)];
+        var rows = shards.SelectMany(s => s.Result.Epochs).OrderBy(r => Order(r.Variant, r.Seed, r.LearningRate, r.BatchSize)).ThenBy(r => r.Epoch).ToList();
+        var runs = shards.SelectMany(s => s.Result.Runs).OrderBy(o => Order(o.Variant, o.Seed, o.LearningRate, o.BatchSize)).ToList();
+        var merged = new CompareResult(unsharded, shards[0].Result.Dataset, shards[0].Result.Machine, rows, Summarize(unsharded, rows, runs)) { Runs = runs };
+        var folder = RunFolder.Create(outputDir);
+        try
+        {
+            WriteResults(folder, merged);
+        }
+        finally
+        {
+            folder.ReleaseLock();
+        }
+
+        return merged;
+    }
+
+    private static CompareResult ReadResults(string dir)
+    {
+        string path = Path.Combine(Path.GetFullPath(dir), ResultsFile);
+        if (!File.Exists(path))
+        {
+            throw new ModelFileException($"{path} not found: pass the output folders of compare --shard runs.");
+        }
+
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<CompareResult>(File.ReadAllText(path), RunFolder.Json)
+                ?? throw new ModelFileException($"{path} is empty.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ModelFileException($"{path} is not a comparison's results ({e.Message.Split('\n')[0]}).", e);
+        }
+    }
+
+    /// <summary>Whether two configs describe the same sweep (compared as JSON, so every setting counts).</summary>
+    private static bool SameSweep(CompareConfig a, CompareConfig b) =>
+        System.Text.Json.JsonSerializer.Serialize(a, RunFolder.Json) == System.Text.Json.JsonSerializer.Serialize(b, RunFolder.Json);
 
     /// <summary>
     /// One cell of the grid. A loss that becomes NaN or infinite is a result, not an error: the finished epochs are kept
