@@ -22,11 +22,17 @@ internal sealed class TrainingOptions
     private readonly Option<int?> _testLimit = CliOptions.OptionalInt("--test-limit", TrainConfig.LimitRange, "Use only the first N test images");
     private readonly Option<double> _bnMomentum = CliOptions.BnMomentum();
     private readonly Option<string> _device = CliOptions.Device();
+    private readonly Option<string> _sampling = new("--batch-sampling")
+    {
+        Description = "iid (a uniform shuffle, the notebook's) or noniid (each minibatch from about two classes, Ioffe 2017 section 4.3)",
+        DefaultValueFactory = _ => "iid",
+        Validators = { r => { if (r.GetValueOrDefault<string>() is not ("iid" or "noniid")) { r.AddError($"--batch-sampling '{r.GetValueOrDefault<string>()}' is not iid or noniid."); } } },
+    };
 
     /// <summary>Adds every shared option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        Option[] all = [_dataset, _dataDir, _url, _noDownload, _epochs, _batchSize, _learningRate, _seed, _threads, _trainLimit, _testLimit, _bnMomentum, _device];
+        Option[] all = [_dataset, _dataDir, _url, _noDownload, _epochs, _batchSize, _learningRate, _seed, _threads, _trainLimit, _testLimit, _bnMomentum, _device, _sampling];
         foreach (var option in all)
         {
             command.Options.Add(option);
@@ -49,6 +55,7 @@ internal sealed class TrainingOptions
         TestLimit = result.GetValue(_testLimit),
         BnMomentum = result.GetValue(_bnMomentum),
         Device = Runtime.DeviceSelector.Normalize(result.GetValue(_device)!),
+        BatchSampling = result.GetValue(_sampling) == "noniid" ? Training.BatchSampling.NonIid : Training.BatchSampling.Iid,
     };
 
     /// <summary>A default output folder under runs/ named after <paramref name="kind"/> and the time.</summary>

@@ -166,7 +166,7 @@ public static class CompareRunner
         try
         {
             model.Fit(data.Train, batchSize: batchSize, epochs: config.Training.Epochs, verbose: 0, validationData: data.Test,
-                callbacks: [recorder, history], cancellationToken: cancellationToken);
+                callbacks: [recorder, history], cancellationToken: cancellationToken, sampling: config.Training.BatchSampling);
         }
         catch (TrainingDivergedException e)
         {

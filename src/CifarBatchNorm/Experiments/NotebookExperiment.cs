@@ -156,7 +156,7 @@ public static class NotebookExperiment
         try
         {
             model.Fit(data.Train, batchSize: config.BatchSize, epochs: config.Epochs, verbose: 1, validationData: data.Test,
-                callbacks: all, initialEpoch: done, output: output, cancellationToken: cancellationToken);
+                callbacks: all, initialEpoch: done, output: output, cancellationToken: cancellationToken, sampling: config.BatchSampling);
         }
         catch (OperationCanceledException)
         {

@@ -45,6 +45,9 @@ public sealed record TrainConfig
     /// <summary>Normalization placement. The default value is the notebook's (<see cref="NormalizationVariant.Bn"/>).</summary>
     public NormalizationVariant Variant { get; init; } = NormalizationVariant.Bn;
 
+    /// <summary>How minibatches are filled. The default value is <see cref="Training.BatchSampling.Iid"/> (the notebook's shuffle).</summary>
+    public Training.BatchSampling BatchSampling { get; init; } = Training.BatchSampling.Iid;
+
     /// <summary>Keras momentum of the BN moving statistics. The default value is 0.99.</summary>
     public double BnMomentum { get; init; } = 0.99;
 

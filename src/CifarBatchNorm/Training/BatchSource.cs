@@ -8,6 +8,9 @@ internal abstract class BatchSource : IDisposable
 {
     public abstract int Count { get; }
 
+    /// <summary>The class index of every sample, in order (for class-aware batch orders).</summary>
+    public abstract ReadOnlySpan<byte> ClassLabels { get; }
+
     /// <summary>(B, C, H, W) float images and (B) int64 labels; the caller owns both.</summary>
     public abstract (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices);
 
@@ -24,6 +27,8 @@ internal abstract class BatchSource : IDisposable
         private readonly BatchBuffer _buffer = new(data.Shape, Math.Min(batchSize, data.Count), device);
 
         public override int Count => data.Count;
+
+        public override ReadOnlySpan<byte> ClassLabels => data.Labels;
 
         public override (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices) => _buffer.Fill(data, indices);
 
@@ -50,6 +55,10 @@ internal abstract class BatchSource : IDisposable
         }
 
         public override int Count => (int)_x.shape[0];
+
+        public override ReadOnlySpan<byte> ClassLabels => _labels ??= _y.data<long>().Select(v => (byte)v).ToArray();
+
+        private byte[]? _labels;
 
         public override (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices)
         {

@@ -203,9 +203,10 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     /// <param name="initialEpoch">Epochs already done (to continue a run). The default value is 0.</param>
     /// <param name="output">Where progress goes. The default value is the console.</param>
     /// <param name="cancellationToken">Stops training after the current step; fit then throws <see cref="OperationCanceledException"/>.</param>
+    /// <param name="sampling">How minibatches are filled. The default value is <see cref="BatchSampling.Iid"/> (Keras's shuffle).</param>
     public History Fit(ImageDataset x, int batchSize = 32, int epochs = 1, int verbose = 1, ImageDataset? validationData = null,
         bool shuffle = true, IEnumerable<Callback>? callbacks = null, int initialEpoch = 0, TextWriter? output = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, BatchSampling sampling = BatchSampling.Iid)
     {
         ArgumentNullException.ThrowIfNull(x);
         CheckImageShape(x);
@@ -216,11 +217,11 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
 
         using var train = BatchSource.From(x, batchSize, Device);
         using var validation = validationData is null ? null : BatchSource.From(validationData, EvaluationBatch(batchSize), Device);
-        return FitCore(train, batchSize, epochs, verbose, validation, shuffle, callbacks, initialEpoch, output, cancellationToken);
+        return FitCore(train, batchSize, epochs, verbose, validation, shuffle, callbacks, initialEpoch, output, cancellationToken, sampling);
     }
 
     /// <summary>Trains on tensors: <paramref name="x"/> (N, C, H, W) float, <paramref name="y"/> class indices (N) or one-hot (N, classes).</summary>
-    /// <inheritdoc cref="Fit(ImageDataset, int, int, int, ImageDataset?, bool, IEnumerable{Callback}?, int, TextWriter?, CancellationToken)"/>
+    /// <inheritdoc cref="Fit(ImageDataset, int, int, int, ImageDataset?, bool, IEnumerable{Callback}?, int, TextWriter?, CancellationToken, BatchSampling)"/>
     public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, int verbose = 1, (Tensor X, Tensor Y)? validationData = null,
         bool shuffle = true, IEnumerable<Callback>? callbacks = null, int initialEpoch = 0, TextWriter? output = null,
         CancellationToken cancellationToken = default)
@@ -301,7 +302,8 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     public StepMetrics TrainOnBatch(Tensor images, Tensor labels) => CompiledTrainer("TrainOnBatch").TrainOnBatch(images, labels);
 
     private History FitCore(BatchSource train, int batchSize, int epochs, int verbose, BatchSource? validation, bool shuffle,
-        IEnumerable<Callback>? callbacks, int initialEpoch, TextWriter? output, CancellationToken cancellationToken)
+        IEnumerable<Callback>? callbacks, int initialEpoch, TextWriter? output, CancellationToken cancellationToken,
+        BatchSampling sampling = BatchSampling.Iid)
     {
         CheckBatchSize(batchSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
@@ -314,7 +316,7 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
         var trainer = CompiledTrainer("Fit");
         output ??= Console.Out;
         return trainer.Fit(train, batchSize, epochs, verbose, validation, shuffle, callbacks, initialEpoch, output,
-            ConsoleOutput.IsInteractive(output), cancellationToken);
+            ConsoleOutput.IsInteractive(output), cancellationToken, sampling);
     }
 
     /// <summary>The compiled trainer, or for evaluation and prediction of an uncompiled model a trainer with the default loss.</summary>

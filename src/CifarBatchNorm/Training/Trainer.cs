@@ -43,7 +43,8 @@ public class Trainer
 
     /// <summary>Runs the training loop over <paramref name="train"/>; the arguments are those of <c>Sequential.Fit</c>.</summary>
     internal History Fit(BatchSource train, int batchSize, int epochs, int verbose, BatchSource? validation, bool shuffle,
-        IEnumerable<Callback>? callbacks, int initialEpoch, TextWriter output, bool liveProgress, CancellationToken cancellationToken)
+        IEnumerable<Callback>? callbacks, int initialEpoch, TextWriter output, bool liveProgress, CancellationToken cancellationToken,
+        BatchSampling sampling = BatchSampling.Iid)
     {
         int samples = train.Count;
         int steps = (samples + batchSize - 1) / batchSize;
@@ -69,7 +70,11 @@ public class Trainer
         {
             all.ForEach(c => c.OnEpochBegin(epoch));
             var clock = Stopwatch.StartNew();
-            if (shuffle)
+            if (sampling == BatchSampling.NonIid)
+            {
+                NonIidOrder(order, train.ClassLabels, batchSize);
+            }
+            else if (shuffle)
             {
                 Shuffle(order);
             }
@@ -275,6 +280,44 @@ public class Trainer
     {
         using var perm = randperm(order.Length, ScalarType.Int32);
         perm.data<int>().CopyTo(order, 0);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="order"/> with non-i.i.d. minibatches (<see cref="BatchSampling.NonIid"/>): each class's
+    /// samples shuffled and cut into groups of half a batch, the groups shuffled, all with torch's generator.
+    /// </summary>
+    internal static void NonIidOrder(int[] order, ReadOnlySpan<byte> labels, int batchSize)
+    {
+        int group = Math.Max(1, batchSize / 2);
+        var groups = new List<int[]>();
+        var byClass = new Dictionary<byte, List<int>>();
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (!byClass.TryGetValue(labels[i], out var list))
+            {
+                byClass[labels[i]] = list = [];
+            }
+
+            list.Add(i);
+        }
+
+        foreach (var (_, members) in byClass.OrderBy(kv => kv.Key))
+        {
+            using var perm = randperm(members.Count, ScalarType.Int32);
+            int[] shuffled = perm.data<int>().ToArray().Select(k => members[k]).ToArray();
+            for (int start = 0; start < shuffled.Length; start += group)
+            {
+                groups.Add(shuffled[start..Math.Min(start + group, shuffled.Length)]);
+            }
+        }
+
+        using var groupOrder = randperm(groups.Count, ScalarType.Int32);
+        int at = 0;
+        foreach (int g in groupOrder.data<int>().ToArray())
+        {
+            groups[g].CopyTo(order, at);
+            at += groups[g].Length;
+        }
     }
 
     /// <summary>Evaluation mode without gradients for the life of the object; restores the model's mode after.</summary>
