@@ -42,6 +42,7 @@ internal static class CliMessages
     private static readonly IReadOnlyDictionary<string, string> Phrases = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["The run folder "] = "--output ",
+        ["sharded runs (CompareConfig.Shard)"] = "compare --shard K/N runs",
         ["DownloadOptions.Url"] = "--url",
         ["Download it (Cifar10Downloader)"] = "Run 'cifar-bn download'",
         ["(or download it again with Cifar10Downloader)"] = "(or run 'cifar-bn download')",

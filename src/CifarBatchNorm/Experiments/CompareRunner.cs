@@ -85,7 +85,7 @@ public static class CompareRunner
         {
             if (result.Config.Shard is null)
             {
-                throw new ArgumentException($"{dir} holds an unsharded comparison; merge takes the folders of compare --shard K/N runs.", nameof(shardFolders));
+                throw new ArgumentException($"{dir} holds an unsharded comparison; merge takes the folders of sharded runs (CompareConfig.Shard).", nameof(shardFolders));
             }
 
             if (!SameSweep(result.Config with { Shard = null }, unsharded))
@@ -130,7 +130,7 @@ public static class CompareRunner
         string path = Path.Combine(Path.GetFullPath(dir), ResultsFile);
         if (!File.Exists(path))
         {
-            throw new ModelFileException($"{path} not found: pass the output folders of compare --shard runs.");
+            throw new ModelFileException($"{path} not found: pass the output folders of sharded comparison runs.");
         }
 
         try

@@ -16,7 +16,8 @@ internal static class MachineInfo
     private static string OsName() =>
         OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsWindows() ? "Windows" : OperatingSystem.IsMacOS() ? "macOS" : RuntimeInformation.OSDescription;
 
-    private static string CpuModel()
+    /// <summary>The CPU model (<c>model name</c> of /proc/cpuinfo), or the architecture where unknown.</summary>
+    public static string CpuModel()
     {
         const string cpuInfo = "/proc/cpuinfo";
         if (File.Exists(cpuInfo))

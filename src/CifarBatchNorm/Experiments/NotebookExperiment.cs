@@ -47,6 +47,7 @@ public static class NotebookExperiment
             Execution = policy.ToString(),
             Version = Version,
             Machine = MachineInfo.Describe(),
+            CpuModel = MachineInfo.CpuModel(),
             StartedUtc = DateTimeOffset.UtcNow,
         };
         folder.WriteJson(RunFolder.ConfigFile, record);

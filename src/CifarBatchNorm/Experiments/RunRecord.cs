@@ -38,6 +38,12 @@ public sealed record RunRecord
     /// <summary>Library version.</summary>
     public required string Version { get; init; }
 
+    /// <summary>
+    /// The CPU model. The same seed gives the same numbers on the same CPU, not across CPU models (their vector kernels
+    /// round differently): compare runs by this field.
+    /// </summary>
+    public string? CpuModel { get; init; }
+
     /// <summary>Machine: OS, cores, TorchSharp backend.</summary>
     public required string Machine { get; init; }
 

@@ -48,8 +48,10 @@ public sealed class InterruptTests
         using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "status.json")));
         Assert.Equal("interrupted", status.RootElement.GetProperty("state").GetString());
         Assert.True(status.RootElement.GetProperty("completed_epochs").GetInt32() >= 2);
-        Assert.True(File.Exists(Path.Combine(run, "checkpoint", "weights.pt")));
-        Assert.Equal([Path.Combine(run, "checkpoint")], Directory.GetDirectories(run));   // no temporary checkpoint left
+        using var pointer = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint.json")));
+        string current = Path.Combine(run, pointer.RootElement.GetProperty("folder").GetString()!);
+        Assert.True(File.Exists(Path.Combine(current, "weights.pt")));
+        Assert.Equal([current], Directory.GetDirectories(run));   // no temporary or older checkpoint left
     }
 
     [Fact]

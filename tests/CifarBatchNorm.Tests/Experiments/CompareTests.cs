@@ -67,14 +67,16 @@ public sealed class CompareTests
         }
 
         string[] csv = File.ReadAllLines(Path.Combine(dir, "results.csv"));
-        Assert.Equal("variant,seed,epoch,loss,accuracy,val_loss,val_accuracy,seconds", csv[0]);
+        Assert.Equal("variant,seed,learning_rate,batch_size,epoch,loss,accuracy,val_loss,val_accuracy,seconds", csv[0]);
         Assert.Equal(9, csv.Length);
-        Assert.Contains(csv, l => l.StartsWith("none,8,2,", StringComparison.Ordinal));
+        Assert.Contains(csv, l => l.StartsWith("none,8,0.001,64,2,", StringComparison.Ordinal));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json")));
         Assert.Equal(8, json.RootElement.GetProperty("epochs").GetArrayLength());
         string report = File.ReadAllText(Path.Combine(dir, "report.md"));
         var bn = result.Summaries[0];
-        Assert.Contains($"| bn | {bn.FinalAccuracyMean:0.0000} ± {bn.FinalAccuracyStd:0.0000} |", report);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"| bn | 0.001 | 64 | {bn.FinalAccuracyMean:0.0000} ± {bn.FinalAccuracyCi95:0.0000} |"), report);   // 95% interval, Student t
+        Assert.Contains("## What the data says about the notebook's claims", report);
         Assert.Contains("\"seeds\": 2", report);
     }
 
