@@ -123,7 +123,7 @@ public static class CompareReport
 
         if (Cell("bn", lr, batch) is { } bn && Cell("none", lr, batch) is { } none)
         {
-            claims.Add(F($"BN makes training faster: {Verdict((none.StepsToLossTargetMean ?? double.NaN) - (bn.StepsToLossTargetMean ?? double.NaN), bn.StepsPValueVsNone, true)}. Steps to training loss {result.Config.LossTarget:0.###}: bn {Steps(bn)}, none {Steps(none)} (p = {P(bn.StepsPValueVsNone)}); final test accuracy bn {bn.FinalAccuracyMean:0.0000} vs none {none.FinalAccuracyMean:0.0000} (p = {P(bn.FinalAccuracyPValueVsNone)})."));
+            claims.Add(F($"BN makes training faster: {Verdict((none.StepsToLossTargetMean ?? double.PositiveInfinity) - (bn.StepsToLossTargetMean ?? double.PositiveInfinity), bn.StepsPValueVsNone, true)}. Steps to training loss {result.Config.LossTarget:0.###}: bn {Steps(bn)}, none {Steps(none)} (p = {P(bn.StepsPValueVsNone)}); final test accuracy bn {bn.FinalAccuracyMean:0.0000} vs none {none.FinalAccuracyMean:0.0000} (p = {P(bn.FinalAccuracyPValueVsNone)})."));
         }
         else
         {
