@@ -101,36 +101,7 @@ public class Adam : Optimizer
     }
 
     /// <inheritdoc />
-    public override void SaveState(BinaryWriter writer)
-    {
-        base.SaveState(writer);
-        foreach (var slot in Slots)
-        {
-            slot.Save(writer);
-        }
-    }
-
-    /// <inheritdoc />
-    public override void LoadState(BinaryReader reader)
-    {
-        base.LoadState(reader);
-        using var noGrad = no_grad();
-        foreach (var slot in Slots)
-        {
-            using var saved = TensorExtensionMethods.Load(reader);
-            if (!saved.shape.SequenceEqual(slot.shape))
-            {
-                throw new InvalidDataException($"optimizer state has a slot of shape [{string.Join(", ", saved.shape)}], the model needs [{string.Join(", ", slot.shape)}].");
-            }
-
-            slot.copy_(saved);
-        }
-    }
-
-    private IEnumerable<Tensor> Slots => _m.Concat(_v).Concat(_vHat);
-
-    /// <inheritdoc />
-    protected override long SlotCount => Slots.Sum(t => t.numel());
+    protected override IEnumerable<Tensor> Slots => _m.Concat(_v).Concat(_vHat);
 
     /// <inheritdoc />
     protected override void UpdateStep(IReadOnlyList<Tensor?> gradients, double learningRate)

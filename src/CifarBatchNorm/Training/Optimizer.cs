@@ -101,7 +101,10 @@ public abstract class Optimizer
     public long VariableBytes => 8 + 4 + (SlotCount * 4);
 
     /// <summary>Scalars held in per-parameter slots (Adam: two moments per trainable weight).</summary>
-    protected virtual long SlotCount => 0;
+    protected long SlotCount => Slots.Sum(t => t.numel());
+
+    /// <summary>The per-parameter state tensors (moments, velocities), saved and loaded with the optimizer's state.</summary>
+    protected virtual IEnumerable<Tensor> Slots => [];
 
     /// <summary>Keras's name of the optimizer, e.g. <c>adam</c>.</summary>
     public abstract string KerasName { get; }
@@ -203,6 +206,10 @@ public abstract class Optimizer
         writer.Write(Iterations);
         writer.Write(_learningRate);
         writer.Write(_parameters.Count);
+        foreach (var slot in Slots)
+        {
+            TorchSharp.TensorExtensionMethods.Save(slot, writer);
+        }
     }
 
     /// <summary>Reads a state written by <see cref="SaveState"/>.</summary>
@@ -222,6 +229,20 @@ public abstract class Optimizer
         if (count != _parameters.Count)
         {
             throw new InvalidDataException($"optimizer state has {count} parameters, the model has {_parameters.Count}.");
+        }
+
+        using (no_grad())
+        {
+            foreach (var slot in Slots)
+            {
+                using var saved = TorchSharp.TensorExtensionMethods.Load(reader);
+                if (!saved.shape.SequenceEqual(slot.shape))
+                {
+                    throw new InvalidDataException($"optimizer state has a slot of shape [{string.Join(", ", saved.shape)}], the model needs [{string.Join(", ", slot.shape)}].");
+                }
+
+                slot.copy_(saved);
+            }
         }
 
         Iterations = iterations;

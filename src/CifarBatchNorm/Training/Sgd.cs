@@ -39,7 +39,7 @@ public sealed class Sgd : Optimizer
     public override string KerasName => "sgd";
 
     /// <inheritdoc />
-    protected override long SlotCount => _m.Sum(t => t.numel());
+    protected override IEnumerable<Tensor> Slots => _m;
 
     /// <inheritdoc />
     public override void Bind(IEnumerable<TorchSharp.Modules.Parameter> parameters)
@@ -51,28 +51,6 @@ public sealed class Sgd : Optimizer
         }
 
         _m = Momentum > 0 ? Parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray() : [];
-    }
-
-    /// <inheritdoc />
-    public override void SaveState(BinaryWriter writer)
-    {
-        base.SaveState(writer);
-        foreach (var slot in _m)
-        {
-            slot.Save(writer);
-        }
-    }
-
-    /// <inheritdoc />
-    public override void LoadState(BinaryReader reader)
-    {
-        base.LoadState(reader);
-        using var noGrad = no_grad();
-        foreach (var slot in _m)
-        {
-            using var saved = TensorExtensionMethods.Load(reader);
-            slot.copy_(saved);
-        }
     }
 
     /// <inheritdoc />
