@@ -256,7 +256,7 @@ public static class CompareRunner
         foreach (var r in rows)
         {
             sb.Append(CultureInfo.InvariantCulture,
-                $"{r.Variant},{r.Seed},{r.LearningRate:R},{r.BatchSize},{r.Epoch},{Csv(r.Loss)},{Csv(r.Accuracy)},{Csv(r.ValLoss)},{Csv(r.ValAccuracy)},{r.Seconds:R}\n");
+                $"{r.Variant},{r.Seed},{r.LearningRate:R},{r.BatchSize},{r.Epoch},{r.Loss:R},{r.Accuracy:R},{r.ValLoss:R},{r.ValAccuracy:R},{r.Seconds:R}\n");
         }
 
         return sb.ToString();
@@ -287,7 +287,4 @@ public static class CompareRunner
         return summaries;
     }
 
-    /// <summary>A CSV number; NaN and infinities as Keras's CSVLogger writes them.</summary>
-    private static string Csv(double value) => double.IsNaN(value) ? "NaN" : double.IsPositiveInfinity(value) ? "inf" : double.IsNegativeInfinity(value) ? "-inf"
-        : value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -320,7 +320,8 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The compiled trainer, or for evaluation and prediction of an uncompiled model a trainer with the default loss.</summary>
-    private Trainer InferenceTrainer() => _trainer ?? (_inferenceTrainer ??= new Trainer(this, new Adam(), null));
+    // Plain SGD keeps no per-parameter slots: evaluating an uncompiled model allocates no optimizer state.
+    private Trainer InferenceTrainer() => _trainer ?? (_inferenceTrainer ??= new Trainer(this, new Sgd(), null));
 
     private Trainer? _inferenceTrainer;
 

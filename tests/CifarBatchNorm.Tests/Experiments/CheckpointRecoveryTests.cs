@@ -15,17 +15,6 @@ public sealed class CheckpointRecoveryTests
         Dataset = DatasetKind.Synthetic, Epochs = 4, BatchSize = 64, TrainLimit = 512, TestLimit = 128, Seed = 9,
     };
 
-    private sealed class CancelAfter(int epoch, CancellationTokenSource source) : Callback
-    {
-        public override void OnEpochEnd(int e, IDictionary<string, double> logs)
-        {
-            if (e == epoch)
-            {
-                source.Cancel();
-            }
-        }
-    }
-
     private static double[] Column(RunResult result, string key) => result.History.Get(key).ToArray();
 
     [Fact]

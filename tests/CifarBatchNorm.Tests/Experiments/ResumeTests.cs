@@ -14,18 +14,6 @@ public sealed class ResumeTests
         Dataset = DatasetKind.Synthetic, Epochs = 3, BatchSize = 64, TrainLimit = 512, TestLimit = 128, Seed = 5,
     };
 
-    /// <summary>Cancels the run's token at the end of the given epoch, as Ctrl+C would.</summary>
-    private sealed class CancelAfter(int epoch, CancellationTokenSource source) : Callback
-    {
-        public override void OnEpochEnd(int e, IDictionary<string, double> logs)
-        {
-            if (e == epoch)
-            {
-                source.Cancel();
-            }
-        }
-    }
-
     private static Sequential LoadModel(string folder)
     {
         var model = ModelPresets.Notebook(new global::CifarBatchNorm.Data.ImageShape(32, 32, 3));
