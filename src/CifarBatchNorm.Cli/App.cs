@@ -68,7 +68,7 @@ internal static class App
 
     private static RootCommand Build(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze.");
+        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze, bench.");
         var train = TrainCommand(stdout, stderr, cancellationToken);
         foreach (var option in train.Options)
         {
@@ -83,6 +83,7 @@ internal static class App
         root.Subcommands.Add(CompareCommand.Create(stdout, stderr, cancellationToken));
         root.Subcommands.Add(AnalyzeCommand.Create(stdout, stderr, cancellationToken));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
+        CliHelp.AddTo(root);
         return root;
     }
 
@@ -111,7 +112,7 @@ internal static class App
             if (result.GetValue(resume) is string resumeDir)
             {
                 RuntimeStartup.Initialize(RunFolder.ReadRecord(resumeDir).Config.Threads, stderr);
-                return Guard(stdout, resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken));
+                return Guard(stdout, () => resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken));
             }
 
             var config = shared.ToConfig(result) with
@@ -123,21 +124,24 @@ internal static class App
                 TensorBoardDir = result.GetValue(tensorBoard),
             };
             RuntimeStartup.Initialize(config.Threads, stderr);
-            string folder = result.GetValue(output) is string chosen ? Path.GetFullPath(chosen) : TrainingOptions.DefaultFolder(DatasetSelector.Name(config.Dataset));
-            return Guard(stdout, folder, () => NotebookExperiment.Run(config, folder, stdout, cancellationToken: cancellationToken));
+            string? given = result.GetValue(output) is string chosen ? Path.GetFullPath(chosen) : null;
+            string? folder = null;
+            string Choose(DatasetKind used) => folder = given ?? TrainingOptions.DefaultFolder(DatasetSelector.Name(used));   // named after the dataset auto settled on
+            return Guard(stdout, () => folder, () => NotebookExperiment.Run(config, Choose, stdout, cancellationToken: cancellationToken));
         });
         return command;
     }
 
     /// <summary>Turns an interrupted or diverged run into one message that says where the run is and how to resume it.</summary>
-    private static int Guard(TextWriter stdout, string folder, Func<Experiments.RunResult> run)
+    private static int Guard(TextWriter stdout, Func<string?> runFolder, Func<Experiments.RunResult> run)
     {
         try
         {
             run();
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException && Directory.Exists(Path.Combine(folder, RunCheckpoint.FolderName)))
+        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException
+            && runFolder() is string folder && Directory.Exists(Path.Combine(folder, RunCheckpoint.FolderName)))
         {
             stdout.WriteLine();
             var status = RunFolder.Open(folder).ReadJson<RunStatus>(RunFolder.StatusFile);

@@ -6,4 +6,8 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="Machine">The machine.</param>
 /// <param name="Epochs">Every (variant, seed, epoch) row.</param>
 /// <param name="Summaries">One summary per variant, in the configured order.</param>
-public sealed record CompareResult(CompareConfig Config, string Dataset, string Machine, IReadOnlyList<EpochResult> Epochs, IReadOnlyList<VariantSummary> Summaries);
+public sealed record CompareResult(CompareConfig Config, string Dataset, string Machine, IReadOnlyList<EpochResult> Epochs, IReadOnlyList<VariantSummary> Summaries)
+{
+    /// <summary>The name of the dataset used (<c>CIFAR-10</c>, <c>Fashion-MNIST</c>, <c>synthetic</c>), for titles; empty when not recorded.</summary>
+    public string DatasetName { get; init; } = "";
+}

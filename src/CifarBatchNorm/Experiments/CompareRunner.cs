@@ -54,7 +54,10 @@ public static class CompareRunner
             throw;
         }
 
-        var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows));
+        var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows))
+        {
+            DatasetName = DatasetSelector.DisplayName(data.Kind),
+        };
         folder.WriteJson("results.json", result);
         folder.WriteText("results.csv", Csv(result.Epochs));
         output.WriteLine($"Results: {folder.Path}");

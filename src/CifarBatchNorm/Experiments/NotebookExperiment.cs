@@ -24,7 +24,24 @@ public static class NotebookExperiment
     public static RunResult Run(TrainConfig config, string outputDir, TextWriter output,
         IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(outputDir);
+        return Run(config, _ => outputDir, output, callbacks, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the notebook with <paramref name="config"/> into a new run folder chosen once the data is loaded, so its
+    /// name can say which dataset <see cref="DatasetKind.Auto"/> settled on (for example <c>runs/fashion-mnist-...</c>).
+    /// </summary>
+    /// <param name="config">Settings; <see cref="TrainConfig.Notebook"/> is the notebook's.</param>
+    /// <param name="chooseOutputDir">Gives the run folder to create (must not exist or be empty) for the dataset actually used.</param>
+    /// <param name="output">Where the banner, summary, progress and result go.</param>
+    /// <param name="callbacks">Extra callbacks for the fit (called after the run's own checkpoint).</param>
+    /// <param name="cancellationToken">Stops training before the next step, as in the other overload.</param>
+    public static RunResult Run(TrainConfig config, Func<DatasetKind, string> chooseOutputDir, TextWriter output,
+        IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(chooseOutputDir);
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
         var runtime = TorchRuntime.Require();
@@ -32,7 +49,7 @@ public static class NotebookExperiment
         var policy = ExecutionPolicy.For(DeviceSelector.Resolve(config.Device));
         output.WriteLine($"Runtime: {runtime}.");
         output.WriteLine($"Execution: {policy}.");
-        var folder = RunFolder.Create(outputDir);
+        var folder = RunFolder.Create(chooseOutputDir(data.Kind));
         var record = new RunRecord
         {
             Config = config,
@@ -78,7 +95,7 @@ public static class NotebookExperiment
         }
 
         _ = TorchRuntime.Require();
-        var data = DatasetSelector.Load(record.Config with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Config.DataDir });
+        var data = DatasetSelector.LoadRecorded(record.Config with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Config.DataDir }, output);
         var policy = ExecutionPolicy.For(DeviceSelector.Resolve(record.Config.Device));
         return Train(folder, record, data, policy, output, callbacks, resume: true, cancellationToken);
     }
@@ -87,7 +104,7 @@ public static class NotebookExperiment
         IEnumerable<Callback>? callbacks, bool resume, CancellationToken cancellationToken)
     {
         var config = record.Config;
-        output.WriteLine(data.Reason);
+        output.WriteLine(data.Banner);
         manual_seed(config.Seed);
         using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum);
         model.Apply(policy);
@@ -169,8 +186,18 @@ public static class NotebookExperiment
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         ArgumentNullException.ThrowIfNull(output);
+        if (!Directory.Exists(modelPath) && !File.Exists(modelPath))
+        {
+            throw new ModelFileException($"{modelPath} not found: give a run folder or the {RunFolder.WeightsFile} inside one.");
+        }
+
         string folder = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".";
         string weights = Directory.Exists(modelPath) ? Path.Combine(modelPath, RunFolder.WeightsFile) : modelPath;
+        if (!File.Exists(Path.Combine(folder, RunFolder.ConfigFile)))
+        {
+            throw new ModelFileException($"{Path.GetFullPath(folder)} is not a run folder (it has no {RunFolder.ConfigFile}): give the folder of a training run or the {RunFolder.WeightsFile} inside one.");
+        }
+
         var record = RunFolder.ReadRecord(folder);
         _ = TorchRuntime.Require();
         var config = record.Config with
@@ -179,8 +206,8 @@ public static class NotebookExperiment
             DataDir = dataDir ?? record.DataLocation ?? record.Config.DataDir,
             TrainLimit = 1,
         };
-        var data = DatasetSelector.Load(config, output);
-        output.WriteLine(data.Reason);
+        var data = DatasetSelector.LoadRecorded(config, output);
+        output.WriteLine(data.Banner);
         var shape = new Data.ImageShape(record.InputShape[0], record.InputShape[1], record.InputShape[2]);
         using var model = ModelPresets.Notebook(shape, record.Classes, config.Variant, config.BnMomentum);
         model.LoadWeights(weights);
