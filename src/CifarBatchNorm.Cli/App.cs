@@ -30,7 +30,7 @@ internal static class App
         var root = Build(stdout, stderr, cancellationToken);
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        if (parsed.Errors.Count > 0 && !CliHelp.IsHelp(parsed))   // --help wins over a missing required option
         {
             foreach (var error in parsed.Errors)
             {

@@ -62,6 +62,9 @@ internal static class CliHelp
         }
     }
 
+    /// <summary>Whether <paramref name="parsed"/> asks for help (then parse errors such as a missing required option do not apply).</summary>
+    public static bool IsHelp(ParseResult parsed) => parsed.Action is WithExamples or HelpAction;
+
     /// <summary>The text that follows the option list for <paramref name="command"/>.</summary>
     internal static string Epilogue(Command command)
     {

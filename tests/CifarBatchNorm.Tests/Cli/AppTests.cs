@@ -143,7 +143,7 @@ public sealed class AppTests
         var (code, _, error) = Run("evaluate", "--model", missing);
 
         Assert.Equal(1, code);
-        Assert.Contains("config.json not found", error);
+        Assert.Contains($"{missing} not found: give a run folder or the model.pt inside one.", error);
         Assert.DoesNotContain("   at ", error);
     }
 }
