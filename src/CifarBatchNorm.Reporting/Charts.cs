@@ -47,6 +47,7 @@ internal static class Charts
         var plot = new Plot();
         var drawOrder = series.Select((s, i) => (Series: s, Index: i))
             .OrderByDescending(p => p.Series.Secondary).ThenByDescending(p => p.Index).ToList();
+        var legend = new LegendItem[series.Count];
         double[] Y(double[] values) => logY ? values.Select(v => Math.Log10(Math.Max(v, double.Epsilon))).ToArray() : values;
         foreach (var (s, i) in drawOrder)
         {
@@ -64,8 +65,19 @@ internal static class Charts
             line.LineWidth = s.Secondary ? 1 : 2.5f;
             line.MarkerShape = (s.Secondary ? Open : Filled)[colorIndex % Filled.Length];
             line.MarkerSize = s.X.Length <= 30 ? (s.Secondary ? 8 : 6) : 0;
-            line.LegendText = s.Name;
+            legend[i] = new LegendItem
+            {
+                LabelText = s.Name,
+                LineColor = color,
+                LineWidth = line.LineWidth,
+                MarkerShape = line.MarkerShape,
+                MarkerColor = color,
+                MarkerSize = Math.Max(line.MarkerSize, 6),
+            };
         }
+
+        // The legend lists the series in the order given, whatever order they were drawn in.
+        plot.Legend.ManualItems.AddRange(legend);
 
         if (integerX)
         {

@@ -35,8 +35,8 @@ public static class CompareReport
         Charts.Lines(File("train_vs_val"), $"Training (thick, filled) vs validation (thin, open) accuracy, {dataset}", "epoch", "accuracy", trainVsVal);
         var finals = FinalAccuracies(result, variants);
         var intervals = finals.Select(ConfidenceInterval.Mean95).ToList();
-        Charts.Intervals(File("final_accuracy"), $"Final test accuracy, {dataset}: mean and 95% confidence interval ({seeds} seed(s); dots = seeds)",
-            "normalization variant", "final test accuracy", variants, intervals.Select(i => i.Mean).ToList(), intervals.Select(i => i.HalfWidth).ToList(), finals);
+        Charts.Intervals(File("final_accuracy"), $"Final test accuracy, {dataset} ({seeds} seed(s) as dots)",
+            "normalization variant", "test accuracy (mean, 95% CI)", variants, intervals.Select(i => i.Mean).ToList(), intervals.Select(i => i.HalfWidth).ToList(), finals);
         IO.AtomicFile.WriteAllText(File("report.md"), Markdown(result, dataset, intervals));
         Html(result, dataset, intervals, folderPath).Save(File("report.html"));
     }

@@ -151,7 +151,7 @@ public sealed partial class ReportTests
 
         string final = File.ReadAllText(temp.Combine("compare", "final_accuracy.svg"));
         Assert.Contains("normalization variant", final, StringComparison.Ordinal);
-        Assert.Contains("95% confidence interval", final, StringComparison.Ordinal);
+        Assert.Contains("95% CI", final, StringComparison.Ordinal);
         Assert.Contains("(log scale)", File.ReadAllText(temp.Combine("analyze", "loss_landscape.svg")), StringComparison.Ordinal);
         string report = File.ReadAllText(temp.Combine("compare", "report.md"));
         Assert.Contains("| 95% confidence interval |", report, StringComparison.Ordinal);
