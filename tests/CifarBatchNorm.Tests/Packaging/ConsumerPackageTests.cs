@@ -71,7 +71,7 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
     }
 
     [Fact]
-    public void Package_metadata_names_license_readme_tags_and_depends_on_TorchSharp_alone()
+    public void Package_metadata_names_license_readme_tags_and_depends_on_TorchSharp_and_Protobuf_only()
     {
         Assert.True(packed.Package is not null, packed.PackResult.Transcript);
         var metadata = Metadata(packed.Package!, "CifarBatchNorm.nuspec");
@@ -84,7 +84,9 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
         Assert.False(string.IsNullOrWhiteSpace(Value("authors")));
         Assert.False(string.IsNullOrWhiteSpace(Value("description")));
         Assert.Contains("TorchSharp", Value("tags"), StringComparison.Ordinal);
-        Assert.Equal(["TorchSharp 0.107.0"], Dependencies(metadata)); // no ScottPlot (plots are in CifarBatchNorm.Reporting), no TorchSharp-* backend
+        // Protobuf for TensorBoard files (the version TorchSharp itself uses); no ScottPlot (plots are in
+        // CifarBatchNorm.Reporting), no TorchSharp-* backend.
+        Assert.Equal(["Google.Protobuf 3.21.9", "TorchSharp 0.107.0"], Dependencies(metadata).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(metadata.Elements(), e => e.Name.LocalName == "projectUrl");   // no remote here and none given: no placeholder URL
         Assert.DoesNotContain(metadata.Elements().Where(e => e.Name.LocalName == "repository"), e => e.Attribute("url") is not null);
     }
