@@ -30,7 +30,7 @@ internal static class App
         var root = Build(stdout, stderr, cancellationToken);
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        if (parsed.Errors.Count > 0 && !CliHelp.IsHelp(parsed))   // --help wins over a missing required option
         {
             foreach (var error in parsed.Errors)
             {
@@ -68,7 +68,7 @@ internal static class App
 
     private static RootCommand Build(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze.");
+        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze, bench.");
         var train = TrainCommand(stdout, stderr, cancellationToken);
         foreach (var option in train.Options)
         {
@@ -85,6 +85,7 @@ internal static class App
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
         root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
         root.Subcommands.Add(ExportCommand.Create(stdout));
+        CliHelp.AddTo(root);
         return root;
     }
 
@@ -113,18 +114,18 @@ internal static class App
             if (result.GetValue(resume) is string resumeDir)
             {
                 // A resumed run keeps its own config: only the total number of epochs may change (Keras's initial_epoch).
-                var given = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+                var others = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
                     .Where(o => !o.Implicit && o.Option.Name is not ("--resume" or "--epochs")).Select(o => o.Option.Name).ToList();
-                if (given.Count > 0)
+                if (others.Count > 0)
                 {
                     throw new ArgumentException(
-                        $"--resume continues a run with its own settings; {string.Join(", ", given)} cannot change them. Only --epochs N (extend to N epochs in all) may go with --resume.",
+                        $"--resume continues a run with its own settings; {string.Join(", ", others)} cannot change them. Only --epochs N (extend to N epochs in all) may go with --resume.",
                         $"{nameof(TrainConfig)}.{nameof(TrainConfig.Epochs)}");
                 }
 
                 int? epochs = result.GetResult(shared.Epochs) is { Implicit: false } ? result.GetValue(shared.Epochs) : null;
                 RuntimeStartup.Initialize(RunFolder.ReadRecord(resumeDir).Config.Threads, stderr);
-                return Guard(stdout, resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken, epochs: epochs));
+                return Guard(stdout, () => resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken, epochs: epochs));
             }
 
             var config = shared.ToConfig(result) with
@@ -136,21 +137,24 @@ internal static class App
                 TensorBoardDir = result.GetValue(tensorBoard),
             };
             RuntimeStartup.Initialize(config.Threads, stderr);
-            string folder = result.GetValue(output) is string chosen ? Path.GetFullPath(chosen) : TrainingOptions.DefaultFolder(DatasetSelector.Name(config.Dataset));
-            return Guard(stdout, folder, () => NotebookExperiment.Run(config, folder, stdout, cancellationToken: cancellationToken));
+            string? given = result.GetValue(output) is string chosen ? Path.GetFullPath(chosen) : null;
+            string? folder = null;
+            string Choose(DatasetKind used) => folder = given ?? TrainingOptions.DefaultFolder(DatasetSelector.Name(used));   // named after the dataset auto settled on
+            return Guard(stdout, () => folder, () => NotebookExperiment.Run(config, Choose, stdout, cancellationToken: cancellationToken));
         });
         return command;
     }
 
     /// <summary>Turns an interrupted or diverged run into one message that says where the run is and how to resume it.</summary>
-    private static int Guard(TextWriter stdout, string folder, Func<Experiments.RunResult> run)
+    private static int Guard(TextWriter stdout, Func<string?> runFolder, Func<Experiments.RunResult> run)
     {
         try
         {
             run();
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException && RunCheckpoint.Exists(RunFolder.Open(folder)))
+        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException
+            && runFolder() is string folder && RunCheckpoint.Exists(RunFolder.Open(folder)))
         {
             stdout.WriteLine();
             var status = RunFolder.Open(folder).ReadJson<RunStatus>(RunFolder.StatusFile);

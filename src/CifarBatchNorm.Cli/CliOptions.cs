@@ -63,6 +63,7 @@ internal static class CliOptions
     {
         Description = description,
         DefaultValueFactory = _ => defaultValue,
+        CustomParser = r => ParseWhole(r, name) ?? 0,
         Validators = { r => Check<int>(r, v => Range(name, v, range)) },
     };
 
@@ -70,6 +71,7 @@ internal static class CliOptions
     public static Option<int?> OptionalInt(string name, IntRange range, string description) => new(name)
     {
         Description = description,
+        CustomParser = r => ParseWhole(r, name),
         Validators = { r => Check<int?>(r, v => v is int value ? Range(name, value, range) : null) },
     };
 
@@ -77,6 +79,7 @@ internal static class CliOptions
     {
         Description = "Adam learning rate",
         DefaultValueFactory = _ => 0.001,
+        CustomParser = r => ParseNumber(r, "--learning-rate"),
         Validators =
         {
             r => Check<double>(r, v => TrainConfig.IsLearningRate(v)
@@ -108,6 +111,7 @@ internal static class CliOptions
     {
         Description = "Keras momentum of the BN moving statistics (0.99 Keras, 0.9 PyTorch's default)",
         DefaultValueFactory = _ => 0.99,
+        CustomParser = r => ParseNumber(r, "--bn-momentum"),
         Validators =
         {
             r => Check<double>(r, v => TrainConfig.IsBnMomentum(v)
@@ -122,6 +126,37 @@ internal static class CliOptions
         DefaultValueFactory = _ => DeviceSelector.Auto,
         Validators = { r => Check<string>(r, v => Message(() => DeviceSelector.Normalize(v))) },
     };
+
+    /// <summary>
+    /// Reads a whole number in the flag's own words ("--epochs 'abc' is not a whole number."), instead of the
+    /// parser's "Cannot parse argument 'abc' for option '--epochs' as expected type 'System.Int32'".
+    /// </summary>
+    internal static int? ParseWhole(ArgumentResult result, string name)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
+        {
+            return value;
+        }
+
+        result.AddError(long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+            ? $"{name} '{text}' is too large: expected a whole number up to {int.MaxValue}."
+            : $"{name} '{text}' is not a whole number.");
+        return null;
+    }
+
+    /// <summary>Reads a number (invariant culture, e.g. 0.001 or 1e-3) in the flag's own words.</summary>
+    internal static double ParseNumber(ArgumentResult result, string name)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+        {
+            return value;
+        }
+
+        result.AddError($"{name} '{text}' is not a number (write it as 0.001 or 1e-3).");
+        return 0;
+    }
 
     /// <summary>Runs <paramref name="rule"/> on the converted value; a value that did not convert already has its error.</summary>
     private static void Check<T>(OptionResult result, Func<T, string?> rule)

@@ -8,7 +8,8 @@ namespace CifarBatchNorm.Callbacks;
 /// Keras 3's progress output: <c>Epoch 1/10</c>, then
 /// <c>196/196 ━━━━━━━━━━━━━━━━━━━━ 5s 20ms/step - accuracy: 0.4512 - loss: 1.5234 - val_accuracy: ... - val_loss: ...</c>.
 /// With <c>live</c> the line is redrawn in place while the epoch runs; otherwise (output redirected, verbose 2)
-/// only the final line of each epoch is written.
+/// only the final line of each epoch is written. A redrawn line that wrapped would scroll instead of redrawing, so
+/// the live line is fitted to the terminal's width: the bar goes first, then metrics from the last.
 /// </summary>
 public sealed class ProgbarLogger : Callback
 {
@@ -16,6 +17,7 @@ public sealed class ProgbarLogger : Callback
     private static readonly HashSet<string> HiddenKeys = ["learning_rate", "seconds", "train_seconds"];
     private readonly TextWriter _output;
     private readonly bool _live;
+    private readonly Func<int?>? _width;
     private readonly Stopwatch _epochClock = new();
     private long _lastDrawTicks;
     private int _lastLength;
@@ -23,10 +25,15 @@ public sealed class ProgbarLogger : Callback
     /// <summary>Creates the logger.</summary>
     /// <param name="output">Where to write.</param>
     /// <param name="live">Redraw the line during the epoch (a terminal); <c>false</c> writes one line per epoch.</param>
-    public ProgbarLogger(TextWriter output, bool live)
+    /// <param name="width">
+    /// The terminal's width in columns, read at every redraw (so a resized window is followed); <c>null</c>, or a
+    /// function that returns <c>null</c>, means no limit. The default value is <c>null</c>.
+    /// </param>
+    public ProgbarLogger(TextWriter output, bool live, Func<int?>? width = null)
     {
         _output = output ?? throw new ArgumentNullException(nameof(output));
         _live = live;
+        _width = width;
     }
 
     /// <inheritdoc />
@@ -59,8 +66,10 @@ public sealed class ProgbarLogger : Callback
         _lastDrawTicks = now;
         double perStep = _epochClock.Elapsed.TotalSeconds / step;
         string eta = FormatDuration(perStep * (Params.Steps - step));
-        string line = Format(step, Params.Steps, eta, perStep, logs);
-        _output.Write('\r' + line.PadRight(_lastLength));
+        // One column is left free: a line that fills the last column makes some terminals wrap.
+        int? columns = _width?.Invoke() is int w and > 0 ? w - 1 : null;
+        string line = Format(step, Params.Steps, eta, perStep, logs, columns);
+        _output.Write('\r' + line.PadRight(Math.Min(_lastLength, columns ?? int.MaxValue)));
         _lastLength = line.Length;
         _output.Flush();
     }
@@ -85,21 +94,53 @@ public sealed class ProgbarLogger : Callback
         _output.Flush();
     }
 
-    /// <summary>One Keras 3 progress line.</summary>
-    internal static string Format(int step, int steps, string time, double secondsPerStep, IReadOnlyDictionary<string, double> logs)
+    /// <summary>
+    /// One Keras 3 progress line, at most <paramref name="maxWidth"/> characters: when the whole line is longer,
+    /// the bar is left out first, then metrics from the last; the counter, time and speed always stay (cut only
+    /// below their own length).
+    /// </summary>
+    internal static string Format(int step, int steps, string time, double secondsPerStep, IReadOnlyDictionary<string, double> logs,
+        int? maxWidth = null)
     {
-        var sb = new StringBuilder();
-        string width = steps.ToString(CultureInfo.InvariantCulture);
-        sb.Append(step.ToString(CultureInfo.InvariantCulture).PadLeft(width.Length)).Append('/').Append(width).Append(' ');
+        string total = steps.ToString(CultureInfo.InvariantCulture);
+        string counter = step.ToString(CultureInfo.InvariantCulture).PadLeft(total.Length) + "/" + total;
         int filled = (int)Math.Round((double)BarWidth * step / steps);
-        sb.Append('━', filled).Append(' ', BarWidth - filled).Append(' ');
-        sb.Append(time).Append(' ').Append(FormatPerStep(secondsPerStep));
-        foreach (var (key, value) in logs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        string bar = new string('━', filled) + new string(' ', BarWidth - filled);
+        string timing = time + " " + FormatPerStep(secondsPerStep);
+        var metrics = logs.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => " - " + kv.Key + ": " + kv.Value.ToString("0.0000", CultureInfo.InvariantCulture))
+            .ToList();
+
+        string Line(bool withBar, int metricCount)
         {
-            sb.Append(" - ").Append(key).Append(": ").Append(value.ToString("0.0000", CultureInfo.InvariantCulture));
+            var sb = new StringBuilder(counter).Append(' ');
+            if (withBar)
+            {
+                sb.Append(bar).Append(' ');
+            }
+
+            sb.Append(timing);
+            metrics.Take(metricCount).ToList().ForEach(m => sb.Append(m));
+            return sb.ToString();
         }
 
-        return sb.ToString();
+        string full = Line(withBar: true, metrics.Count);
+        if (maxWidth is not int limit || full.Length <= limit)
+        {
+            return full;
+        }
+
+        for (int count = metrics.Count; count >= 0; count--)
+        {
+            string line = Line(withBar: false, count);
+            if (line.Length <= limit)
+            {
+                return line;
+            }
+        }
+
+        string bare = Line(withBar: false, 0);
+        return bare[..Math.Max(0, limit)];
     }
 
     private static string FormatPerStep(double seconds) => seconds >= 1

@@ -8,4 +8,8 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="Drift">Activation percentiles by variant name.</param>
 public sealed record AnalyzeResult(AnalyzeConfig Config, string Dataset, string Machine,
     IReadOnlyDictionary<string, IReadOnlyList<LandscapePoint>> Landscape,
-    IReadOnlyDictionary<string, IReadOnlyList<DriftPoint>> Drift);
+    IReadOnlyDictionary<string, IReadOnlyList<DriftPoint>> Drift)
+{
+    /// <summary>The name of the dataset used (<c>CIFAR-10</c>, <c>Fashion-MNIST</c>, <c>synthetic</c>), for titles; empty when not recorded.</summary>
+    public string DatasetName { get; init; } = "";
+}

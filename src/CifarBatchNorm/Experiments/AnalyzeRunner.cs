@@ -51,7 +51,10 @@ public static class AnalyzeRunner
             folder.ReleaseLock();
         }
 
-        var result = new AnalyzeResult(config, data.Reason, MachineInfo.Describe(), landscape, drift);
+        var result = new AnalyzeResult(config, data.Reason, MachineInfo.Describe(), landscape, drift)
+        {
+            DatasetName = DatasetSelector.DisplayName(data.Kind),
+        };
         Write(folder, result);
         output.WriteLine($"Measurements: {folder.Path}");
         return result;

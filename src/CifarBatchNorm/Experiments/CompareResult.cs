@@ -10,4 +10,7 @@ public sealed record CompareResult(CompareConfig Config, string Dataset, string 
 {
     /// <summary>How every run ended (steps to the loss target, divergence).</summary>
     public IReadOnlyList<RunOutcome> Runs { get; init; } = [];
+
+    /// <summary>The name of the dataset used (<c>CIFAR-10</c>, <c>Fashion-MNIST</c>, <c>synthetic</c>), for titles; empty when not recorded.</summary>
+    public string DatasetName { get; init; } = "";
 }

@@ -46,7 +46,11 @@ public static class CompareRunner
             folder.ReleaseLock();
         }
 
-        var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows, runs)) { Runs = runs };
+        var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows, runs))
+        {
+            Runs = runs,
+            DatasetName = DatasetSelector.DisplayName(data.Kind),
+        };
         WriteResults(folder, result);
         output.WriteLine($"Results: {folder.Path}");
         return result;
@@ -111,7 +115,7 @@ public static class CompareRunner
         int Order(string variant, int seed, double lr, int batch) => order[(ModelPresets.ParseVariant(variant), seed, lr, batch)];
         var rows = shards.SelectMany(s => s.Result.Epochs).OrderBy(r => Order(r.Variant, r.Seed, r.LearningRate, r.BatchSize)).ThenBy(r => r.Epoch).ToList();
         var runs = shards.SelectMany(s => s.Result.Runs).OrderBy(o => Order(o.Variant, o.Seed, o.LearningRate, o.BatchSize)).ToList();
-        var merged = new CompareResult(unsharded, shards[0].Result.Dataset, shards[0].Result.Machine, rows, Summarize(unsharded, rows, runs)) { Runs = runs };
+        var merged = new CompareResult(unsharded, shards[0].Result.Dataset, shards[0].Result.Machine, rows, Summarize(unsharded, rows, runs)) { Runs = runs, DatasetName = shards[0].Result.DatasetName };
         var folder = RunFolder.Create(outputDir);
         try
         {

@@ -29,14 +29,23 @@ public static class DatasetSelector
     /// <exception cref="DataFormatException">A data file is corrupted.</exception>
     /// <param name="config">The run's settings.</param>
     /// <param name="progress">Receives download progress when CIFAR-10 is downloaded; may be <c>null</c>.</param>
-    public static LoadedData Load(TrainConfig config, IProgress<DownloadProgress>? progress = null)
+    public static LoadedData Load(TrainConfig config, IProgress<DownloadProgress>? progress = null) => Load(config, progress, "requested");
+
+    /// <summary>
+    /// Loads the dataset a finished or interrupted run used (its <c>config.json</c> names it), so the banner says
+    /// where the choice came from rather than that it was requested.
+    /// </summary>
+    internal static LoadedData LoadRecorded(TrainConfig config, TextWriter output) =>
+        Load(config, new ConsoleDownloadProgress(output, IO.ConsoleOutput.IsInteractive(output)), "the run's dataset, from its config.json");
+
+    private static LoadedData Load(TrainConfig config, IProgress<DownloadProgress>? progress, string explicitWhy)
     {
         ArgumentNullException.ThrowIfNull(config);
         var loaded = config.Dataset switch
         {
-            DatasetKind.Cifar10 => LoadCifar10(config, "requested", EnsureCifar10(config, progress, quick: false)),
-            DatasetKind.FashionMnist => LoadFashionMnist(config, "requested"),
-            DatasetKind.Synthetic => LoadSynthetic(config, "requested"),
+            DatasetKind.Cifar10 => LoadCifar10(config, explicitWhy, explicitWhy, EnsureCifar10(config, progress, quick: false)),
+            DatasetKind.FashionMnist => LoadFashionMnist(config, explicitWhy, explicitWhy),
+            DatasetKind.Synthetic => LoadSynthetic(config, explicitWhy, explicitWhy),
             _ => LoadAuto(config, progress),
         };
         var train = config.TrainLimit is int trainLimit ? loaded.Train.Take(trainLimit) : loaded.Train;
@@ -60,7 +69,7 @@ public static class DatasetSelector
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
         var data = Load(config, output);
-        output.WriteLine(data.Reason);
+        output.WriteLine(data.Banner);
         return (data, RunFolder.Create(outputDir));
     }
 
@@ -72,6 +81,16 @@ public static class DatasetSelector
         "fashion-mnist" or "fashion_mnist" or "fashionmnist" => DatasetKind.FashionMnist,
         "synthetic" => DatasetKind.Synthetic,
         _ => throw new ArgumentException($"Unknown dataset '{name}': use auto, cifar10, fashion-mnist or synthetic."),
+    };
+
+    /// <summary>The name of a dataset as a reader knows it (<c>CIFAR-10</c>, <c>Fashion-MNIST</c>, <c>synthetic</c>), for titles and reports.</summary>
+    public static string DisplayName(DatasetKind kind) => kind switch
+    {
+        DatasetKind.Auto => "auto",
+        DatasetKind.Cifar10 => "CIFAR-10",
+        DatasetKind.FashionMnist => "Fashion-MNIST",
+        DatasetKind.Synthetic => "synthetic",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown dataset."),
     };
 
     /// <summary>The short name of a dataset (<c>cifar10</c>, <c>fashion-mnist</c>, ...), as <see cref="Parse"/> reads it.</summary>
@@ -90,14 +109,14 @@ public static class DatasetSelector
         string? why = null;
         if (Cifar10.Locate(cifarDir) is not null)
         {
-            return LoadCifar10(config, "found by automatic selection", cifarDir);
+            return LoadCifar10(config, "found by automatic selection", "found", cifarDir);
         }
 
         if (config.Download)
         {
             try
             {
-                return LoadCifar10(config, "downloaded by automatic selection", EnsureCifar10(config, progress, quick: true));
+                return LoadCifar10(config, "downloaded by automatic selection", "downloaded", EnsureCifar10(config, progress, quick: true));
             }
             catch (DownloadException e)
             {
@@ -109,10 +128,10 @@ public static class DatasetSelector
         string fashionDir = FashionMnistDirectory(config.DataDir);
         if (FashionMnist.IsPresent(fashionDir))
         {
-            return LoadFashionMnist(config, why);
+            return LoadFashionMnist(config, why, Unavailable);
         }
 
-        return LoadSynthetic(config, $"{why}; Fashion-MNIST not found in {fashionDir}");
+        return LoadSynthetic(config, $"{why}; Fashion-MNIST not found in {fashionDir}", Unavailable);
     }
 
     /// <summary>
@@ -151,20 +170,29 @@ public static class DatasetSelector
         }
     }
 
-    private static LoadedData LoadCifar10(TrainConfig config, string why, string dir)
+    /// <summary>The banner's word for an automatic fallback; the full reason is in config.json.</summary>
+    private const string Unavailable = "CIFAR-10 not available; the reason is recorded in the output folder";
+
+    private static LoadedData LoadCifar10(TrainConfig config, string why, string brief, string dir)
     {
         var (train, test) = Cifar10.Load(dir);
-        return new LoadedData(DatasetKind.Cifar10, train, test, dir, $"Using CIFAR-10 from {dir} ({why}).");
+        return new LoadedData(DatasetKind.Cifar10, train, test, dir, $"Using CIFAR-10 from {dir} ({why}).")
+        {
+            Banner = $"Using CIFAR-10 from {dir} ({brief}).",
+        };
     }
 
-    private static LoadedData LoadFashionMnist(TrainConfig config, string why)
+    private static LoadedData LoadFashionMnist(TrainConfig config, string why, string brief)
     {
         string dir = FashionMnistDirectory(config.DataDir);
         var (train, test) = FashionMnist.Load(dir);
-        return new LoadedData(DatasetKind.FashionMnist, train, test, dir, $"Using Fashion-MNIST from {dir} ({why}).");
+        return new LoadedData(DatasetKind.FashionMnist, train, test, dir, $"Using Fashion-MNIST from {dir} ({why}).")
+        {
+            Banner = $"Using Fashion-MNIST from {dir} ({brief}).",
+        };
     }
 
-    private static LoadedData LoadSynthetic(TrainConfig config, string why)
+    private static LoadedData LoadSynthetic(TrainConfig config, string why, string brief)
     {
         var (train, test) = SyntheticImages.Generate(new SyntheticOptions
         {
@@ -172,6 +200,9 @@ public static class DatasetSelector
             TrainCount = config.TrainLimit is int t ? Math.Min(t, 50_000) : 50_000,
             TestCount = config.TestLimit is int v ? Math.Min(v, 10_000) : 10_000,
         });
-        return new LoadedData(DatasetKind.Synthetic, train, test, null, $"Using the synthetic CIFAR-10-shaped set, seed {config.Seed} ({why}).");
+        return new LoadedData(DatasetKind.Synthetic, train, test, null, $"Using the synthetic CIFAR-10-shaped set, seed {config.Seed} ({why}).")
+        {
+            Banner = $"Using the synthetic CIFAR-10-shaped set, seed {config.Seed} ({brief}).",
+        };
     }
 }

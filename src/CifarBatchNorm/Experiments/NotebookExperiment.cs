@@ -24,7 +24,24 @@ public static class NotebookExperiment
     public static RunResult Run(TrainConfig config, string outputDir, TextWriter output,
         IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(outputDir);
+        return Run(config, _ => outputDir, output, callbacks, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the notebook with <paramref name="config"/> into a new run folder chosen once the data is loaded, so its
+    /// name can say which dataset <see cref="DatasetKind.Auto"/> settled on (for example <c>runs/fashion-mnist-...</c>).
+    /// </summary>
+    /// <param name="config">Settings; <see cref="TrainConfig.Notebook"/> is the notebook's.</param>
+    /// <param name="chooseOutputDir">Gives the run folder to create (must not exist or be empty) for the dataset actually used.</param>
+    /// <param name="output">Where the banner, summary, progress and result go.</param>
+    /// <param name="callbacks">Extra callbacks for the fit (called after the run's own checkpoint).</param>
+    /// <param name="cancellationToken">Stops training before the next step, as in the other overload.</param>
+    public static RunResult Run(TrainConfig config, Func<DatasetKind, string> chooseOutputDir, TextWriter output,
+        IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(chooseOutputDir);
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
         var runtime = TorchRuntime.Require();
@@ -32,7 +49,7 @@ public static class NotebookExperiment
         var policy = ExecutionPolicy.For(DeviceSelector.Resolve(config.Device));
         output.WriteLine($"Runtime: {runtime}.");
         output.WriteLine($"Execution: {policy}.");
-        var folder = RunFolder.Create(outputDir);
+        var folder = RunFolder.Create(chooseOutputDir(data.Kind));
         var record = new RunRecord
         {
             Config = config,
@@ -76,7 +93,7 @@ public static class NotebookExperiment
     /// <param name="runDir">The run folder.</param>
     /// <param name="output">Where the banner, summary, progress and result go.</param>
     /// <param name="callbacks">Extra callbacks for the fit.</param>
-    /// <param name="cancellationToken">Stops training before the next step, as in <see cref="Run"/>.</param>
+    /// <param name="cancellationToken">Stops training before the next step, as in <see cref="Run(TrainConfig, string, TextWriter, IEnumerable{Callback}?, CancellationToken)"/>.</param>
     /// <param name="epochs">Total epochs to reach; <c>null</c> (the default) keeps the run's own.</param>
     /// <exception cref="ModelFileException">The folder is not a resumable run.</exception>
     public static RunResult Resume(string runDir, TextWriter output, IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default,
@@ -124,7 +141,7 @@ public static class NotebookExperiment
             folder.WriteJson(RunFolder.ConfigFile, record);
         }
 
-        var data = DatasetSelector.Load(record.Config with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Config.DataDir });
+        var data = DatasetSelector.LoadRecorded(record.Config with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Config.DataDir }, output);
         var policy = ExecutionPolicy.For(DeviceSelector.Resolve(record.Config.Device));
         return Train(folder, record, data, policy, output, callbacks, resume: true, cancellationToken);
     }
@@ -133,7 +150,7 @@ public static class NotebookExperiment
         IEnumerable<Callback>? callbacks, bool resume, CancellationToken cancellationToken)
     {
         var config = record.Config;
-        output.WriteLine(data.Reason);
+        output.WriteLine(data.Banner);
         manual_seed(config.Seed);
         using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum);
         model.Apply(policy);
@@ -229,8 +246,8 @@ public static class NotebookExperiment
             DataDir = dataDir ?? record?.DataLocation ?? record?.Config.DataDir,
             TrainLimit = 1,
         };
-        var data = DatasetSelector.Load(config, output);
-        output.WriteLine(data.Reason);
+        var data = record is not null ? DatasetSelector.LoadRecorded(config, output) : DatasetSelector.Load(config, output);
+        output.WriteLine(data.Banner);
         model.MoveTo(DeviceSelector.Resolve(device));
         var result = model.Evaluate(data.Test, batchSize: 1024);
         output.WriteLine(RunFolder.Describe(result));

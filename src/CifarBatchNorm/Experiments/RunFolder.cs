@@ -30,9 +30,10 @@ internal sealed class RunFolder
     public static JsonSerializerOptions Json { get; } = new()
     {
         WriteIndented = true,
+        // Files for people to read: "+" and non-ASCII text as they are, not \u002B. Never embedded in HTML unescaped.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 

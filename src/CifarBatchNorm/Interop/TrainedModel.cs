@@ -31,6 +31,16 @@ public sealed class TrainedModel : IDisposable
     public static TrainedModel Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!Directory.Exists(path) && !File.Exists(path))
+        {
+            throw new ModelFileException($"{path} not found: give a run folder, a weights file inside one, or a .keras archive.");
+        }
+
+        if (Directory.Exists(path) && !File.Exists(Path.Combine(path, RunFolder.ConfigFile)))
+        {
+            throw new ModelFileException($"{Path.GetFullPath(path)} is not a run folder (it has no {RunFolder.ConfigFile}): give the folder of a training run, a weights file inside one, or a .keras archive.");
+        }
+
         string weights = Directory.Exists(path) ? Path.Combine(path, RunFolder.WeightsFile) : path;
         string folder = Path.GetDirectoryName(Path.GetFullPath(weights)) ?? ".";
         bool hasRecord = File.Exists(Path.Combine(folder, RunFolder.ConfigFile));

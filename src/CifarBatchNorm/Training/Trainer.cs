@@ -51,7 +51,7 @@ public class Trainer
         var all = new List<Callback>();
         if (verbose > 0)
         {
-            all.Add(new ProgbarLogger(output, live: verbose == 1 && liveProgress));
+            all.Add(new ProgbarLogger(output, live: verbose == 1 && liveProgress, width: IO.ConsoleOutput.Width(output)));
         }
 
         all.AddRange(callbacks ?? []);

@@ -136,7 +136,7 @@ public sealed class AppTests
         var (code, _, error) = Run("evaluate", "--model", missing);
 
         Assert.Equal(1, code);
-        Assert.Contains("config.json not found", error);
+        Assert.Contains($"{missing} not found: give a run folder, a weights file inside one, or a .keras archive.", error);
         Assert.DoesNotContain("   at ", error);
     }
 }

@@ -54,7 +54,7 @@ public sealed class CompareTests
         using var log = new StringWriter();
 
         var result = CompareRunner.Run(config, temp.Combine("cmp"), log);
-        Reporting.CompareReport.Write(temp.Combine("cmp"), result);
+        CifarBatchNorm.Reporting.CompareReport.Write(temp.Combine("cmp"), result);
 
         Assert.Equal(2 * 2 * 2, result.Epochs.Count);
         Assert.Equal(["bn", "none"], result.Summaries.Select(s => s.Variant));

@@ -95,7 +95,7 @@ public sealed class ProbeTests
         };
 
         var result = AnalyzeRunner.Run(config, temp.Combine("an"), TextWriter.Null);
-        Reporting.AnalysisReport.Write(temp.Combine("an"), result);
+        CifarBatchNorm.Reporting.AnalysisReport.Write(temp.Combine("an"), result);
 
         Assert.Equal(2, result.Landscape["bn"].Count);
         Assert.Equal(2, result.Landscape["none"].Count);

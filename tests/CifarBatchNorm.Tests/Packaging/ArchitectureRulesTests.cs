@@ -18,7 +18,7 @@ public sealed partial class ArchitectureRulesTests
     [Fact]
     public void The_library_names_no_command_line_flag_or_command()
     {
-        var offenders = Sources("CifarBatchNorm")
+        var offenders = Sources("CifarBatchNorm").Concat(Sources("CifarBatchNorm.Reporting"))
             .SelectMany(s => CommandLineLiteral().Matches(s.Text).Select(m => $"{s.File}: {m.Value}"))
             .ToList();
 
@@ -59,5 +59,16 @@ public sealed partial class ArchitectureRulesTests
             .ToList();
 
         Assert.True(offenders.Count == 0, "dependency rule broken in:\n" + string.Join("\n", offenders));
+    }
+
+    [Fact]
+    public void The_library_assembly_does_not_reference_the_plotting_library()
+    {
+        var references = typeof(CifarBatchNorm.Training.Sequential).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList();
+        var reporting = typeof(CifarBatchNorm.Reporting.CompareReport).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList();
+
+        Assert.DoesNotContain(references, n => n!.StartsWith("ScottPlot", StringComparison.Ordinal) || n.StartsWith("CifarBatchNorm.Reporting", StringComparison.Ordinal));
+        Assert.Contains("ScottPlot", reporting);
+        Assert.Contains("CifarBatchNorm", reporting);
     }
 }

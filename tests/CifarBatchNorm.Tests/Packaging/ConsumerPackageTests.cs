@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using CifarBatchNorm.Build;
 using CifarBatchNorm.Tests.Support;
@@ -70,12 +71,10 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
     }
 
     [Fact]
-    public void Package_metadata_names_license_readme_tags_and_no_native_backend()
+    public void Package_metadata_names_license_readme_tags_and_depends_on_TorchSharp_and_Protobuf_only()
     {
         Assert.True(packed.Package is not null, packed.PackResult.Transcript);
-        using var zip = ZipFile.OpenRead(packed.Package!);
-        using var stream = zip.GetEntry("CifarBatchNorm.nuspec")!.Open();
-        var metadata = XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        var metadata = Metadata(packed.Package!, "CifarBatchNorm.nuspec");
         string Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value ?? "";
 
         Assert.Equal("CifarBatchNorm", Value("id"));
@@ -85,13 +84,66 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
         Assert.False(string.IsNullOrWhiteSpace(Value("authors")));
         Assert.False(string.IsNullOrWhiteSpace(Value("description")));
         Assert.Contains("TorchSharp", Value("tags"), StringComparison.Ordinal);
-        var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
-            .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value}").ToList();
-        // plots for reports; ONNX protobuf, HDF5 and image decoding for interop; no TorchSharp-* backend (Grpc.Tools is build-only)
-        Assert.Equal(
-            ["Google.Protobuf 3.36.2", "PureHDF 2.2.0", "ScottPlot 5.1.59", "SkiaSharp 4.155.0", "SkiaSharp.NativeAssets.Linux.NoDependencies 4.155.0", "TorchSharp 0.107.0"],
-            dependencies);
-        Assert.DoesNotContain(metadata.Elements(), e => e.Name.LocalName == "projectUrl");   // no placeholder URLs
+        // Protobuf for ONNX and TensorBoard files, HDF5 and image decoding for interop; no ScottPlot (plots are in
+        // CifarBatchNorm.Reporting), no TorchSharp-* backend (Grpc.Tools is build-only).
+        Assert.Equal(["Google.Protobuf 3.36.2", "PureHDF 2.2.0", "SkiaSharp 3.119.4", "SkiaSharp.NativeAssets.Linux.NoDependencies 3.119.4", "TorchSharp 0.107.0"], Dependencies(metadata).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(metadata.Elements(), e => e.Name.LocalName == "projectUrl");   // no remote here and none given: no placeholder URL
+        Assert.DoesNotContain(metadata.Elements().Where(e => e.Name.LocalName == "repository"), e => e.Attribute("url") is not null);
+    }
+
+    [Fact]
+    public void Reporting_package_holds_the_plots_and_depends_on_the_same_library_version_and_ScottPlot()
+    {
+        Assert.True(packed.ReportingPackage is not null, packed.ReportingPackResult.Transcript);
+        using (var zip = ZipFile.OpenRead(packed.ReportingPackage!))
+        {
+            var entries = zip.Entries.Select(e => e.FullName).ToList();
+            Assert.Contains("lib/net10.0/CifarBatchNorm.Reporting.dll", entries);
+            Assert.Contains("lib/net10.0/CifarBatchNorm.Reporting.xml", entries);
+            Assert.DoesNotContain("lib/net10.0/CifarBatchNorm.dll", entries);   // the library comes as a dependency
+        }
+
+        var metadata = Metadata(packed.ReportingPackage!, "CifarBatchNorm.Reporting.nuspec");
+        string Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value ?? "";
+        Assert.Equal(packed.Version, Value("version"));
+        Assert.Equal("MIT", Value("license"));
+        Assert.Equal("README.md", Value("readme"));
+        Assert.Equal([$"CifarBatchNorm {packed.Version}", "ScottPlot 5.1.59"], Dependencies(metadata));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Package_readme_works_on_a_package_page_with_absolute_links_and_no_images(bool reporting)
+    {
+        string? package = reporting ? packed.ReportingPackage : packed.Package;
+        Assert.True(package is not null, packed.PackResult.Transcript + packed.ReportingPackResult.Transcript);
+        using var zip = ZipFile.OpenRead(package!);
+        using var reader = new StreamReader(zip.GetEntry("README.md")!.Open());
+        string readme = reader.ReadToEnd();
+
+        Assert.StartsWith(reporting ? "# CifarBatchNorm.Reporting\n" : "# CifarBatchNorm\n", readme, StringComparison.Ordinal);
+        Assert.DoesNotContain("![", readme, StringComparison.Ordinal);
+        var links = Regex.Matches(readme, @"\]\((?<target>[^)]*)\)").Select(m => m.Groups["target"].Value).ToList();
+        Assert.NotEmpty(links);
+        Assert.All(links, l => Assert.StartsWith("https://", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_build_gets_a_prerelease_version_from_git_or_the_CI_build_number()
+    {
+        string project = RepositoryRoot.Combine("src", "CifarBatchNorm", "CifarBatchNorm.csproj");
+        CommandResult Version(params string[] extra) => DotnetCli.Run(RepositoryRoot.Path,
+            ["msbuild", project, "-t:CifarBatchNormVersion", "-getProperty:Version", "-nologo", .. extra], Timeout);
+
+        var fromGit = Version();
+        var fromCi = Version("-p:BuildNumber=1234");
+        var release = Version("-p:ReleaseBuild=true");
+
+        Assert.True(fromGit.ExitCode == 0, fromGit.Transcript);
+        Assert.Matches(@"^0\.1\.0-dev\.\d+\.g[0-9a-f]{7}$", fromGit.Output.Trim());
+        Assert.Equal("0.1.0-ci.1234", fromCi.Output.Trim());
+        Assert.Equal("0.1.0", release.Output.Trim());
     }
 
     [Fact]
@@ -144,6 +196,17 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
         Assert.True(start > section && end > start, "no C# block in the README's '## The library' section");
         return readme[start..end];
     }
+
+    private static XElement Metadata(string package, string nuspec)
+    {
+        using var zip = ZipFile.OpenRead(package);
+        using var stream = zip.GetEntry(nuspec)!.Open();
+        return XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+    }
+
+    private static List<string> Dependencies(XElement metadata) =>
+        metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
+            .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value}").ToList();
 
     private static bool IsWeak(string library)
     {

@@ -4,9 +4,10 @@ using CifarBatchNorm.Tests.Support;
 namespace CifarBatchNorm.Tests.Packaging;
 
 /// <summary>
-/// The library packed once per test class into a temporary local feed, with a unique prerelease version so that
-/// no stale copy in the NuGet cache can stand in for it. Build output goes to a temporary artifacts folder, so the
-/// repository's own bin/obj are not touched. Disposing deletes the feed and that version's cache folder.
+/// The library packages (CifarBatchNorm and CifarBatchNorm.Reporting) packed once per test class into a temporary
+/// local feed, with a unique prerelease version so that no stale copy in the NuGet cache can stand in for them.
+/// Build output goes to a temporary artifacts folder, so the repository's own bin/obj are not touched. Disposing
+/// deletes the feed and that version's cache folders.
 /// </summary>
 public sealed class PackedLibrary : IDisposable
 {
@@ -16,12 +17,10 @@ public sealed class PackedLibrary : IDisposable
     {
         VersionSuffix = "test" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
         Feed = _root.Combine("feed");
-        PackResult = DotnetCli.Run(RepositoryRoot.Path,
-        [
-            "pack", RepositoryRoot.Combine("src", "CifarBatchNorm", "CifarBatchNorm.csproj"), "-c", "Release", "-o", Feed,
-            "--version-suffix", VersionSuffix, "--artifacts-path", _root.Combine("artifacts"), "-nodeReuse:false", "-nologo",
-        ], TimeSpan.FromMinutes(4));
-        Package = Directory.Exists(Feed) ? Directory.GetFiles(Feed, "CifarBatchNorm.*.nupkg").SingleOrDefault() : null;
+        PackResult = Pack("CifarBatchNorm");
+        ReportingPackResult = Pack("CifarBatchNorm.Reporting");
+        Package = Directory.Exists(Feed) ? Directory.GetFiles(Feed, "CifarBatchNorm.0*.nupkg").SingleOrDefault() : null;
+        ReportingPackage = Directory.Exists(Feed) ? Directory.GetFiles(Feed, "CifarBatchNorm.Reporting.*.nupkg").SingleOrDefault() : null;
         Version = Package is null ? "" : Path.GetFileNameWithoutExtension(Package)["CifarBatchNorm.".Length..];
     }
 
@@ -31,14 +30,20 @@ public sealed class PackedLibrary : IDisposable
     /// <summary>The local feed folder holding the .nupkg and .snupkg.</summary>
     public string Feed { get; }
 
-    /// <summary>The .nupkg, or null when the pack failed (see <see cref="PackResult"/>).</summary>
+    /// <summary>The library's .nupkg, or null when the pack failed (see <see cref="PackResult"/>).</summary>
     public string? Package { get; }
+
+    /// <summary>The reporting package's .nupkg, or null when its pack failed (see <see cref="ReportingPackResult"/>).</summary>
+    public string? ReportingPackage { get; }
 
     /// <summary>The package version, e.g. 0.1.0-test20260101120000000.</summary>
     public string Version { get; }
 
-    /// <summary>What dotnet pack printed.</summary>
+    /// <summary>What dotnet pack printed for the library.</summary>
     public CommandResult PackResult { get; }
+
+    /// <summary>What dotnet pack printed for the reporting package.</summary>
+    public CommandResult ReportingPackResult { get; }
 
     /// <summary>A scratch folder outside the repository that lives as long as the package.</summary>
     public string Scratch(string name)
@@ -52,19 +57,28 @@ public sealed class PackedLibrary : IDisposable
     {
         if (Version.Length > 0)
         {
-            string cached = Path.Combine(NuGetConfiguration.GlobalPackagesFolder, "cifarbatchnorm", Version.ToLowerInvariant());
-            try
+            foreach (string id in new[] { "cifarbatchnorm", "cifarbatchnorm.reporting" })
             {
-                if (Directory.Exists(cached))
+                string cached = Path.Combine(NuGetConfiguration.GlobalPackagesFolder, id, Version.ToLowerInvariant());
+                try
                 {
-                    Directory.Delete(cached, recursive: true);
+                    if (Directory.Exists(cached))
+                    {
+                        Directory.Delete(cached, recursive: true);
+                    }
                 }
-            }
-            catch (IOException)
-            {
+                catch (IOException)
+                {
+                }
             }
         }
 
         _root.Dispose();
     }
+
+    private CommandResult Pack(string project) => DotnetCli.Run(RepositoryRoot.Path,
+    [
+        "pack", RepositoryRoot.Combine("src", project, project + ".csproj"), "-c", "Release", "-o", Feed,
+        "--version-suffix", VersionSuffix, "--artifacts-path", _root.Combine("artifacts"), "-nodeReuse:false", "-nologo",
+    ], TimeSpan.FromMinutes(4));
 }

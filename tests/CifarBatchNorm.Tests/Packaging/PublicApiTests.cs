@@ -1,10 +1,12 @@
+using CifarBatchNorm.Reporting;
 using CifarBatchNorm.Training;
 using CifarBatchNorm.Tests.Support;
 
 namespace CifarBatchNorm.Tests.Packaging;
 
 /// <summary>
-/// Snapshot of the library's public API. A change to it fails here until the approved file is regenerated
+/// Snapshot of the public API of both library assemblies (CifarBatchNorm and CifarBatchNorm.Reporting), in one
+/// file: every line names its type with its namespace, and the namespaces of the two do not overlap. A change to it fails here until the approved file is regenerated
 /// (set UPDATE_PUBLIC_API=1 and run this test), so every API change shows up in review as a diff of that file.
 /// </summary>
 public sealed class PublicApiTests
@@ -21,7 +23,7 @@ public sealed class PublicApiTests
     [Fact]
     public void Public_api_matches_the_approved_file()
     {
-        var actual = PublicApi.Describe(typeof(Sequential).Assembly);
+        var actual = Describe();
         string text = string.Join('\n', actual) + "\n";
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
@@ -41,7 +43,7 @@ public sealed class PublicApiTests
         string received = Path.Combine(AppContext.BaseDirectory, "Packaging", "PublicApi.received.txt");
         File.WriteAllText(received, text);
         Assert.Fail(
-            $"The public API of CifarBatchNorm differs from {ApprovedFile}: {added.Count} added, {removed.Count} removed.\n"
+            $"The public API of CifarBatchNorm and CifarBatchNorm.Reporting differs from {ApprovedFile}: {added.Count} added, {removed.Count} removed.\n"
             + string.Concat(added.Select(l => $"+ {l}\n")) + string.Concat(removed.Select(l => $"- {l}\n"))
             + $"If the change is intended, regenerate the approved file and commit it with the change:\n  {UpdateCommand}\n"
             + $"(it rewrites {SourceApprovedPath}; the full current API is in {received}).");
@@ -76,6 +78,23 @@ public sealed class PublicApiTests
         Assert.DoesNotContain(lines, l => l.Contains("get_", StringComparison.Ordinal) || l.Contains('<' + "Clone>", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Contains("BatchBuffer", StringComparison.Ordinal));   // internal type
     }
+
+    [Fact]
+    public void Reports_are_the_public_api_of_the_reporting_assembly_and_of_no_other()
+    {
+        var core = PublicApi.Describe(typeof(Sequential).Assembly);
+        var reporting = PublicApi.Describe(typeof(CompareReport).Assembly);
+
+        Assert.Contains("CifarBatchNorm.Reporting.CompareReport: static class", reporting);
+        Assert.Contains("CifarBatchNorm.Reporting.AnalysisReport: static class", reporting);
+        Assert.All(reporting, l => Assert.StartsWith("CifarBatchNorm.Reporting.", l, StringComparison.Ordinal));
+        Assert.DoesNotContain(core, l => l.StartsWith("CifarBatchNorm.Reporting.", StringComparison.Ordinal));
+    }
+
+    /// <summary>Both assemblies' public surface, sorted as one list.</summary>
+    private static List<string> Describe() =>
+        PublicApi.Describe(typeof(Sequential).Assembly).Concat(PublicApi.Describe(typeof(CompareReport).Assembly))
+            .Order(StringComparer.Ordinal).ToList();
 
     private static List<string> ReadLines(string path) =>
         File.ReadAllText(path).Replace("\r\n", "\n", StringComparison.Ordinal)

@@ -1,0 +1,164 @@
+using CifarBatchNorm.IO;
+using ScottPlot;
+
+namespace CifarBatchNorm.Reporting;
+
+/// <summary>
+/// Line charts and interval charts written as PNG and SVG (headless, ScottPlot). Text uses DejaVu Sans, which the
+/// <c>fonts-dejavu-core</c> package provides on Debian; each file is written to a temporary name and renamed.
+/// Legends sit outside the data area, so they never cover a line.
+/// </summary>
+internal static class Charts
+{
+    private const int Width = 900;
+    private const int Height = 540;
+
+    private static readonly Color[] Palette =
+    [
+        Color.FromHex("#1f77b4"), Color.FromHex("#d62728"), Color.FromHex("#2ca02c"), Color.FromHex("#9467bd"),
+        Color.FromHex("#ff7f0e"), Color.FromHex("#8c564b"), Color.FromHex("#e377c2"), Color.FromHex("#17becf"),
+    ];
+
+    // One marker per series, so lines that lie on each other stay apart; the open shapes mark secondary series.
+    private static readonly MarkerShape[] Filled =
+        [MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond];
+
+    private static readonly MarkerShape[] Open =
+        [MarkerShape.OpenCircle, MarkerShape.OpenSquare, MarkerShape.OpenTriangleUp, MarkerShape.OpenDiamond];
+
+    static Charts()
+    {
+        Fonts.Default = "DejaVu Sans";
+    }
+
+    /// <summary>Writes a line chart to <paramref name="pathWithoutExtension"/>.png and .svg; returns both paths.</summary>
+    /// <param name="pathWithoutExtension">Target path; <c>.png</c> and <c>.svg</c> are appended.</param>
+    /// <param name="title">Chart title (name the dataset in it).</param>
+    /// <param name="xLabel">X axis label.</param>
+    /// <param name="yLabel">Y axis label.</param>
+    /// <param name="series">The lines. Secondary series are drawn first and primary ones in reverse order, so the
+    /// first primary series (the notebook's variant) is drawn on top.</param>
+    /// <param name="integerX">Put ticks on whole numbers only (epochs). The default value is <c>true</c>.</param>
+    /// <param name="logY">Plot the Y values on a log10 scale (values must be positive). The default value is <c>false</c>.</param>
+    public static (string Png, string Svg) Lines(string pathWithoutExtension, string title, string xLabel, string yLabel,
+        IReadOnlyList<ChartSeries> series, bool integerX = true, bool logY = false)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        var plot = new Plot();
+        var drawOrder = series.Select((s, i) => (Series: s, Index: i))
+            .OrderByDescending(p => p.Series.Secondary).ThenByDescending(p => p.Index).ToList();
+        var legend = new LegendItem[series.Count];
+        double[] Y(double[] values) => logY ? values.Select(v => Math.Log10(Math.Max(v, double.Epsilon))).ToArray() : values;
+        foreach (var (s, i) in drawOrder)
+        {
+            int colorIndex = s.ColorIndex >= 0 ? s.ColorIndex : i;
+            var color = Palette[colorIndex % Palette.Length];
+            if (s.Lower is not null && s.Upper is not null)
+            {
+                var band = plot.Add.FillY(s.X, Y(s.Lower), Y(s.Upper));
+                band.FillColor = color.WithAlpha(0.18);
+                band.LineColor = Colors.Transparent;
+            }
+
+            var line = plot.Add.Scatter(s.X, Y(s.Y));
+            line.Color = color;
+            line.LineWidth = s.Secondary ? 1 : 2.5f;
+            line.MarkerShape = (s.Secondary ? Open : Filled)[colorIndex % Filled.Length];
+            line.MarkerSize = s.X.Length <= 30 ? (s.Secondary ? 8 : 6) : 0;
+            legend[i] = new LegendItem
+            {
+                LabelText = s.Name,
+                LineColor = color,
+                LineWidth = line.LineWidth,
+                MarkerShape = line.MarkerShape,
+                MarkerColor = color,
+                MarkerSize = Math.Max(line.MarkerSize, 6),
+            };
+        }
+
+        // The legend lists the series in the order given, whatever order they were drawn in.
+        plot.Legend.ManualItems.AddRange(legend);
+
+        if (integerX)
+        {
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        }
+
+        if (logY)
+        {
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+            {
+                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+                IntegerTicksOnly = true,
+                LabelFormatter = y => Math.Pow(10, y).ToString("G3", System.Globalization.CultureInfo.InvariantCulture),
+            };
+            yLabel += " (log scale)";
+        }
+
+        Decorate(plot, title, xLabel, yLabel);
+        plot.ShowLegend(Edge.Right);
+        return Save(plot, pathWithoutExtension);
+    }
+
+    /// <summary>
+    /// Writes a chart of one estimate per group with its interval (a point and an error bar), and the individual
+    /// values as small dots beside it, to <paramref name="pathWithoutExtension"/>.png and .svg. Points, not bars:
+    /// the Y axis fits the data instead of starting at 0, and nothing suggests that a length means something.
+    /// </summary>
+    public static (string Png, string Svg) Intervals(string pathWithoutExtension, string title, string xLabel, string yLabel,
+        IReadOnlyList<string> names, IReadOnlyList<double> estimates, IReadOnlyList<double> halfWidths, IReadOnlyList<IReadOnlyList<double>> values)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(estimates);
+        ArgumentNullException.ThrowIfNull(halfWidths);
+        ArgumentNullException.ThrowIfNull(values);
+        var plot = new Plot();
+        for (int i = 0; i < names.Count; i++)
+        {
+            var color = Palette[i % Palette.Length];
+            var errorBar = plot.Add.ErrorBar([i], [estimates[i]], [halfWidths[i]]);
+            errorBar.Color = color;
+            errorBar.LineWidth = 2;
+            var point = plot.Add.Scatter(new[] { (double)i }, new[] { estimates[i] });
+            point.Color = color;
+            point.LineWidth = 0;
+            point.MarkerShape = MarkerShape.FilledCircle;
+            point.MarkerSize = 10;
+            var each = values[i];
+            if (each.Count > 0)
+            {
+                var dots = plot.Add.Scatter(each.Select(_ => i + 0.18).ToArray(), each.ToArray());
+                dots.Color = color.WithAlpha(0.7);
+                dots.LineWidth = 0;
+                dots.MarkerShape = MarkerShape.OpenCircle;
+                dots.MarkerSize = 6;
+            }
+        }
+
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, names.Count).Select(i => (double)i).ToArray(), names.ToArray());
+        var all = estimates.Select((e, i) => e - halfWidths[i]).Concat(estimates.Select((e, i) => e + halfWidths[i]))
+            .Concat(values.SelectMany(v => v)).Where(double.IsFinite).DefaultIfEmpty(0).ToList();
+        double pad = Math.Max(0.005, (all.Max() - all.Min()) * 0.15);
+        plot.Axes.SetLimitsY(all.Min() - pad, all.Max() + pad);
+        plot.Axes.SetLimitsX(-0.6, names.Count - 0.4);
+        Decorate(plot, title, xLabel, yLabel);
+        return Save(plot, pathWithoutExtension);
+    }
+
+    private static void Decorate(Plot plot, string title, string xLabel, string yLabel)
+    {
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+    }
+
+    private static (string Png, string Svg) Save(Plot plot, string pathWithoutExtension)
+    {
+        string png = pathWithoutExtension + ".png";
+        string svg = pathWithoutExtension + ".svg";
+        AtomicFile.Write(png, temp => plot.SavePng(temp, Width, Height));
+        AtomicFile.Write(svg, temp => plot.SaveSvg(temp, Width, Height));
+        return (png, svg);
+    }
+}
