@@ -16,7 +16,8 @@ internal static class MachineInfo
     private static string OsName() =>
         OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsWindows() ? "Windows" : OperatingSystem.IsMacOS() ? "macOS" : RuntimeInformation.OSDescription;
 
-    private static string CpuModel()
+    /// <summary>The CPU model: <c>/proc/cpuinfo</c> "model name" on Linux, else the processor architecture.</summary>
+    public static string CpuModel()
     {
         const string cpuInfo = "/proc/cpuinfo";
         if (File.Exists(cpuInfo))
