@@ -31,9 +31,12 @@ internal static class QuickRunCheck
         }
 
         int steps = history.Epochs.Count * stepsPerEpoch;
+        double memory = 1 / (1 - config.BnMomentum);
+        string lower = config.BnMomentum > 0.9 ? "to 0.9" : "further";
         return string.Create(CultureInfo.InvariantCulture,
             $"Validation accuracy {validation:0.0000} ended far below training accuracy {train:0.0000} after {steps:N0} steps: "
-            + $"batch normalization's moving statistics (momentum {config.BnMomentum}) have probably not caught up with the weights yet. "
-            + $"Train for more steps (more epochs or images), or lower TrainConfig.{nameof(TrainConfig.BnMomentum)} to 0.9 so they follow faster.");
+            + $"batch normalization's moving statistics (momentum {config.BnMomentum}, an average over about the last {memory:0} steps) "
+            + $"have probably not caught up with the weights yet. Train for more steps (more epochs or images), or lower "
+            + $"TrainConfig.{nameof(TrainConfig.BnMomentum)} {lower} so they follow faster.");
     }
 }
