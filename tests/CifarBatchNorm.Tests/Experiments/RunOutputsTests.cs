@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CifarBatchNorm.Callbacks;
 using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Tests.Support;
 
@@ -140,5 +141,33 @@ public sealed class RunOutputsTests
         Assert.Equal(File.ReadAllBytes(Path.Combine(first.Folder, "model.pt")), File.ReadAllBytes(Path.Combine(second.Folder, "model.pt")));
         Assert.NotEqual(first.History.Loss, plain.History.Loss);
         Assert.Equal(["flip", "translate", "crop"], ReadJson(first.Folder, "config.json").GetProperty("config").GetProperty("augment").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    /// <summary>Cancels the run's token at the end of the given epoch, as Ctrl+C would.</summary>
+    private sealed class CancelAfter(int epoch, CancellationTokenSource source) : Callback
+    {
+        public override void OnEpochEnd(int e, IDictionary<string, double> logs)
+        {
+            if (e == epoch)
+            {
+                source.Cancel();
+            }
+        }
+    }
+
+    [Fact]
+    public void An_augmented_run_resumed_after_an_interruption_draws_the_same_augmentations()
+    {
+        using var temp = new TempDirectory();
+        var config = Quick with { Epochs = 2, TrainLimit = 256, TestLimit = 64, BatchSize = 64, Augment = [Augmentation.Translate, Augmentation.Crop] };
+        var whole = NotebookExperiment.Run(config, temp.Combine("whole"), TextWriter.Null);
+        using var source = new CancellationTokenSource();
+        string broken = temp.Combine("broken");
+        Assert.Throws<OperationCanceledException>(() => NotebookExperiment.Run(config, broken, TextWriter.Null, [new CancelAfter(1, source)], source.Token));
+
+        var resumed = NotebookExperiment.Resume(broken, TextWriter.Null);
+
+        Assert.Equal(whole.History.Loss, resumed.History.Loss);
+        Assert.Equal(whole.Evaluation, resumed.Evaluation);
     }
 }
