@@ -103,10 +103,12 @@ internal static class App
         var reduceLr = CliOptions.OptionalInt("--reduce-lr-patience", TrainConfig.PatienceRange, "Divide the learning rate by 10 after N epochs without val_loss improvement");
         var checkpointBest = new Option<bool>("--checkpoint-best") { Description = "Also keep best.pt, the weights of the best val_accuracy epoch" };
         var tensorBoard = CliOptions.Folder("--tensorboard", "Write TensorBoard event files to this folder", "a folder for the event files");
+        var validationSplit = CliOptions.ValidationSplit();
+        var augment = CliOptions.Augment();
 
         var command = new Command("train", "Train the notebook's model, evaluate it and write a run folder (the default command).")
         {
-            variant, output, resume, earlyStopping, reduceLr, checkpointBest, tensorBoard,
+            variant, output, resume, earlyStopping, reduceLr, checkpointBest, tensorBoard, validationSplit, augment,
         };
         shared.AddTo(command);
         command.SetAction(result =>
@@ -135,6 +137,8 @@ internal static class App
                 ReduceLrPatience = result.GetValue(reduceLr),
                 CheckpointBest = result.GetValue(checkpointBest),
                 TensorBoardDir = result.GetValue(tensorBoard),
+                ValidationSplit = result.GetValue(validationSplit),
+                Augment = ModelPresets.ParseAugmentations(result.GetValue(augment)),
             };
             RuntimeStartup.Initialize(config.Threads, stderr);
             string? given = result.GetValue(output) is string chosen ? Path.GetFullPath(chosen) : null;
@@ -150,7 +154,12 @@ internal static class App
     {
         try
         {
-            run();
+            var result = run();
+            if (result.Advice is string advice)
+            {
+                stdout.WriteLine($"Note: {CliMessages.ForUser(advice)}");
+            }
+
             return ExitCodes.Success;
         }
         catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException

@@ -26,6 +26,8 @@ internal static class CliMessages
         [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Device)}"] = "--device",
         [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Dataset)}"] = "--dataset",
         [$"{nameof(TrainConfig)}.{nameof(TrainConfig.TensorBoardDir)}"] = "--tensorboard",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.ValidationSplit)}"] = "--validation-split",
+        [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Augment)}"] = "--augment",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.Variants)}"] = "--variants",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.Seeds)}"] = "--seeds",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.TargetAccuracy)}"] = "--target-accuracy",
@@ -59,7 +61,13 @@ internal static class CliMessages
         string message = e is ArgumentException a && a.ParamName is not null
             ? a.Message.Replace($" (Parameter '{a.ParamName}')", string.Empty, StringComparison.Ordinal)
             : e.Message;
-        message = message.Split('\n')[0].TrimEnd();
+        return ForUser(message.Split('\n')[0].TrimEnd());
+    }
+
+    /// <summary>A library message (advice, a warning) with every config property replaced by its flag.</summary>
+    public static string ForUser(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
         foreach (var (property, flag) in Flags.Concat(Phrases).OrderByDescending(kv => kv.Key.Length))
         {
             message = message.Replace(property, flag, StringComparison.Ordinal);

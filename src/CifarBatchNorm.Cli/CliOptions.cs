@@ -120,6 +120,25 @@ internal static class CliOptions
         },
     };
 
+    public static Option<double> ValidationSplit() => new("--validation-split")
+    {
+        Description = "Validate on the last fraction of the training set (Keras's validation_split, e.g. 0.1) instead of the test set; the final evaluation stays on the test set",
+        DefaultValueFactory = _ => 0,
+        Validators =
+        {
+            r => Check<double>(r, v => TrainConfig.IsValidationSplit(v)
+                ? null
+                : $"--validation-split {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected {TrainConfig.ValidationSplitAllowed}."),
+        },
+    };
+
+    public static Option<string> Augment() => new("--augment")
+    {
+        Description = "Training-only augmentation layers at the model's start, comma-separated: flip (left-right), translate (up to 10%), crop (pad 4, random crop); default none",
+        DefaultValueFactory = _ => "none",
+        Validators = { r => Check<string>(r, v => Message(() => ModelPresets.ParseAugmentations(v))) },
+    };
+
     public static Option<string> Device() => new("--device")
     {
         Description = "auto (CUDA when usable, else CPU), cpu, cuda or cuda:N; CUDA needs a build with -p:TorchBackend=cuda-linux or cuda-windows",

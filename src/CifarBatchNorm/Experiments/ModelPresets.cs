@@ -16,10 +16,20 @@ public static class ModelPresets
     /// <param name="classes">Output classes. The default value is 10.</param>
     /// <param name="variant">Normalization placement. The default value is <see cref="NormalizationVariant.Bn"/> (the notebook).</param>
     /// <param name="bnMomentum">Keras momentum of every BatchNormalization. The default value is 0.99.</param>
-    public static Sequential Notebook(ImageShape input, int classes = 10, NormalizationVariant variant = NormalizationVariant.Bn, double bnMomentum = 0.99)
+    /// <param name="augment">
+    /// Augmentation layers to put at the model's start, in this order (each acts only in training; see
+    /// <see cref="AugmentationLayer"/>). The default value is none (the notebook).
+    /// </param>
+    public static Sequential Notebook(ImageShape input, int classes = 10, NormalizationVariant variant = NormalizationVariant.Bn, double bnMomentum = 0.99,
+        IEnumerable<Augmentation>? augment = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
         var model = new Sequential(input);
+        foreach (var augmentation in (augment ?? []).Distinct())
+        {
+            model.Add(AugmentationLayer(augmentation, input));
+        }
+
         void Block(Func<ActivationFunction, Layer> linear)
         {
             switch (variant)
@@ -64,6 +74,50 @@ public static class ModelPresets
     /// </summary>
     public static RenormClipping NotebookRenormClipping { get; } =
         RenormClipping.Schedule(warmupSteps: 100, rmaxEndStep: 800, dmaxEndStep: 500, rmax: 3, dmax: 5);
+
+    /// <summary>Pixels of zero padding around the image before <see cref="Augmentation.Crop"/> crops it back to its size.</summary>
+    public const int CropPadding = 4;
+
+    /// <summary>Largest shift of <see cref="Augmentation.Translate"/>, as a fraction of the height and of the width.</summary>
+    public const double TranslateFactor = 0.1;
+
+    /// <summary>The layer of one augmentation for images of <paramref name="input"/>.</summary>
+    public static Layer AugmentationLayer(Augmentation augmentation, ImageShape input) => augmentation switch
+    {
+        Augmentation.Flip => new RandomFlip(FlipMode.Horizontal),
+        Augmentation.Translate => new RandomTranslation(TranslateFactor, TranslateFactor),
+        Augmentation.Crop => new RandomCrop(input.Height, input.Width, padding: CropPadding),
+        _ => throw new ArgumentOutOfRangeException(nameof(augmentation), augmentation, "Unknown augmentation."),
+    };
+
+    /// <summary>Parses a comma-separated list of augmentations: <c>flip</c>, <c>translate</c>, <c>crop</c> (an empty string or <c>none</c> is none).</summary>
+    /// <exception cref="ArgumentException">A name is unknown; <c>ParamName</c> is <c>TrainConfig.Augment</c>.</exception>
+    public static Augmentation[] ParseAugmentations(string? text)
+    {
+        var names = (text ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names is ["none"])
+        {
+            return [];
+        }
+
+        return names.Select(name => name.ToLowerInvariant() switch
+        {
+            "flip" => Augmentation.Flip,
+            "translate" => Augmentation.Translate,
+            "crop" => Augmentation.Crop,
+            _ => throw ConfigCheck.Invalid($"{nameof(TrainConfig)}.{nameof(TrainConfig.Augment)}",
+                $"has an unknown augmentation '{name}': use flip, translate and crop, comma-separated."),
+        }).Distinct().ToArray();
+    }
+
+    /// <summary>The command-line name of an augmentation.</summary>
+    public static string AugmentationName(Augmentation augmentation) => augmentation switch
+    {
+        Augmentation.Flip => "flip",
+        Augmentation.Translate => "translate",
+        Augmentation.Crop => "crop",
+        _ => throw new ArgumentOutOfRangeException(nameof(augmentation), augmentation, "Unknown augmentation."),
+    };
 
     /// <summary>Parses a variant name: <c>bn</c>, <c>none</c>, <c>bn-before-relu</c>, <c>renorm</c>.</summary>
     public static NormalizationVariant ParseVariant(string name) => name?.Trim().ToLowerInvariant() switch

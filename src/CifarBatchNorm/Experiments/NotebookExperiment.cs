@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using CifarBatchNorm.Callbacks;
 using CifarBatchNorm.Runtime;
@@ -49,6 +50,7 @@ public static class NotebookExperiment
         var policy = ExecutionPolicy.For(DeviceSelector.Resolve(config.Device));
         output.WriteLine($"Runtime: {runtime}.");
         output.WriteLine($"Execution: {policy}.");
+        var (validation, validationSamples) = DescribeValidation(config, data);
         var folder = RunFolder.Create(chooseOutputDir(data.Kind));
         var record = new RunRecord
         {
@@ -60,6 +62,8 @@ public static class NotebookExperiment
             Classes = data.Train.NumClasses,
             TrainSamples = data.Train.Count,
             TestSamples = data.Test.Count,
+            Validation = validation,
+            ValidationSamples = validationSamples,
             Runtime = runtime,
             Execution = policy.ToString(),
             Version = Version,
@@ -151,8 +155,10 @@ public static class NotebookExperiment
     {
         var config = record.Config;
         output.WriteLine(data.Banner);
+        string validation = record.Validation ?? DescribeValidation(config, data).Description;
+        output.WriteLine($"Validation: {validation}; the final evaluation uses the test set.");
         manual_seed(config.Seed);
-        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum);
+        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum, config.Augment);
         model.Apply(policy);
         using var summary = new StringWriter();
         model.Summary(summary);
@@ -173,8 +179,9 @@ public static class NotebookExperiment
         var all = new List<Callback>(others) { checkpoint };
         try
         {
-            model.Fit(data.Train, batchSize: config.BatchSize, epochs: config.Epochs, verbose: 1, validationData: data.Test,
-                callbacks: all, initialEpoch: done, output: output, cancellationToken: cancellationToken, sampling: config.BatchSampling);
+            model.Fit(data.Train, batchSize: config.BatchSize, epochs: config.Epochs, verbose: 1,
+                validationData: config.ValidationSplit > 0 ? null : data.Test, callbacks: all, initialEpoch: done, output: output,
+                cancellationToken: cancellationToken, sampling: config.BatchSampling, validationSplit: config.ValidationSplit);
         }
         catch (OperationCanceledException)
         {
@@ -191,14 +198,37 @@ public static class NotebookExperiment
             all.OfType<IDisposable>().ToList().ForEach(d => d.Dispose());
         }
 
-        var evaluation = model.Evaluate(data.Test, batchSize: Math.Max(config.BatchSize, 256));
+        int evaluationBatch = Math.Max(config.BatchSize, 256);
+        var evaluation = model.Evaluate(data.Test, batchSize: evaluationBatch);
         output.WriteLine(RunFolder.Describe(evaluation));
+        var details = RunEvaluation.From(evaluation, ConfusionMatrix.Compute(model, data.Test, evaluationBatch), validation);
         model.SaveWeights(folder.File(RunFolder.WeightsFile));
         folder.WriteHistory(checkpoint.History);
-        folder.WriteJson("evaluation.json", evaluation);
+        folder.WriteJson(RunFolder.EvaluationFile, details);
         folder.WriteStatus(new RunStatus(RunState.Complete, checkpoint.LastEpoch, "complete"));
         output.WriteLine($"Run folder: {folder.Path}");
-        return new RunResult(folder.Path, checkpoint.History, evaluation, record);
+        int trainedOn = Sequential.ValidationSplitAt(data.Train.Count, config.ValidationSplit);
+        return new RunResult(folder.Path, checkpoint.History, evaluation, record)
+        {
+            Details = details,
+            Advice = QuickRunCheck.Advise(config, checkpoint.History, (trainedOn + config.BatchSize - 1) / config.BatchSize),
+        };
+    }
+
+    /// <summary>Where the run validates, in words, and on how many images; a split that leaves no image on one side is a config error.</summary>
+    private static (string Description, int Samples) DescribeValidation(TrainConfig config, LoadedData data)
+    {
+        try
+        {
+            return (ValidationSet.Describe(config.ValidationSplit, data.Train.Count, data.Test.Count),
+                ValidationSet.Samples(config.ValidationSplit, data.Train.Count, data.Test.Count));
+        }
+        catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
+        {
+            throw ConfigCheck.Invalid($"{nameof(TrainConfig)}.{nameof(TrainConfig.ValidationSplit)}",
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{config.ValidationSplit} leaves no image for training or for validation among the {data.Train.Count:N0} training images; use more images or another split."));
+        }
     }
 
     private static IEnumerable<Callback> ConfiguredCallbacks(TrainConfig config, RunFolder folder)
@@ -251,6 +281,8 @@ public static class NotebookExperiment
         model.MoveTo(DeviceSelector.Resolve(device));
         var result = model.Evaluate(data.Test, batchSize: 1024);
         output.WriteLine(RunFolder.Describe(result));
+        output.WriteLine("Per class, on the test set (accuracy = the class's recall):");
+        output.Write(ConfusionMatrix.Compute(model, data.Test, 1024).FormatTable());
         return result;
     }
 

@@ -20,6 +20,9 @@ internal sealed class RunFolder
     /// <summary>File name of the run record.</summary>
     public const string ConfigFile = "config.json";
 
+    /// <summary>File name of the final evaluation (<see cref="RunEvaluation"/>).</summary>
+    public const string EvaluationFile = "evaluation.json";
+
     /// <summary>File name of the run status.</summary>
     public const string StatusFile = "status.json";
 

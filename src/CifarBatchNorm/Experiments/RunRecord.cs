@@ -29,6 +29,16 @@ public sealed record RunRecord
     /// <summary>Test images used.</summary>
     public required int TestSamples { get; init; }
 
+    /// <summary>
+    /// Where the per-epoch validation numbers (<c>val_loss</c>, <c>val_accuracy</c>, and the callbacks that watch
+    /// them) come from, in words: <c>the test set (10,000 images)</c> or <c>last 10% of the training set (5,000
+    /// images; training on the first 45,000)</c>. The final evaluation is always on the test set.
+    /// </summary>
+    public string? Validation { get; init; }
+
+    /// <summary>Images validated on after every epoch.</summary>
+    public int ValidationSamples { get; init; }
+
     /// <summary>Runtime settings in force.</summary>
     public RuntimeSettings? Runtime { get; init; }
 

@@ -64,6 +64,17 @@ public sealed record TrainConfig
     public string? TensorBoardDir { get; init; }
 
     /// <summary>
+    /// Fraction of the training set held out for validation, taken from its END before any shuffling (Keras's
+    /// <c>validation_split</c>); the callbacks (early stopping, learning-rate reduction, best checkpoint) then choose
+    /// on it, and the final evaluation stays on the test set. The default value is 0: validate on the test set, as the
+    /// notebook does (it passes the test set as <c>validation_data</c>).
+    /// </summary>
+    public double ValidationSplit { get; init; }
+
+    /// <summary>Augmentation layers put at the model's start, acting only in training. The default value is none (the notebook).</summary>
+    public IReadOnlyList<Augmentation> Augment { get; init; } = [];
+
+    /// <summary>
     /// Where to train: <c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (see <see cref="Runtime.DeviceSelector"/>).
     /// The default value is <c>auto</c>: the first CUDA device when usable, else the CPU.
     /// </summary>
@@ -93,6 +104,12 @@ public sealed record TrainConfig
     /// <summary>What <see cref="BnMomentum"/> allows, in words.</summary>
     public const string BnMomentumAllowed = "[0, 1)";
 
+    /// <summary>What <see cref="ValidationSplit"/> allows, in words.</summary>
+    public const string ValidationSplitAllowed = "[0, 1) (0 validates on the test set)";
+
+    /// <summary>Whether <paramref name="split"/> is an allowed <see cref="ValidationSplit"/>.</summary>
+    public static bool IsValidationSplit(double split) => split is >= 0 and < 1;
+
     /// <summary>Whether <paramref name="learningRate"/> is allowed.</summary>
     public static bool IsLearningRate(double learningRate) => learningRate > 0 && learningRate <= 10 && double.IsFinite(learningRate);
 
@@ -112,6 +129,12 @@ public sealed record TrainConfig
         ConfigCheck.That(IsBnMomentum(BnMomentum), $"{nameof(TrainConfig)}.{nameof(BnMomentum)}", BnMomentum, BnMomentumAllowed);
         ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(EarlyStoppingPatience)}", EarlyStoppingPatience, PatienceRange);
         ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(ReduceLrPatience)}", ReduceLrPatience, PatienceRange);
+        ConfigCheck.That(IsValidationSplit(ValidationSplit), $"{nameof(TrainConfig)}.{nameof(ValidationSplit)}", ValidationSplit, ValidationSplitAllowed);
+        if (Augment is null || Augment.Any(a => !Enum.IsDefined(a)))
+        {
+            throw ConfigCheck.Invalid($"{nameof(TrainConfig)}.{nameof(Augment)}", "must list known augmentations (flip, translate, crop).");
+        }
+
         Runtime.DeviceSelector.Normalize(Device);
         return this;
     }

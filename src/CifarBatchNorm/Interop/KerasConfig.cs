@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using CifarBatchNorm.Layers;
 using CifarBatchNorm.Training;
@@ -13,7 +14,7 @@ namespace CifarBatchNorm.Interop;
 /// </summary>
 internal static class KerasConfig
 {
-    private static readonly string[] Known = ["Conv2D", "BatchNormalization", "MaxPooling2D", "Flatten", "Dense", "Activation"];
+    private static readonly string[] Known = ["Conv2D", "BatchNormalization", "MaxPooling2D", "Flatten", "Dense", "Activation", "RandomFlip", "RandomTranslation", "RandomCrop"];
 
     /// <summary>The model's config as Keras 3 writes it.</summary>
     public static JsonObject Serialize(Sequential model)
@@ -106,6 +107,28 @@ internal static class KerasConfig
             case Activation activation:
                 config["activation"] = Activations.Name(activation.Function);
                 break;
+            case RandomFlip flip:
+                config["mode"] = Snake(flip.Mode);
+                config["seed"] = null;
+                config["data_format"] = "channels_last";
+                break;
+            case RandomTranslation translation:
+                config["height_factor"] = new JsonArray(translation.HeightRange.Lower, translation.HeightRange.Upper);
+                config["width_factor"] = new JsonArray(translation.WidthRange.Lower, translation.WidthRange.Upper);
+                config["fill_mode"] = Snake(translation.FillMode);
+                config["interpolation"] = Snake(translation.Interpolation);
+                config["seed"] = null;
+                config["fill_value"] = translation.FillValue;
+                config["data_format"] = "channels_last";
+                break;
+            case RandomCrop crop:
+                // Padding is this library's training-only addition (torchvision's); Keras has no such argument, and
+                // inference does not use it, so the archive describes the same inference model.
+                config["height"] = crop.Height;
+                config["width"] = crop.Width;
+                config["seed"] = null;
+                config["data_format"] = "channels_last";
+                break;
             default:
                 throw new NotSupportedException($"Layer '{layer.Name}' ({layer.KerasType}) has no Keras config here.");
         }
@@ -174,6 +197,54 @@ internal static class KerasConfig
     };
 
     private static JsonArray Pair(int value) => [value, value];
+
+    /// <summary>Keras's string for an enum value: <c>HorizontalAndVertical</c> is <c>horizontal_and_vertical</c>.</summary>
+    private static string Snake<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+
+    private static T FromSnake<T>(ConfigArguments args, string key, T defaultValue) where T : struct, Enum
+    {
+        string? text = args.Take(key)?.GetValue<string>();
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        foreach (var value in Enum.GetValues<T>())
+        {
+            if (Snake(value) == text)
+            {
+                return value;
+            }
+        }
+
+        throw args.Unsupported(key, text);
+    }
+
+    private static (double Lower, double Upper) Factor(ConfigArguments args, string key) => args.Take(key) switch
+    {
+        JsonArray { Count: 2 } pair => (pair[0]!.GetValue<double>(), pair[1]!.GetValue<double>()),
+        JsonValue single => (-Math.Abs(single.GetValue<double>()), Math.Abs(single.GetValue<double>())),
+        var other => throw args.Unsupported(key, other?.ToJsonString()),
+    };
+
+    private static Layer Augmentation(string className, ConfigArguments args, string name)
+    {
+        args.Expect("data_format", null, "channels_last");
+        args.Take("seed");
+        args.Take("value_range");
+        switch (className)
+        {
+            case "RandomFlip":
+                return new RandomFlip(FromSnake(args, "mode", FlipMode.HorizontalAndVertical), name: name);
+            case "RandomTranslation":
+                var height = Factor(args, "height_factor");
+                var width = Factor(args, "width_factor");
+                return new RandomTranslation(height, width, FromSnake(args, "fill_mode", FillMode.Reflect),
+                    FromSnake(args, "interpolation", Interpolation.Bilinear), fillValue: args.Double("fill_value", 0), name: name);
+            default:
+                return new RandomCrop(args.Int("height"), args.Int("width"), name: name);
+        }
+    }
 
     private static JsonArray BatchShape(LayerShape shape) => new([null, .. shape.Dims.Select(d => (JsonNode?)JsonValue.Create(d))]);
 
@@ -266,6 +337,7 @@ internal static class KerasConfig
             "MaxPooling2D" => Pooling(args, name),
             "Flatten" => FlattenLayer(args, name),
             "Activation" => new Activation(args.Activation("activation"), name),
+            "RandomFlip" or "RandomTranslation" or "RandomCrop" => Augmentation(className, args, name),
             _ => throw new ModelFileException(
                 $"{source}: layer '{name}' is a {className}, which this library does not have (it has {string.Join(", ", Known)})."),
         };

@@ -108,6 +108,10 @@ public static class OnnxExporter
                 case Activation activation:
                     x = graph.Activation(x, activation.Function);
                     break;
+                case RandomFlip or RandomTranslation:
+                    break;   // training-only augmentation: the identity at inference
+                case RandomCrop crop when layer.InputShape.Dims[0] == crop.Height && layer.InputShape.Dims[1] == crop.Width:
+                    break;   // a crop back to the input's size is the identity at inference
                 default:
                     throw new NotSupportedException($"Layer '{layer.Name}' ({layer.KerasType}) cannot be exported to ONNX.");
             }

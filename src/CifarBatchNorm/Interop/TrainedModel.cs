@@ -65,7 +65,7 @@ public sealed class TrainedModel : IDisposable
 
         var run = RunFolder.ReadRecord(folder);
         var shape = new ImageShape(run.InputShape[0], run.InputShape[1], run.InputShape[2]);
-        var built = ModelPresets.Notebook(shape, run.Classes, run.Config.Variant, run.Config.BnMomentum);
+        var built = ModelPresets.Notebook(shape, run.Classes, run.Config.Variant, run.Config.BnMomentum, run.Config.Augment);
         try
         {
             built.LoadWeights(weights);

@@ -18,19 +18,38 @@ internal abstract class BatchSource : IDisposable
     {
     }
 
-    public static BatchSource From(ImageDataset data, int batchSize, Device device) => new DatasetSource(data, batchSize, device);
+    public static BatchSource From(ImageDataset data, int batchSize, Device device) => new DatasetSource(data, batchSize, device, 0, data.Count);
+
+    /// <summary>The images <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> of <paramref name="data"/>, without copying them.</summary>
+    public static BatchSource From(ImageDataset data, int batchSize, Device device, int start, int count) =>
+        new DatasetSource(data, batchSize, device, start, count);
 
     public static BatchSource From(Tensor x, Tensor y, Device device) => new TensorSource(x, y, device);
 
-    private sealed class DatasetSource(ImageDataset data, int batchSize, Device device) : BatchSource
+    private sealed class DatasetSource(ImageDataset data, int batchSize, Device device, int start, int count) : BatchSource
     {
-        private readonly BatchBuffer _buffer = new(data.Shape, Math.Min(batchSize, data.Count), device);
+        private readonly BatchBuffer _buffer = new(data.Shape, Math.Max(1, Math.Min(batchSize, count)), device);
+        private readonly int[] _shifted = start == 0 ? [] : new int[Math.Max(1, Math.Min(batchSize, count))];
 
-        public override int Count => data.Count;
+        public override int Count => count;
 
-        public override ReadOnlySpan<byte> ClassLabels => data.Labels;
+        public override ReadOnlySpan<byte> ClassLabels => data.Labels.Slice(start, count);
 
-        public override (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices) => _buffer.Fill(data, indices);
+        public override (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices)
+        {
+            if (start == 0)
+            {
+                return _buffer.Fill(data, indices);
+            }
+
+            var shifted = _shifted.AsSpan(0, indices.Length);
+            for (int i = 0; i < indices.Length; i++)
+            {
+                shifted[i] = start + indices[i];
+            }
+
+            return _buffer.Fill(data, shifted);
+        }
 
         public override void Dispose() => _buffer.Dispose();
     }

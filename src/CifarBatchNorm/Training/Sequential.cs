@@ -204,9 +204,14 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     /// <param name="output">Where progress goes. The default value is the console.</param>
     /// <param name="cancellationToken">Stops training after the current step; fit then throws <see cref="OperationCanceledException"/>.</param>
     /// <param name="sampling">How minibatches are filled. The default value is <see cref="BatchSampling.Iid"/> (Keras's shuffle).</param>
+    /// <param name="validationSplit">
+    /// Fraction of <paramref name="x"/> to hold out for validation, in [0, 1): the LAST samples, taken before any
+    /// shuffling (Keras's <c>validation_split</c>: the first floor(N * (1 - split)) samples train). Ignored when
+    /// <paramref name="validationData"/> is given, as in Keras. The default value is 0 (none).
+    /// </param>
     public History Fit(ImageDataset x, int batchSize = 32, int epochs = 1, int verbose = 1, ImageDataset? validationData = null,
         bool shuffle = true, IEnumerable<Callback>? callbacks = null, int initialEpoch = 0, TextWriter? output = null,
-        CancellationToken cancellationToken = default, BatchSampling sampling = BatchSampling.Iid)
+        CancellationToken cancellationToken = default, BatchSampling sampling = BatchSampling.Iid, double validationSplit = 0)
     {
         ArgumentNullException.ThrowIfNull(x);
         CheckImageShape(x);
@@ -215,22 +220,67 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
             CheckImageShape(validationData);
         }
 
-        using var train = BatchSource.From(x, batchSize, Device);
-        using var validation = validationData is null ? null : BatchSource.From(validationData, EvaluationBatch(batchSize), Device);
+        int trainCount = validationData is null ? ValidationSplitAt(x.Count, validationSplit) : x.Count;
+        using var train = BatchSource.From(x, batchSize, Device, 0, trainCount);
+        using var validation = validationData is not null
+            ? BatchSource.From(validationData, EvaluationBatch(batchSize), Device)
+            : trainCount < x.Count ? BatchSource.From(x, EvaluationBatch(batchSize), Device, trainCount, x.Count - trainCount) : null;
         return FitCore(train, batchSize, epochs, verbose, validation, shuffle, callbacks, initialEpoch, output, cancellationToken, sampling);
     }
 
+    /// <summary>
+    /// Where Keras's <c>validation_split</c> cuts <paramref name="samples"/>: the first floor(N * (1 - split)) train,
+    /// the rest validate; <paramref name="samples"/> itself for a split of 0.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The split is outside [0, 1).</exception>
+    /// <exception cref="ArgumentException">The split leaves no sample for training or for validation.</exception>
+    public static int ValidationSplitAt(int samples, double validationSplit)
+    {
+        if (!(validationSplit is >= 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "validationSplit must be in [0, 1).");
+        }
+
+        if (validationSplit == 0)
+        {
+            return samples;
+        }
+
+        int splitAt = (int)Math.Floor(samples * (1.0 - validationSplit));
+        if (splitAt == 0 || splitAt == samples)
+        {
+            throw new ArgumentException(
+                $"The training data has {samples} samples, too few to split into training and validation with validationSplit {validationSplit.ToString(System.Globalization.CultureInfo.InvariantCulture)}; give more data or another split.",
+                nameof(validationSplit));
+        }
+
+        return splitAt;
+    }
+
     /// <summary>Trains on tensors: <paramref name="x"/> (N, C, H, W) float, <paramref name="y"/> class indices (N) or one-hot (N, classes).</summary>
-    /// <inheritdoc cref="Fit(ImageDataset, int, int, int, ImageDataset?, bool, IEnumerable{Callback}?, int, TextWriter?, CancellationToken, BatchSampling)"/>
+    /// <inheritdoc cref="Fit(ImageDataset, int, int, int, ImageDataset?, bool, IEnumerable{Callback}?, int, TextWriter?, CancellationToken, BatchSampling, double)"/>
     public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, int verbose = 1, (Tensor X, Tensor Y)? validationData = null,
         bool shuffle = true, IEnumerable<Callback>? callbacks = null, int initialEpoch = 0, TextWriter? output = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, double validationSplit = 0)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         CheckTensorShape(x);
-        using var train = BatchSource.From(x, y, Device);
-        using var validation = validationData is { } v ? BatchSource.From(v.X, v.Y, Device) : null;
+        int samples = (int)x.shape[0];
+        int trainCount = validationData is null ? ValidationSplitAt(samples, validationSplit) : samples;
+        if (trainCount == samples)
+        {
+            using var all = BatchSource.From(x, y, Device);
+            using var given = validationData is { } v ? BatchSource.From(v.X, v.Y, Device) : null;
+            return FitCore(all, batchSize, epochs, verbose, given, shuffle, callbacks, initialEpoch, output, cancellationToken);
+        }
+
+        using var trainX = x.narrow(0, 0, trainCount);
+        using var trainY = y.narrow(0, 0, trainCount);
+        using var heldX = x.narrow(0, trainCount, samples - trainCount);
+        using var heldY = y.narrow(0, trainCount, samples - trainCount);
+        using var train = BatchSource.From(trainX, trainY, Device);
+        using var validation = BatchSource.From(heldX, heldY, Device);
         return FitCore(train, batchSize, epochs, verbose, validation, shuffle, callbacks, initialEpoch, output, cancellationToken);
     }
 
@@ -246,7 +296,7 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
         return EvaluateCore(source, batchSize);
     }
 
-    /// <summary>Loss and accuracy on tensors (see <see cref="Fit(Tensor, Tensor, int, int, int, ValueTuple{Tensor, Tensor}?, bool, IEnumerable{Callback}?, int, TextWriter?, CancellationToken)"/> for the layout).</summary>
+    /// <summary>Loss and accuracy on tensors (see <see cref="Fit(Tensor, Tensor, int, int, int, ValueTuple{Tensor, Tensor}?, bool, IEnumerable{Callback}?, int, TextWriter?, CancellationToken, double)"/> for the layout).</summary>
     public EvaluationResult Evaluate(Tensor x, Tensor y, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -51,6 +51,30 @@ public sealed class KerasArchiveTests
     }
 
     [Fact]
+    public void A_model_with_augmentation_layers_saves_and_loads_them_with_their_keras_arguments()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        using var model = ModelPresets.Notebook(ImageShape.Cifar10, augment: [Augmentation.Flip, Augmentation.Translate, Augmentation.Crop]);
+        KerasWeightsTests.Perturb(model);
+        string path = dir.Combine("augmented.keras");
+        model.Save(path);
+
+        using var loaded = Sequential.Load(path);
+        Assert.Equal(["RandomFlip", "RandomTranslation", "RandomCrop"], loaded.Layers.Take(3).Select(l => l.KerasType));
+        Assert.Equal(FlipMode.Horizontal, ((RandomFlip)loaded.Layers[0]).Mode);
+        Assert.Equal((-0.1, 0.1), ((RandomTranslation)loaded.Layers[1]).HeightRange);
+        Assert.Equal(FillMode.Reflect, ((RandomTranslation)loaded.Layers[1]).FillMode);
+        Assert.Equal((32, 32), (((RandomCrop)loaded.Layers[2]).Height, ((RandomCrop)loaded.Layers[2]).Width));
+        using var zip = ZipFile.OpenRead(path);
+        using var stream = zip.GetEntry("config.json")!.Open();
+        var flip = JsonNode.Parse(stream)!["config"]!["layers"]![1]!["config"]!;
+        Assert.Equal("horizontal", flip["mode"]!.GetValue<string>());             // Keras's mode string
+        var x = InteropFixtures.Images(model, 3);
+        Assert.True(model.Predict(x).eq(loaded.Predict(x)).all().item<bool>());   // identity at inference in both
+    }
+
+    [Fact]
     public void Saved_config_follows_keras_serialization()
     {
         using var dir = new TempDirectory();

@@ -56,6 +56,24 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
+    public void Augmentation_layers_are_the_identity_in_the_exported_graph()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        using var plain = ModelPresets.Notebook(new ImageShape(28, 28, 1));
+        KerasWeightsTests.Perturb(plain);
+        TrainStatistics(plain);
+        plain.SaveWeights(dir.Combine("w.weights.h5"));
+        using var augmented = ModelPresets.Notebook(new ImageShape(28, 28, 1), augment: [Augmentation.Flip, Augmentation.Translate, Augmentation.Crop]);
+        augmented.LoadWeights(dir.Combine("w.weights.h5"));
+        plain.ExportOnnx(dir.Combine("plain.onnx"));
+        augmented.ExportOnnx(dir.Combine("augmented.onnx"));
+
+        // The same file, byte for byte, as the model without them: the layers add no node.
+        Assert.Equal(File.ReadAllBytes(dir.Combine("plain.onnx")), File.ReadAllBytes(dir.Combine("augmented.onnx")));
+    }
+
+    [Fact]
     public void Batch_dimension_is_dynamic_and_class_names_are_recorded()
     {
         using var dir = new TempDirectory();

@@ -74,7 +74,7 @@ public sealed class PublicApiTests
         Assert.Contains("CifarBatchNorm.Callbacks.ModelCheckpoint: ctor(string filePath, string monitor = \"val_loss\", bool saveBestOnly = false, MonitorMode mode = MonitorMode.Auto)", lines);
         Assert.Contains(lines, l => l.StartsWith(
             "CifarBatchNorm.Training.Sequential: method Fit(ImageDataset x, int batchSize = 32, int epochs = 1, int verbose = 1, ImageDataset? validationData = null,",
-            StringComparison.Ordinal) && l.EndsWith(", CancellationToken cancellationToken = default, BatchSampling sampling = BatchSampling.Iid) -> History", StringComparison.Ordinal));
+            StringComparison.Ordinal) && l.EndsWith(", CancellationToken cancellationToken = default, BatchSampling sampling = BatchSampling.Iid, double validationSplit = 0) -> History", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Contains("get_", StringComparison.Ordinal) || l.Contains('<' + "Clone>", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Contains("BatchBuffer", StringComparison.Ordinal));   // internal type
     }
