@@ -77,7 +77,7 @@ internal static class CliOptions
 
     public static Option<double> LearningRate() => new("--learning-rate", "--lr")
     {
-        Description = "Adam learning rate",
+        Description = "Learning rate (the start of --lr-schedule)",
         DefaultValueFactory = _ => 0.001,
         CustomParser = r => ParseNumber(r, "--learning-rate"),
         Validators =
@@ -137,6 +137,63 @@ internal static class CliOptions
         Description = "Training-only augmentation layers at the model's start, comma-separated: flip (left-right), translate (up to 10%), crop (pad 4, random crop); default none",
         DefaultValueFactory = _ => "none",
         Validators = { r => Check<string>(r, v => Message(() => ModelPresets.ParseAugmentations(v))) },
+    };
+
+    public static Option<string> Optimizer() => new("--optimizer")
+    {
+        Description = "adam (the notebook's), adamw (Adam with decoupled weight decay, 0.004 unless --weight-decay) or sgd (Keras's SGD; see --momentum, --nesterov)",
+        DefaultValueFactory = _ => "adam",
+        Validators = { r => Check<string>(r, v => Message(() => ParseOptimizer(v))) },
+    };
+
+    public static Option<string> LearningRateSchedule() => new("--lr-schedule")
+    {
+        Description = "constant (the notebook's), cosine (Keras CosineDecay to 0 over the run) or exponential (x0.9 per epoch, Keras ExponentialDecay)",
+        DefaultValueFactory = _ => "constant",
+        Validators = { r => Check<string>(r, v => Message(() => ParseSchedule(v))) },
+    };
+
+    public static Option<double?> WeightDecay() => new("--weight-decay")
+    {
+        Description = "Decoupled weight decay, Keras's weight_decay (default: none; 0.004 for adamw)",
+        CustomParser = r => ParseNumber(r, "--weight-decay"),
+        Validators =
+        {
+            r => Check<double?>(r, v => v is null || (v >= 0 && double.IsFinite(v.Value))
+                ? null
+                : $"--weight-decay {v.Value.ToString(CultureInfo.InvariantCulture)} is out of range: expected {TrainConfig.WeightDecayAllowed}."),
+        },
+    };
+
+    public static Option<double> Momentum() => new("--momentum")
+    {
+        Description = "SGD momentum (default 0, Keras's); only with --optimizer sgd",
+        DefaultValueFactory = _ => 0.0,
+        CustomParser = r => ParseNumber(r, "--momentum"),
+        Validators =
+        {
+            r => Check<double>(r, v => v is >= 0 and < 1
+                ? null
+                : $"--momentum {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected {TrainConfig.MomentumAllowed}."),
+        },
+    };
+
+    /// <summary>Parses <c>adam</c>, <c>adamw</c>, <c>sgd</c>.</summary>
+    public static OptimizerKind ParseOptimizer(string text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "adam" => OptimizerKind.Adam,
+        "adamw" => OptimizerKind.AdamW,
+        "sgd" => OptimizerKind.Sgd,
+        _ => throw new ArgumentException($"--optimizer '{text}' is not adam, adamw or sgd."),
+    };
+
+    /// <summary>Parses <c>constant</c>, <c>cosine</c>, <c>exponential</c>.</summary>
+    public static LearningRateScheduleKind ParseSchedule(string text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "constant" => LearningRateScheduleKind.Constant,
+        "cosine" => LearningRateScheduleKind.Cosine,
+        "exponential" => LearningRateScheduleKind.Exponential,
+        _ => throw new ArgumentException($"--lr-schedule '{text}' is not constant, cosine or exponential."),
     };
 
     public static Option<string> Device() => new("--device")

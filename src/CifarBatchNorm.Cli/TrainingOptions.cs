@@ -22,6 +22,11 @@ internal sealed class TrainingOptions
     private readonly Option<int?> _testLimit = CliOptions.OptionalInt("--test-limit", TrainConfig.LimitRange, "Use only the first N test images");
     private readonly Option<double> _bnMomentum = CliOptions.BnMomentum();
     private readonly Option<string> _device = CliOptions.Device();
+    private readonly Option<string> _optimizer = CliOptions.Optimizer();
+    private readonly Option<string> _schedule = CliOptions.LearningRateSchedule();
+    private readonly Option<double?> _weightDecay = CliOptions.WeightDecay();
+    private readonly Option<double> _momentum = CliOptions.Momentum();
+    private readonly Option<bool> _nesterov = new("--nesterov") { Description = "Nesterov momentum for --optimizer sgd" };
     private readonly Option<string> _sampling = new("--batch-sampling")
     {
         Description = "iid (a uniform shuffle, the notebook's) or noniid (each minibatch from about two classes, Ioffe 2017 section 4.3)",
@@ -32,7 +37,7 @@ internal sealed class TrainingOptions
     /// <summary>Adds every shared option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        Option[] all = [_dataset, _dataDir, _url, _noDownload, _epochs, _batchSize, _learningRate, _seed, _threads, _trainLimit, _testLimit, _bnMomentum, _device, _sampling];
+        Option[] all = [_dataset, _dataDir, _url, _noDownload, _epochs, _batchSize, _learningRate, _seed, _threads, _trainLimit, _testLimit, _bnMomentum, _device, _sampling, _optimizer, _schedule, _weightDecay, _momentum, _nesterov];
         foreach (var option in all)
         {
             command.Options.Add(option);
@@ -56,6 +61,11 @@ internal sealed class TrainingOptions
         BnMomentum = result.GetValue(_bnMomentum),
         Device = Runtime.DeviceSelector.Normalize(result.GetValue(_device)!),
         BatchSampling = result.GetValue(_sampling) == "noniid" ? Training.BatchSampling.NonIid : Training.BatchSampling.Iid,
+        Optimizer = CliOptions.ParseOptimizer(result.GetValue(_optimizer)!),
+        LearningRateSchedule = CliOptions.ParseSchedule(result.GetValue(_schedule)!),
+        WeightDecay = result.GetValue(_weightDecay),
+        Momentum = result.GetValue(_momentum),
+        Nesterov = result.GetValue(_nesterov),
     };
 
     /// <summary>A default output folder under runs/ named after <paramref name="kind"/> and the time.</summary>

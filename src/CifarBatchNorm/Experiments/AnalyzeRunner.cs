@@ -30,7 +30,7 @@ public static class AnalyzeRunner
                 string name = ModelPresets.VariantName(variant);
                 manual_seed(config.Training.Seed);
                 using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, variant, config.Training.BnMomentum);
-                model.Compile(new Adam(config.Training.LearningRate));
+                model.Compile(OptimizerFactory.Create(config.Training, OptimizerFactory.StepsPerEpoch(data.Train.Count, config.Training.BatchSize)));
                 using var probe = new LandscapeProbe(images, labels, config.ProbeEvery);
                 using var activations = new ActivationDriftProbe(images, labels, config.ProbeEvery);
                 var history = model.Fit(data.Train, batchSize: config.Training.BatchSize, epochs: config.Training.Epochs, verbose: 0,

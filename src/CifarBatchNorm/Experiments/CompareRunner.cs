@@ -162,7 +162,7 @@ public static class CompareRunner
         string name = ModelPresets.VariantName(variant);
         manual_seed(seed);
         using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, variant, config.Training.BnMomentum);
-        model.Compile(new Adam(learningRate));
+        model.Compile(OptimizerFactory.Create(config.Training with { BatchSize = batchSize }, OptimizerFactory.StepsPerEpoch(data.Train.Count, batchSize), learningRate));
         var recorder = new LossTargetRecorder(config.LossTarget);
         var history = new HistoryRecorder();
         string message = "complete";

@@ -131,6 +131,13 @@ public static class NotebookExperiment
                     $"{nameof(TrainConfig)}.{nameof(TrainConfig.Epochs)}");
             }
 
+            if (record.Config.LearningRateSchedule == LearningRateScheduleKind.Cosine && total != record.Config.Epochs)
+            {
+                throw new ArgumentException(
+                    $"{folder.Path} decays its learning rate with a cosine schedule over its {record.Config.Epochs} epochs; the schedule cannot be extended. Start a new run with more epochs.",
+                    $"{nameof(TrainConfig)}.{nameof(TrainConfig.Epochs)}");
+            }
+
             record = record with { Config = record.Config with { Epochs = total } };
         }
         else if (status?.State == RunState.Complete)
@@ -157,12 +164,14 @@ public static class NotebookExperiment
         output.WriteLine(data.Banner);
         string validation = record.Validation ?? DescribeValidation(config, data).Description;
         output.WriteLine($"Validation: {validation}; the final evaluation uses the test set.");
+        output.WriteLine($"Optimizer: {OptimizerFactory.Describe(config)}.");
         manual_seed(config.Seed);
         using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum, config.Augment);
         model.Apply(policy);
         using var summary = new StringWriter();
         model.Summary(summary);
-        model.Compile(new Adam(config.LearningRate));
+        int steps = OptimizerFactory.StepsPerEpoch(Sequential.ValidationSplitAt(data.Train.Count, config.ValidationSplit), config.BatchSize);
+        model.Compile(OptimizerFactory.Create(config, steps));
         var (history, states) = resume ? RunCheckpoint.Restore(folder, model) : (new History(), null);
         int done = history.Epochs.Count > 0 ? history.Epochs[^1] : 0;
         if (resume)

@@ -27,8 +27,26 @@ public sealed record TrainConfig
     /// <summary>Samples per step. The default value is 256.</summary>
     public int BatchSize { get; init; } = 256;
 
-    /// <summary>Adam learning rate. The default value is 0.001.</summary>
+    /// <summary>Learning rate (the start of the schedule, when there is one). The default value is 0.001.</summary>
     public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>The optimizer. The default value is the notebook's, <see cref="OptimizerKind.Adam"/>.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>How the learning rate changes. The default value is <see cref="LearningRateScheduleKind.Constant"/>.</summary>
+    public LearningRateScheduleKind LearningRateSchedule { get; init; } = LearningRateScheduleKind.Constant;
+
+    /// <summary>
+    /// Decoupled weight decay (Keras's <c>weight_decay</c>: <c>w -= w * decay * lr</c> each step); <c>null</c> (the
+    /// default) is none, except for AdamW, which then uses Keras's 0.004.
+    /// </summary>
+    public double? WeightDecay { get; init; }
+
+    /// <summary>SGD momentum, in [0, 1). The default value is 0 (Keras's).</summary>
+    public double Momentum { get; init; }
+
+    /// <summary>SGD with Nesterov momentum. The default value is <c>false</c>.</summary>
+    public bool Nesterov { get; init; }
 
     /// <summary>Seed of weight initialisation and shuffling (and of the synthetic set). The default value is 42.</summary>
     public int Seed { get; init; } = 42;
@@ -101,6 +119,12 @@ public sealed record TrainConfig
     /// <summary>What <see cref="LearningRate"/> allows, in words.</summary>
     public const string LearningRateAllowed = "a number in (0, 10]";
 
+    /// <summary>What <see cref="WeightDecay"/> allows, in words.</summary>
+    public const string WeightDecayAllowed = "a non-negative number";
+
+    /// <summary>What <see cref="Momentum"/> allows, in words.</summary>
+    public const string MomentumAllowed = "[0, 1)";
+
     /// <summary>What <see cref="BnMomentum"/> allows, in words.</summary>
     public const string BnMomentumAllowed = "[0, 1)";
 
@@ -129,6 +153,22 @@ public sealed record TrainConfig
         ConfigCheck.That(IsBnMomentum(BnMomentum), $"{nameof(TrainConfig)}.{nameof(BnMomentum)}", BnMomentum, BnMomentumAllowed);
         ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(EarlyStoppingPatience)}", EarlyStoppingPatience, PatienceRange);
         ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(ReduceLrPatience)}", ReduceLrPatience, PatienceRange);
+        ConfigCheck.That(WeightDecay is null || (WeightDecay >= 0 && double.IsFinite(WeightDecay.Value)), $"{nameof(TrainConfig)}.{nameof(WeightDecay)}", WeightDecay ?? 0, WeightDecayAllowed);
+        ConfigCheck.That(Momentum is >= 0 and < 1, $"{nameof(TrainConfig)}.{nameof(Momentum)}", Momentum, MomentumAllowed);
+        if ((Momentum > 0 || Nesterov) && Optimizer != OptimizerKind.Sgd)
+        {
+            throw new ArgumentException(
+                $"{nameof(TrainConfig)}.{nameof(Momentum)} and {nameof(TrainConfig)}.{nameof(Nesterov)} apply to the sgd optimizer only; this run uses {Optimizer.ToString().ToLowerInvariant()}.",
+                $"{nameof(TrainConfig)}.{nameof(Optimizer)}");
+        }
+
+        if (ReduceLrPatience is not null && LearningRateSchedule != LearningRateScheduleKind.Constant)
+        {
+            throw new ArgumentException(
+                $"{nameof(TrainConfig)}.{nameof(ReduceLrPatience)} needs a constant learning rate, not {nameof(TrainConfig)}.{nameof(LearningRateSchedule)} {LearningRateSchedule.ToString().ToLowerInvariant()} (Keras refuses to set a scheduled learning rate too).",
+                $"{nameof(TrainConfig)}.{nameof(ReduceLrPatience)}");
+        }
+
         ConfigCheck.That(IsValidationSplit(ValidationSplit), $"{nameof(TrainConfig)}.{nameof(ValidationSplit)}", ValidationSplit, ValidationSplitAllowed);
         if (Augment is null || Augment.Any(a => !Enum.IsDefined(a)))
         {

@@ -15,7 +15,7 @@ namespace CifarBatchNorm.Training;
 /// </summary>
 /// <remarks>
 /// The model holds layers, the forward pass, the summary and the weights. The loops of <c>Fit</c>, <c>Evaluate</c>
-/// and <c>Predict</c> belong to its <see cref="Trainer"/> (created by <see cref="Compile"/>); how it executes (device,
+/// and <c>Predict</c> belong to its <see cref="Trainer"/> (created by <see cref="Compile(Optimizer, CategoricalCrossentropy?, IEnumerable{string}?)"/>); how it executes (device,
 /// memory layouts, collection cadence) is its <see cref="Policy"/>, chosen by whoever sets the model up.
 /// </remarks>
 public sealed class Sequential : nn.Module<Tensor, Tensor>
@@ -53,14 +53,14 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     /// <summary>Whether the model's output is a softmax (probabilities).</summary>
     public bool OutputsProbabilities => _layers.Count > 0 && _layers[^1].OutputActivation == ActivationFunction.Softmax;
 
-    /// <summary>The optimizer set by <see cref="Compile"/>.</summary>
+    /// <summary>The optimizer set by <see cref="Compile(Optimizer, CategoricalCrossentropy?, IEnumerable{string}?)"/>.</summary>
     public Optimizer? Optimizer => _trainer?.Optimizer;
 
-    /// <summary>The loss set by <see cref="Compile"/>.</summary>
+    /// <summary>The loss set by <see cref="Compile(Optimizer, CategoricalCrossentropy?, IEnumerable{string}?)"/>.</summary>
     public CategoricalCrossentropy? Loss => _trainer?.Loss;
 
     /// <summary>
-    /// Runs <c>Fit</c>, <c>Evaluate</c> and <c>Predict</c>; set by <see cref="Compile"/>. Assign a subclass (built for
+    /// Runs <c>Fit</c>, <c>Evaluate</c> and <c>Predict</c>; set by <see cref="Compile(Optimizer, CategoricalCrossentropy?, IEnumerable{string}?)"/>. Assign a subclass (built for
     /// this model) to override its steps.
     /// </summary>
     /// <exception cref="ArgumentException">The trainer was built for another model.</exception>
@@ -191,6 +191,17 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
 
         _trainer = new Trainer(this, optimizer, loss);
     }
+
+    /// <summary>
+    /// Compiles with a TorchSharp optimizer created over this model's parameters, e.g.
+    /// <c>model.Compile(torch.optim.SGD(model.parameters(), 0.1, momentum: 0.9))</c>. Its own update rule applies (PyTorch's,
+    /// not Keras's); see <see cref="TorchOptimizer"/>.
+    /// </summary>
+    /// <param name="optimizer">A TorchSharp optimizer over <c>parameters()</c> of this model.</param>
+    /// <param name="loss">The loss. The default value is categorical cross-entropy.</param>
+    /// <param name="metrics">Metric names; only <c>accuracy</c> is known. The default value is <c>["accuracy"]</c>.</param>
+    public void Compile(optim.Optimizer optimizer, CategoricalCrossentropy? loss = null, IEnumerable<string>? metrics = null) =>
+        Compile(new TorchOptimizer(optimizer), loss, metrics);
 
     /// <summary>Trains on a dataset (Keras <c>model.fit</c>).</summary>
     /// <param name="x">Training images and labels.</param>

@@ -20,14 +20,25 @@ public sealed class Sgd : Optimizer
     public Sgd(double learningRate = 0.01, double momentum = 0, bool nesterov = false, OptimizerOptions? options = null)
         : base(learningRate, options)
     {
-        if (!(momentum is >= 0 and < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1).");
-        }
-
-        Momentum = momentum;
+        Momentum = CheckMomentum(momentum);
         Nesterov = nesterov;
     }
+
+    /// <summary>Creates the optimizer with a learning-rate schedule.</summary>
+    /// <param name="schedule">The learning rate per iteration.</param>
+    /// <param name="momentum">Momentum, in [0, 1). The default value is 0.</param>
+    /// <param name="nesterov">Nesterov momentum. The default value is <c>false</c>.</param>
+    /// <param name="options">Clipping and weight decay. The default value is none.</param>
+    public Sgd(LearningRateSchedule schedule, double momentum = 0, bool nesterov = false, OptimizerOptions? options = null)
+        : base(schedule, options)
+    {
+        Momentum = CheckMomentum(momentum);
+        Nesterov = nesterov;
+    }
+
+    private static double CheckMomentum(double momentum) => momentum is >= 0 and < 1
+        ? momentum
+        : throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1).");
 
     /// <summary>Momentum.</summary>
     public double Momentum { get; }

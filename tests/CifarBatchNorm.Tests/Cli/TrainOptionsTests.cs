@@ -82,4 +82,44 @@ public sealed class TrainOptionsTests
         Assert.Equal(0.2, config.RootElement.GetProperty("config").GetProperty("validation_split").GetDouble());
         Assert.Equal(64, config.RootElement.GetProperty("validation_samples").GetInt32());
     }
+
+    [Fact]
+    public void Optimizer_schedule_and_weight_decay_from_the_command_line_are_used_said_and_recorded()
+    {
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
+
+        var (code, output, error) = Run("train", "--dataset", "synthetic", "--train-limit", "256", "--test-limit", "64", "--epochs", "2",
+            "--batch-size", "64", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--nesterov", "--lr-schedule", "cosine",
+            "--weight-decay", "1e-4", "--output", run);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("Optimizer: sgd, learning rate 0.05 with cosine decay to 0, Nesterov momentum 0.9, weight decay 0.0001.", output, StringComparison.Ordinal);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        var c = config.RootElement.GetProperty("config");
+        Assert.Equal("sgd", c.GetProperty("optimizer").GetString());
+        Assert.Equal("cosine", c.GetProperty("learning_rate_schedule").GetString());
+        Assert.Equal((1e-4, 0.9, true), (c.GetProperty("weight_decay").GetDouble(), c.GetProperty("momentum").GetDouble(), c.GetProperty("nesterov").GetBoolean()));
+        using var history = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "history.json")));
+        var rates = history.RootElement.GetProperty("learning_rate").EnumerateArray().Select(e => e.GetDouble()).ToList();
+        Assert.True(rates[1] < rates[0] && rates[0] < 0.05, $"cosine decay: {string.Join(", ", rates)}");
+    }
+
+    [Theory]
+    [InlineData(new[] { "--optimizer", "rmsprop" }, "--optimizer 'rmsprop' is not adam, adamw or sgd.")]
+    [InlineData(new[] { "--lr-schedule", "step" }, "--lr-schedule 'step' is not constant, cosine or exponential.")]
+    [InlineData(new[] { "--weight-decay", "-1" }, "--weight-decay -1 is out of range: expected a non-negative number.")]
+    [InlineData(new[] { "--momentum", "0.9" }, "--momentum and --nesterov apply to the sgd optimizer only; this run uses adam.")]
+    [InlineData(new[] { "--lr-schedule", "cosine", "--reduce-lr-patience", "2" }, "--reduce-lr-patience needs a constant learning rate, not --lr-schedule cosine")]
+    public void Optimizer_options_that_cannot_be_right_are_usage_errors_in_flag_terms(string[] options, string message)
+    {
+        using var temp = new TempDirectory();
+
+        var (code, _, error) = Run(["train", "--dataset", "synthetic", "--train-limit", "64", "--output", temp.Combine("run"), .. options]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("TrainConfig", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.Combine("run")));
+    }
 }
