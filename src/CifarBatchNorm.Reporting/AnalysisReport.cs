@@ -54,9 +54,68 @@ public static class AnalysisReport
                 "pre-activation value", series, integerX: false);
         }
 
-        IO.AtomicFile.WriteAllText(File("analysis.md"), Markdown(result, dataset, relus));
-        Html(result, dataset, relus, folderPath).Save(File("analysis.html"));
+        int weighted = IcsPlots(folderPath, result, dataset);
+        IO.AtomicFile.WriteAllText(File("analysis.md"), Markdown(result, dataset, relus, weighted));
+        Html(result, dataset, relus, weighted, folderPath).Save(File("analysis.html"));
     }
+
+    /// <summary>One plot per Conv2D/Dense layer after the first: ||G - G'|| / ||G|| over training per variant (Santurkar et al. 2018, section 2); returns the layer count.</summary>
+    private static int IcsPlots(string folderPath, AnalyzeResult result, string dataset)
+    {
+        int layers = WeightedLayers(result);
+        for (int l = 1; l < layers; l++)
+        {
+            var series = new List<ChartSeries>();
+            int v = 0;
+            foreach (var (variant, points) in result.Ics)
+            {
+                var layer = points.Where(p => p.LayerIndex == l).ToArray();
+                series.Add(new ChartSeries(variant, layer.Select(p => (double)p.Step).ToArray(), layer.Select(p => p.RelativeChange).ToArray(), ColorIndex: v++));
+            }
+
+            Charts.Lines(Path.Combine(folderPath, IcsPlot(l)), $"ICS of {IcsLayerName(result, l)}, {dataset}: ||G - G'|| / ||G||", "training step",
+                "relative gradient change", series, integerX: false);
+        }
+
+        return layers;
+    }
+
+    /// <summary>How many weighted layers (Conv2D, Dense) the ICS probe measured.</summary>
+    internal static int WeightedLayers(AnalyzeResult result) =>
+        result.Ics.Values.Select(d => d.Count == 0 ? 0 : d.Max(p => p.LayerIndex) + 1).DefaultIfEmpty(0).Max();
+
+    private static string IcsPlot(int layer) => string.Create(CultureInfo.InvariantCulture, $"ics_layer{layer}");
+
+    private static string IcsLayerName(AnalyzeResult result, int layer) =>
+        result.Ics.Values.SelectMany(p => p).FirstOrDefault(p => p.LayerIndex == layer)?.Layer ?? layer.ToString(CultureInfo.InvariantCulture);
+
+    private const string IcsNote = "Internal covariate shift as Santurkar et al. (2018, section 2) measure it. For layer i at a probed step, G is the "
+        + "gradient of the loss on the probe batch with respect to layer i's weights with every layer at its weights before the step; G' is the "
+        + "same gradient after only the layers before i have taken the step's update. A large ||G - G'|| and a cosine far below 1 mean the layer's "
+        + "problem shifts when the earlier layers move. Santurkar et al. report that BN does not reduce it (and can increase it). The first layer has "
+        + "no earlier layers (G' = G) and is left out. Means over the probed steps:";
+
+    private static readonly string[] IcsHeaders = ["layer", "variant", "mean ||G - G'||", "mean ||G - G'|| / ||G||", "mean cos(G, G')"];
+
+    private static List<IReadOnlyList<string>> IcsRows(AnalyzeResult result, int layers)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        for (int l = 1; l < layers; l++)
+        {
+            foreach (var (variant, points) in result.Ics)
+            {
+                var layer = points.Where(p => p.LayerIndex == l).ToArray();
+                if (layer.Length > 0)
+                {
+                    rows.Add([layer[0].Layer, variant, F(layer.Average(p => p.Change), "0.000000"), F(layer.Average(p => p.RelativeChange), "0.0000"), F(layer.Average(p => p.Cosine), "0.0000")]);
+                }
+            }
+        }
+
+        return rows;
+    }
+
+    private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>The file name (without extension) of the drift plot of ReLU <paramref name="relu"/>.</summary>
     internal static string DriftPlot(int relu) => string.Create(CultureInfo.InvariantCulture, $"drift_relu{relu}");
@@ -97,7 +156,7 @@ public static class AnalysisReport
     private const string DriftNote = "Activation drift (the \"internal covariate shift\" of Ioffe and Szegedy 2015): percentiles of each ReLU's input over "
         + "training. ReLUs are counted from 0 in model order, as the file names are.";
 
-    private static string Markdown(AnalyzeResult result, string dataset, int relus)
+    private static string Markdown(AnalyzeResult result, string dataset, int relus, int weighted)
     {
         var sb = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"# Why BN helps: landscape and activation drift on {dataset}\n\n"));
         sb.Append(Setup(result)).Append("\n\n");
@@ -115,12 +174,28 @@ public static class AnalysisReport
             sb.Append(CultureInfo.InvariantCulture, $"![{ReluName(r)}]({DriftPlot(r)}.png)\n\n");
         }
 
+        if (weighted > 1)
+        {
+            sb.Append("## Internal covariate shift (Santurkar et al.)\n\n").Append(IcsNote).Append("\n\n");
+            sb.Append("| ").Append(string.Join(" | ", IcsHeaders).Replace("||", "\\|\\|", StringComparison.Ordinal)).Append(" |\n").Append(string.Concat(Enumerable.Repeat("|---", IcsHeaders.Length))).Append("|\n");
+            foreach (var row in IcsRows(result, weighted))
+            {
+                sb.Append("| ").Append(string.Join(" | ", row)).Append(" |\n");
+            }
+
+            sb.Append('\n');
+            for (int l = 1; l < weighted; l++)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"![ICS of {IcsLayerName(result, l)}]({IcsPlot(l)}.png)\n\n");
+            }
+        }
+
         sb.Append("The same report as one file with the plots inside: [analysis.html](analysis.html).\n\n");
         sb.Append("Exact configuration:\n\n```json\n").Append(JsonSerializer.Serialize(result.Config, RunFolder.Json)).Append("\n```\n");
         return sb.ToString();
     }
 
-    private static HtmlReport Html(AnalyzeResult result, string dataset, int relus, string folder)
+    private static HtmlReport Html(AnalyzeResult result, string dataset, int relus, int weighted, string folder)
     {
         string Svg(string name) => Path.Combine(folder, name + ".svg");
         var html = new HtmlReport($"Why BN helps: landscape and activation drift on {dataset}")
@@ -135,6 +210,15 @@ public static class AnalysisReport
         for (int r = 0; r < relus; r++)
         {
             html.Figure(Svg(DriftPlot(r)), $"Input of {ReluName(r)}: median, band = 15th to 85th percentile.");
+        }
+
+        if (weighted > 1)
+        {
+            html.Heading("Internal covariate shift (Santurkar et al.)").Paragraph(IcsNote).Table(IcsHeaders, IcsRows(result, weighted));
+            for (int l = 1; l < weighted; l++)
+            {
+                html.Figure(Svg(IcsPlot(l)), $"ICS of {IcsLayerName(result, l)}: relative gradient change per probed step.");
+            }
         }
 
         return html.Heading("Exact configuration").Code(JsonSerializer.Serialize(result.Config, RunFolder.Json));

@@ -12,4 +12,7 @@ public sealed record AnalyzeResult(AnalyzeConfig Config, string Dataset, string 
 {
     /// <summary>The name of the dataset used (<c>CIFAR-10</c>, <c>Fashion-MNIST</c>, <c>synthetic</c>), for titles; empty when not recorded.</summary>
     public string DatasetName { get; init; } = "";
+
+    /// <summary>Santurkar et al.'s internal-covariate-shift measure per layer (<see cref="GradientShiftProbe"/>) by variant name; empty when not measured.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<IcsPoint>> Ics { get; init; } = new Dictionary<string, IReadOnlyList<IcsPoint>>();
 }

@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace CifarBatchNorm.Experiments;
 
 /// <summary>
-/// Trains each variant once with the landscape and activation-drift probes attached, then writes
-/// <c>landscape.csv</c>, <c>drift.csv</c>, <c>analysis.json</c>, plots and <c>analysis.md</c>.
+/// Trains each variant once with the landscape, activation-drift and gradient-shift (ICS) probes attached, then writes
+/// <c>landscape.csv</c>, <c>drift.csv</c>, <c>ics.csv</c>, <c>analysis.json</c>, plots and <c>analysis.md</c>.
 /// </summary>
 public static class AnalyzeRunner
 {
@@ -21,6 +21,7 @@ public static class AnalyzeRunner
         var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, output);
         var landscape = new Dictionary<string, IReadOnlyList<LandscapePoint>>(StringComparer.Ordinal);
         var drift = new Dictionary<string, IReadOnlyList<DriftPoint>>(StringComparer.Ordinal);
+        var ics = new Dictionary<string, IReadOnlyList<IcsPoint>>(StringComparer.Ordinal);
         try
         {
             using var scope = NewDisposeScope();
@@ -33,10 +34,12 @@ public static class AnalyzeRunner
                 model.Compile(OptimizerFactory.Create(config.Training, OptimizerFactory.StepsPerEpoch(data.Train.Count, config.Training.BatchSize)));
                 using var probe = new LandscapeProbe(images, labels, config.ProbeEvery);
                 using var activations = new ActivationDriftProbe(images, labels, config.ProbeEvery);
+                using var shift = new GradientShiftProbe(images, labels, config.ProbeEvery);
                 var history = model.Fit(data.Train, batchSize: config.Training.BatchSize, epochs: config.Training.Epochs, verbose: 0,
-                    validationData: data.Test, callbacks: [probe, activations], cancellationToken: cancellationToken);
+                    validationData: data.Test, callbacks: [probe, activations, shift], cancellationToken: cancellationToken);
                 landscape[name] = probe.Points;
                 drift[name] = activations.Points;
+                ics[name] = shift.Points;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name,-15} {probe.Points.Count} probes, final val_accuracy {history.ValAccuracy[^1]:0.0000}"));
             }
@@ -54,13 +57,14 @@ public static class AnalyzeRunner
         var result = new AnalyzeResult(config, data.Reason, MachineInfo.Describe(), landscape, drift)
         {
             DatasetName = DatasetSelector.DisplayName(data.Kind),
+            Ics = ics,
         };
         Write(folder, result);
         output.WriteLine($"Measurements: {folder.Path}");
         return result;
     }
 
-    /// <summary>Writes the measurements: <c>analysis.json</c>, <c>landscape.csv</c>, <c>drift.csv</c> (<c>Reporting.AnalysisReport.Write</c> adds the plots and <c>analysis.md</c>).</summary>
+    /// <summary>Writes the measurements: <c>analysis.json</c>, <c>landscape.csv</c>, <c>drift.csv</c>, <c>ics.csv</c> (<c>Reporting.AnalysisReport.Write</c> adds the plots and <c>analysis.md</c>).</summary>
     internal static void Write(RunFolder folder, AnalyzeResult result)
     {
         ArgumentNullException.ThrowIfNull(folder);
@@ -87,6 +91,16 @@ public static class AnalyzeRunner
         }
 
         folder.WriteText("drift.csv", driftCsv.ToString());
+        var icsCsv = new StringBuilder("variant,step,layer_index,layer,change,relative_change,cosine\n");
+        foreach (var (variant, points) in result.Ics)
+        {
+            foreach (var p in points)
+            {
+                icsCsv.Append(CultureInfo.InvariantCulture, $"{variant},{p.Step},{p.LayerIndex},{p.Layer},{p.Change:R},{p.RelativeChange:R},{p.Cosine:R}\n");
+            }
+        }
+
+        folder.WriteText("ics.csv", icsCsv.ToString());
     }
 
 

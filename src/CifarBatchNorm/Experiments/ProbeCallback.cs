@@ -40,6 +40,23 @@ public abstract class ProbeCallback : Callback, IDisposable
     public override void OnTrainBegin() => _globalStep = 0;
 
     /// <inheritdoc />
+    public override void OnTrainBatchBegin(int step)
+    {
+        if ((_globalStep + 1) % Every == 0 && Model is { } model)
+        {
+            BeforeProbedStep(model);
+        }
+    }
+
+    /// <summary>
+    /// Called before the optimizer step after which <see cref="Measure"/> runs (the weights are still those before
+    /// the update); a probe that needs them (<see cref="GradientShiftProbe"/>) keeps them here. Does nothing by default.
+    /// </summary>
+    protected virtual void BeforeProbedStep(Sequential model)
+    {
+    }
+
+    /// <inheritdoc />
     public override void OnTrainBatchEnd(int step, IReadOnlyDictionary<string, double> logs)
     {
         _globalStep++;

@@ -109,5 +109,106 @@ public sealed class ProbeTests
         }
 
         Assert.Contains("| bn | 2 |", File.ReadAllText(Path.Combine(dir, "analysis.md")));
+        Assert.Equal(2 * 6, result.Ics["bn"].Count);                                      // 2 probes x 6 Conv2D/Dense layers
+        Assert.Equal(1 + (2 * 2 * 6), File.ReadAllLines(Path.Combine(dir, "ics.csv")).Length);
+        Assert.True(File.Exists(Path.Combine(dir, "ics_layer5.png")));
+        Assert.Contains("## Internal covariate shift (Santurkar et al.)", File.ReadAllText(Path.Combine(dir, "analysis.md")));
+    }
+
+    [Fact]
+    public void Ics_is_zero_when_earlier_layers_do_not_move_and_positive_when_they_do()
+    {
+        // Santurkar et al. 2018 (arXiv 1805.11604) section 2: G' differs from G only through the update of the earlier layers.
+        var (train, _) = SyntheticImages.Generate(Tiny);
+        var (x, y) = train.GetRange(0, 32);
+        GradientShiftProbe Probe(bool update)
+        {
+            torch.manual_seed(3);
+            using var model = ModelPresets.Notebook(train.Shape);
+            model.Compile(new Adam(1e-2));
+            if (!update)
+            {
+                model.Trainer = new NoUpdateTrainer(model);                      // learning rate 0: the weights never move
+            }
+
+            var probe = new GradientShiftProbe(x, y, every: 2);
+            model.Fit(train, batchSize: 32, epochs: 1, verbose: 0, callbacks: [probe]);
+            return probe;
+        }
+
+        using var still = Probe(update: false);
+        using var moving = Probe(update: true);
+
+        Assert.Equal(4 * 6, still.Points.Count);                                     // 8 steps, every 2nd; 6 Conv2D/Dense layers
+        Assert.All(still.Points, p => Assert.Equal((0.0, 1.0), (p.Change, Math.Round(p.Cosine, 5))));
+        Assert.All(moving.Points.Where(p => p.LayerIndex == 0), p => Assert.Equal(0, p.Change));   // nothing before the first layer
+        Assert.All(moving.Points.Where(p => p.LayerIndex > 0), p =>
+        {
+            Assert.True(p.Change > 0, $"{p}");
+            Assert.True(p.Cosine < 1, $"{p}");
+            Assert.True(double.IsFinite(p.RelativeChange) && p.RelativeChange > 0, $"{p}");
+        });
+        Assert.Equal(["conv2d", "conv2d_1", "conv2d_2", "conv2d_3", "dense", "dense_1"], moving.Points.Take(6).Select(p => p.Layer));
+    }
+
+    [Fact]
+    public void Ics_measure_by_hand_on_a_two_layer_model()
+    {
+        // Dense(3) -> Dense(2): moving only the first layer changes the second layer's input and so its gradient;
+        // the same weights before and after give G' = G exactly.
+        torch.manual_seed(1);
+        using var model = new Sequential(new global::CifarBatchNorm.Layers.LayerShape(1, 1, 4));
+        model.Add(new global::CifarBatchNorm.Layers.Flatten());
+        model.Add(new global::CifarBatchNorm.Layers.Dense(3, activation: global::CifarBatchNorm.Layers.ActivationFunction.Relu));
+        model.Add(new global::CifarBatchNorm.Layers.Dense(2, activation: global::CifarBatchNorm.Layers.ActivationFunction.Softmax));
+        model.Compile(new Adam());
+        using var x = torch.rand(8, 4, 1, 1);
+        using var y = torch.randint(0, 2, 8, dtype: torch.ScalarType.Int64);
+        var before = GradientShiftProbe.Snapshot(model);
+
+        var same = GradientShiftProbe.Shift(model, before, before, x, y, step: 1);
+        var after = before.Select(layer => layer.Select(p => p + 0.1).ToArray()).ToArray();
+        var moved = GradientShiftProbe.Shift(model, before, after, x, y, step: 1);
+
+        Assert.Equal([0.0, 0.0], same.Select(p => p.Change));
+        Assert.Equal(0, moved[0].Change);
+        Assert.True(moved[1].Change > 0);
+        // Oracle for the second layer: its gradient with the first layer at before+0.1, computed directly.
+        var second = (global::CifarBatchNorm.Layers.Dense)model.Layers[2];
+        var first = (global::CifarBatchNorm.Layers.Dense)model.Layers[1];
+        torch.Tensor Grad(torch.Tensor[] firstWeights)
+        {
+            using (torch.no_grad())
+            {
+                first.Linear.weight!.copy_(firstWeights[0]);
+                first.Linear.bias!.copy_(firstWeights[1]);
+            }
+
+            foreach (var p in model.parameters())
+            {
+                p.grad?.zero_();
+            }
+
+            model.Trainer!.ComputeLoss(model.ForwardLogits(x), y).backward();
+            return torch.cat([second.Linear.weight!.grad!.flatten(), second.Linear.bias!.grad!.flatten()], 0).clone();
+        }
+
+        using var g = Grad(before[1]);
+        using var gShifted = Grad(after[1]);
+        Assert.Equal((g - gShifted).norm().item<float>(), moved[1].Change, 5);
+        Assert.Equal(moved[1].Change / g.norm().item<float>(), moved[1].RelativeChange, 5);
+    }
+
+    /// <summary>Computes the loss and gradients of every step but never updates the weights (a learning rate of 0, which Adam refuses).</summary>
+    private sealed class NoUpdateTrainer(Sequential model) : Trainer(model, new Adam())
+    {
+        protected override StepMetrics TrainStep(torch.Tensor images, torch.Tensor labels)
+        {
+            Optimizer.ZeroGrad();
+            var logits = Model.ForwardLogits(images);
+            var loss = ComputeLoss(logits, labels);
+            loss.backward();
+            return ReadMetrics(loss, logits, labels);
+        }
     }
 }
