@@ -180,7 +180,27 @@ internal static class App
         {
             Description = "Image shape HxWxC (32x32x3 CIFAR-10, 28x28x1 Fashion-MNIST)",
             DefaultValueFactory = _ => "32x32x3",
-            Validators = { r => { if (ParseShape(r.GetValueOrDefault<string>()!) is null) { r.AddError($"--input-shape '{r.GetValueOrDefault<string>()}' is not HxWxC with positive numbers, e.g. 32x32x3."); } } },
+            Validators =
+            {
+                r =>
+                {
+                    string text = r.GetValueOrDefault<string>()!;
+                    if (ParseShape(text) is not { } shape)
+                    {
+                        r.AddError($"--input-shape '{text}' is not HxWxC with positive numbers, e.g. 32x32x3.");
+                        return;
+                    }
+
+                    try
+                    {
+                        ModelPresets.CheckInputShape(shape);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        r.AddError(CliMessages.ForUser(e));
+                    }
+                },
+            },
         };
         var variant = CliOptions.Variant();
         var command = new Command("summary", "Print the Keras-format summary of the notebook's model.") { inputShape, variant };
@@ -213,7 +233,7 @@ internal static class App
     internal static ImageShape? ParseShape(string text)
     {
         string[] parts = text.Split('x', 'X');
-        if (parts.Length == 3 && parts.All(p => int.TryParse(p, out int v) && v is > 0 and <= 4096))
+        if (parts.Length == 3 && parts.All(p => int.TryParse(p, out int v) && v > 0))
         {
             return new ImageShape(int.Parse(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]));
         }

@@ -139,6 +139,13 @@ internal static class CliOptions
         Validators = { r => Check<string>(r, v => Message(() => ModelPresets.ParseAugmentations(v))) },
     };
 
+    /// <summary>The <c>--url</c> of a CIFAR-10 mirror, checked at parse time (absolute http or https).</summary>
+    public static Option<string?> Url() => new("--url")
+    {
+        Description = "Mirror of cifar-10-binary.tar.gz (default: CIFAR_BATCHNORM_URL or the official address)",
+        Validators = { r => Check<string?>(r, v => v is null ? null : Message(() => _ = new Data.Download.DownloadOptions { Url = v })) },
+    };
+
     public static Option<string> Optimizer() => new("--optimizer")
     {
         Description = "adam (the notebook's), adamw (Adam with decoupled weight decay, 0.004 unless --weight-decay) or sgd (Keras's SGD; see --momentum, --nesterov)",

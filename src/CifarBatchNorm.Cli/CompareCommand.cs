@@ -42,6 +42,7 @@ internal static class CompareCommand
             variants, seeds, target, lossTarget, learningRates, batchSizes, shard, output,
         };
         command.Subcommands.Add(MergeCommand(stdout));
+        command.Subcommands.Add(ReportCommand(stdout));
         shared.AddTo(command);
         command.SetAction(result =>
         {
@@ -85,6 +86,21 @@ internal static class CompareCommand
             var merged = CompareRunner.Merge(result.GetValue(shards)!, folder);
             Reporting.CompareReport.Write(folder, merged);
             stdout.WriteLine($"Merged {merged.Config.Cells().Count()} runs; results, plots and report: {folder}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command ReportCommand(TextWriter stdout)
+    {
+        var folder = new Argument<string>("folder") { Description = "The output folder of a comparison (it holds results.json)" };
+        var command = new Command("report", "Write a comparison's plots, report.md and report.html again from its results.json, without training.") { folder };
+        command.SetAction(result =>
+        {
+            string dir = Path.GetFullPath(result.GetValue(folder)!);
+            var read = CompareRunner.Read(dir);
+            Reporting.CompareReport.Write(dir, read);
+            stdout.WriteLine($"Plots and report of {read.Epochs.Select(e => (e.Variant, e.Seed, e.LearningRate, e.BatchSize)).Distinct().Count()} runs: {dir}");
             return ExitCodes.Success;
         });
         return command;

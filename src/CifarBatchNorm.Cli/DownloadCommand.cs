@@ -9,12 +9,19 @@ internal static class DownloadCommand
     public static Command Create(TextWriter stdout, CancellationToken cancellationToken)
     {
         var dataDir = CliOptions.DataDir();
-        var url = new Option<string?>("--url") { Description = "Mirror of cifar-10-binary.tar.gz (default: CIFAR_BATCHNORM_URL or the official address)" };
-        var command = new Command("download", "Download, verify (size, MD5, SHA-256) and extract CIFAR-10 into the data folder.") { dataDir, url };
+        var url = CliOptions.Url();
+        var force = new Option<bool>("--force") { Description = "Download and replace CIFAR-10 even when a copy is there and passes its checks" };
+        var command = new Command("download", "Download, verify (size, MD5, SHA-256) and extract CIFAR-10 into the data folder; a copy already there is checked record by record and replaced when corrupt.")
+        {
+            dataDir, url, force,
+        };
         command.SetAction(result =>
         {
             string folder = DataCache.Resolve(result.GetValue(dataDir));
-            var options = DownloadOptions.FromEnvironment();
+            var options = DownloadOptions.FromEnvironment() with
+            {
+                Existing = result.GetValue(force) ? ExistingData.Replace : ExistingData.VerifyAndReplace,
+            };
             if (result.GetValue(url) is string mirror)
             {
                 options = options with { Url = mirror };

@@ -8,7 +8,7 @@ internal sealed class TrainingOptions
 {
     private readonly Option<string> _dataset = CliOptions.Dataset();
     private readonly Option<string?> _dataDir = CliOptions.DataDir();
-    private readonly Option<string?> _url = new("--url") { Description = "Mirror of cifar-10-binary.tar.gz (default: CIFAR_BATCHNORM_URL or the official address)" };
+    private readonly Option<string?> _url = CliOptions.Url();
     private readonly Option<bool> _noDownload = new("--no-download") { Description = "Never download CIFAR-10; use only files already there" };
     private readonly Option<int> _epochs = CliOptions.Int("--epochs", 10, TrainConfig.EpochsRange, "Epochs to train");
 

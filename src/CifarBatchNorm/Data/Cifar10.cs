@@ -74,8 +74,10 @@ public static class Cifar10
                     $"CIFAR-10 file missing: {path}. Extract the complete cifar-10-binary.tar.gz (or download it again with Cifar10Downloader).");
             }
 
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             long expected = (long)RecordsPerFile * RecordSize;
+            // A FIFO, a device or a link to /dev/zero is refused before it is opened; a huge file before it is read.
+            DataFile.RequireRegularFile(path, long.MaxValue, "CIFAR-10 .bin");   // the exact size is checked next
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             if (stream.Length != expected)
             {
                 throw new DataFormatException(

@@ -129,12 +129,24 @@ public static class CompareRunner
         return merged;
     }
 
+    /// <summary>
+    /// Reads the <c>results.json</c> of a comparison folder, with the per-cell summaries recomputed from its rows by
+    /// the current rules (so a report can be written again without training).
+    /// </summary>
+    /// <exception cref="ModelFileException">The folder has no readable <c>results.json</c>.</exception>
+    public static CompareResult Read(string dir)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dir);
+        var result = ReadResults(dir);
+        return result with { Summaries = Summarize(result.Config, result.Epochs, result.Runs) };
+    }
+
     private static CompareResult ReadResults(string dir)
     {
         string path = Path.Combine(Path.GetFullPath(dir), ResultsFile);
         if (!File.Exists(path))
         {
-            throw new ModelFileException($"{path} not found: pass the output folders of sharded comparison runs.");
+            throw new ModelFileException($"{path} not found: pass the output folder of a comparison.");
         }
 
         try

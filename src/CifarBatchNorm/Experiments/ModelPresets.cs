@@ -7,6 +7,29 @@ namespace CifarBatchNorm.Experiments;
 /// <summary>Named model presets.</summary>
 public static class ModelPresets
 {
+    /// <summary>The largest image side the notebook's model is built for (its Dense layer grows with the image area).</summary>
+    public const int MaxImageSide = 512;
+
+    /// <summary>The most channels an input image may have (gray, RGB, RGBA).</summary>
+    public const int MaxChannels = 4;
+
+    /// <summary>
+    /// Throws unless the notebook's model can be built and trained for <paramref name="input"/> in a machine's memory:
+    /// sides of 1 to <see cref="MaxImageSide"/> pixels and 1 to <see cref="MaxChannels"/> channels. At 512x512 the
+    /// Dense layer after the two poolings already holds 67 million weights (268 MB, three times that with Adam).
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape is outside those bounds; <c>ParamName</c> is <c>ImageShape</c>.</exception>
+    public static void CheckInputShape(ImageShape input)
+    {
+        if (input.Height is < 1 or > MaxImageSide || input.Width is < 1 or > MaxImageSide || input.Channels is < 1 or > MaxChannels)
+        {
+            long dense = (long)Math.Max(1, input.Height / 4) * Math.Max(1, input.Width / 4) * 16 * 256;
+            throw new ArgumentException(
+                $"ImageShape {input} is outside what the notebook's model can train here: sides of 1 to {MaxImageSide} pixels and 1 to {MaxChannels} channels (its Dense layer would hold {dense:N0} weights, {dense * 4 / 1e9:0.#} GB). Resize the images.",
+                nameof(ImageShape));
+        }
+    }
+
     /// <summary>
     /// The notebook's model: Conv(8)-BN-Conv(8)-BN-Pool-Conv(16)-BN-Conv(16)-BN-Pool-Flatten-Dense(256)-BN-Dense(10, softmax),
     /// 3x3 "same" convolutions, ReLU inside each Conv/Dense (so ReLU comes before BN). For 32x32x3 inputs it has
@@ -24,6 +47,7 @@ public static class ModelPresets
         IEnumerable<Augmentation>? augment = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
+        CheckInputShape(input);
         var model = new Sequential(input);
         foreach (var augmentation in (augment ?? []).Distinct())
         {

@@ -14,7 +14,7 @@ public sealed class BadInputTests
 {
     public static TheoryData<string> DataCases =>
     [
-        "cifar-truncated", "cifar-oversized", "cifar-empty", "cifar-label-10", "cifar-missing-file", "cifar-file-is-a-folder",
+        "cifar-truncated", "cifar-oversized", "cifar-empty", "cifar-label-10", "cifar-missing-file", "cifar-file-is-a-folder", "cifar-fifo",
         "fashion-wrong-magic", "fashion-truncated", "fashion-label-10", "fashion-count-mismatch", "fashion-corrupt-gzip", "fashion-empty",
     ];
 
@@ -59,6 +59,15 @@ public sealed class BadInputTests
                 case "cifar-missing-file":
                     File.Delete(first);
                     return ("cifar10", $"CIFAR-10 file missing: {first}");
+                case "cifar-fifo":
+                    // A named pipe would block open() forever: it is refused before it is opened.
+                    File.Delete(first);
+                    using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [first]))
+                    {
+                        mkfifo.WaitForExit();
+                    }
+
+                    return ("cifar10", $"{first} is a FIFO (named pipe), not a data file");
                 default:
                     File.Delete(first);
                     Directory.CreateDirectory(first);
@@ -210,5 +219,45 @@ public sealed class BadInputTests
 
         Assert.Equal(2, code);
         Assert.Contains(message, error);
+    }
+
+    [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("ftp://example.org/cifar-10-binary.tar.gz")]
+    [InlineData("garbage")]
+    public void A_url_that_is_not_http_is_a_usage_error_naming_the_flag(string url)
+    {
+        foreach (string[] args in new[] { new[] { "download", "--url", url }, ["train", "--dataset", "cifar10", "--url", url] })
+        {
+            var (code, _, error) = Run(args);
+
+            Assert.Equal(2, code);
+            Assert.Contains($"--url is '{url}'; expected an absolute http:// or https:// URL.", error);
+            Assert.DoesNotContain("DownloadOptions", error);
+        }
+    }
+
+    [Fact]
+    public void A_bad_CIFAR_BATCHNORM_URL_names_the_variable()
+    {
+        using var temp = new TempDirectory();
+        // A separate process: the variable must not reach the other tests of this one.
+        var result = DotnetCli.Run(temp.Path, [Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll"), "download", "--data-dir", temp.Path],
+            TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["CIFAR_BATCHNORM_URL"] = "garbage" });
+        var (code, error) = (result.ExitCode, result.Error);
+
+        AssertOneLineError(code, error, 1, "The environment variable CIFAR_BATCHNORM_URL holds 'garbage', which is not an absolute http:// or https:// URL");
+    }
+
+    [Theory]
+    [InlineData("4096x4096x3", "--input-shape 4096x4096x3 is outside what the notebook's model can train here: sides of 1 to 512 pixels and 1 to 4 channels (its Dense layer would hold 4,294,967,296 weights, 17.2 GB)")]
+    [InlineData("32x32x64", "--input-shape 32x32x64 is outside what the notebook's model can train here")]
+    public void An_input_shape_too_large_to_train_is_refused_before_anything_is_allocated(string shape, string message)
+    {
+        var (code, output, error) = Run("summary", "--input-shape", shape);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, error);
+        Assert.Empty(output);
     }
 }

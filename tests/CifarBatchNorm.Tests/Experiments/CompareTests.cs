@@ -78,6 +78,18 @@ public sealed class CompareTests
             $"| bn | 0.001 | 64 | {bn.FinalAccuracyMean:0.0000} ± {bn.FinalAccuracyCi95:0.0000} |"), report);   // 95% interval, Student t
         Assert.Contains("## What the data says about the notebook's claims", report);
         Assert.Contains("\"seeds\": 2", report);
+
+        // compare report DIR writes the same report again from results.json alone, without training.
+        foreach (string file in new[] { "report.md", "report.html", "final_accuracy.png", "final_accuracy.svg" })
+        {
+            File.Delete(Path.Combine(dir, file));
+        }
+
+        var (code, output, error) = Support.InProcessCli.Run("compare", "report", dir);
+        Assert.True(code == 0, error);
+        Assert.Contains($"Plots and report of 4 runs: {dir}", output);
+        Assert.Equal(report, File.ReadAllText(Path.Combine(dir, "report.md")));
+        Assert.True(File.Exists(Path.Combine(dir, "report.html")) && File.Exists(Path.Combine(dir, "final_accuracy.png")));
     }
 
     [Fact]

@@ -64,38 +64,99 @@ public static class Cifar10Downloader
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
         options = (options ?? new DownloadOptions()).Validate();
         string root = Path.GetFullPath(dataDir);
-
+        string target = Path.Combine(root, Cifar10.FolderName);
+        string? replace = null;
         if (Cifar10.Locate(root) is { } existing)
         {
-            return BatchFolderCheck.FindProblem(existing, options.ExpectedRecordsPerFile, scanLabels: false) is { } problem
-                ? throw new DownloadException(
-                    $"CIFAR-10 folder {existing} is there but unusable: {problem}. Delete it and download again (Cifar10Downloader).")
-                : existing;
-        }
+            string? problem = options.Existing == ExistingData.Replace
+                ? "a new download was asked for"
+                : BatchFolderCheck.FindProblem(existing, options.ExpectedRecordsPerFile, scanLabels: options.Existing == ExistingData.VerifyAndReplace);
+            if (problem is null)
+            {
+                return existing;
+            }
 
-        string target = Path.Combine(root, Cifar10.FolderName);
-        if (Directory.Exists(target))
+            if (options.Existing == ExistingData.UseIfComplete)
+            {
+                throw new DownloadException(
+                    $"CIFAR-10 folder {existing} is there but unusable: {problem}. Delete it and download again (Cifar10Downloader).");
+            }
+
+            if (existing != target)
+            {
+                throw new DownloadException(
+                    $"CIFAR-10 files in {existing} must be replaced ({problem}), but they lie directly in the data folder, which this program does not delete: remove the .bin files yourself and download again.");
+            }
+
+            replace = existing;
+        }
+        else if (Directory.Exists(target))
         {
-            throw new DownloadException(
-                $"CIFAR-10 folder {target} is there but unusable: it has no {Cifar10.TestFile}. Delete it and download again (Cifar10Downloader).");
+            if (options.Existing == ExistingData.UseIfComplete)
+            {
+                throw new DownloadException(
+                    $"CIFAR-10 folder {target} is there but unusable: it has no {Cifar10.TestFile}. Delete it and download again (Cifar10Downloader).");
+            }
+
+            replace = target;
         }
 
-        Directory.CreateDirectory(root);
-        RemoveStaleExtractFolders(root);
-        string archive = Path.Combine(root, ArchiveFileName);
-        if (!File.Exists(archive) || !await HasExpectedContentAsync(archive, options, cancellationToken).ConfigureAwait(false))
+        string? created = FirstMissingAncestor(root);
+        try
         {
-            File.Delete(archive);
-            await DownloadAsync(root, archive, options, progress, cancellationToken).ConfigureAwait(false);
-        }
+            Directory.CreateDirectory(root);
+            RemoveStaleExtractFolders(root);
+            string archive = Path.Combine(root, ArchiveFileName);
+            if (replace is not null || !File.Exists(archive) || !await HasExpectedContentAsync(archive, options, cancellationToken).ConfigureAwait(false))
+            {
+                File.Delete(archive);
+                await DownloadAsync(root, archive, options, progress, cancellationToken).ConfigureAwait(false);
+            }
 
-        string folder = await ExtractAsync(root, target, archive, options, cancellationToken).ConfigureAwait(false);
-        if (!options.KeepArchive)
+            string folder = await ExtractAsync(root, target, archive, options, replace, cancellationToken).ConfigureAwait(false);
+            if (!options.KeepArchive)
+            {
+                File.Delete(archive);
+            }
+
+            return folder;
+        }
+        catch when (created is not null)
         {
-            File.Delete(archive);
+            RemoveIfEmpty(created);
+            throw;
+        }
+    }
+
+    /// <summary>The highest folder on the way to <paramref name="path"/> that does not exist yet (what CreateDirectory would create first), or <c>null</c>.</summary>
+    private static string? FirstMissingAncestor(string path)
+    {
+        string? missing = null;
+        for (string? current = path; current is not null && !Directory.Exists(current); current = Path.GetDirectoryName(current))
+        {
+            missing = current;
         }
 
-        return folder;
+        return missing;
+    }
+
+    /// <summary>Removes <paramref name="folder"/> and the folders under it when they hold no file (a failed attempt created them and wrote nothing worth keeping).</summary>
+    private static void RemoveIfEmpty(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder) && !Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any())
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: the original error is what the user needs to see.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     private static async Task DownloadAsync(
@@ -107,6 +168,7 @@ public static class Cifar10Downloader
             ConnectTimeout = options.ConnectTimeout,
             UseProxy = true,
             AutomaticDecompression = DecompressionMethods.None,
+            AllowAutoRedirect = false,   // followed by hand: http(s) only, at most DownloadOptions.MaxRedirects
         };
         using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("CifarBatchNorm", "1"));
@@ -155,13 +217,7 @@ public static class Cifar10Downloader
             return;
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, options.Url);
-        if (existing > 0)
-        {
-            request.Headers.Range = new RangeHeaderValue(existing, null);
-        }
-
-        using var response = await SendAsync(client, request, options, cancellationToken).ConfigureAwait(false);
+        using var response = await SendFollowingRedirectsAsync(client, existing, options, cancellationToken).ConfigureAwait(false);
         long start = StartOffset(response, existing, partial, options);
         if (response.Content.Headers.ContentLength is { } length && start + length != expected)
         {
@@ -186,6 +242,50 @@ public static class Cifar10Downloader
         }
 
         CheckDigests(partial, options, digests.Md5, digests.Sha256);
+    }
+
+    /// <summary>
+    /// Sends the GET (with a Range from <paramref name="existing"/>), following at most
+    /// <see cref="DownloadOptions.MaxRedirects"/> redirects, to http and https addresses only.
+    /// </summary>
+    private static async Task<HttpResponseMessage> SendFollowingRedirectsAsync(
+        HttpClient client, long existing, DownloadOptions options, CancellationToken cancellationToken)
+    {
+        var address = new Uri(options.Url);
+        for (int redirects = 0; ; redirects++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, address);
+            if (existing > 0)
+            {
+                request.Headers.Range = new RangeHeaderValue(existing, null);
+            }
+
+            var response = await SendAsync(client, request, options, cancellationToken).ConfigureAwait(false);
+            int status = (int)response.StatusCode;
+            if (status is not (301 or 302 or 303 or 307 or 308))
+            {
+                return response;
+            }
+
+            string? location = response.Headers.NonValidated.TryGetValues("Location", out var values) ? values.FirstOrDefault() : null;
+            response.Dispose();
+            if (location is null || !Uri.TryCreate(address, location, out Uri? next))
+            {
+                throw new DownloadException($"{options.Url} redirected ({status}) to {(location is null ? "no address" : $"'{location}'")}, which is not a valid address. Check DownloadOptions.Url or CIFAR_BATCHNORM_URL.");
+            }
+
+            if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+            {
+                throw new DownloadException($"{options.Url} redirected ({status}) to {next.Scheme}: '{location}'; only http and https redirects are followed. Check DownloadOptions.Url or CIFAR_BATCHNORM_URL.");
+            }
+
+            if (redirects == DownloadOptions.MaxRedirects)
+            {
+                throw new DownloadException($"{options.Url} redirected more than {DownloadOptions.MaxRedirects} times (last to {next}); a mirror needs at most {DownloadOptions.MaxRedirects}. Check DownloadOptions.Url or CIFAR_BATCHNORM_URL.");
+            }
+
+            address = next;
+        }
     }
 
     private static async Task<HttpResponseMessage> SendAsync(
@@ -358,7 +458,7 @@ public static class Cifar10Downloader
     }
 
     private static async Task<string> ExtractAsync(
-        string root, string target, string archive, DownloadOptions options, CancellationToken cancellationToken)
+        string root, string target, string archive, DownloadOptions options, string? replace, CancellationToken cancellationToken)
     {
         string temporary = Path.Combine(root, ExtractFolderPrefix + Path.GetRandomFileName());
         Directory.CreateDirectory(temporary);
@@ -369,6 +469,17 @@ public static class Cifar10Downloader
             {
                 throw new DownloadException(
                     $"Archive {archive} passed its checksums but holds unusable data: {problem} (DownloadOptions.ExpectedRecordsPerFile is {options.ExpectedRecordsPerFile?.ToString("N0") ?? "null"}).");
+            }
+
+            if (replace is not null)
+            {
+                // The verified new copy is complete on the disk before the old one goes: move the old one aside
+                // (one rename), put the new one in place (one rename), then delete the old one.
+                string old = Path.Combine(root, ExtractFolderPrefix + "old-" + Path.GetRandomFileName());
+                Directory.Move(replace, old);
+                Directory.Move(temporary, target);
+                Directory.Delete(old, recursive: true);
+                return target;
             }
 
             try

@@ -122,6 +122,16 @@ public sealed record DownloadOptions
     } = Cifar10.RecordsPerFile;
 
     /// <summary>
+    /// What to do with a CIFAR-10 folder that is already there. The default value is
+    /// <see cref="ExistingData.UseIfComplete"/>: the six files must be there with the right sizes, and nothing is
+    /// downloaded.
+    /// </summary>
+    public ExistingData Existing { get; init; } = ExistingData.UseIfComplete;
+
+    /// <summary>Maximum HTTP redirects followed (http and https only). The default value is 5.</summary>
+    public const int MaxRedirects = 5;
+
+    /// <summary>
     /// Keeps the verified <c>cifar-10-binary.tar.gz</c> next to the extracted folder. The default value is
     /// <c>false</c>: the archive is deleted after a successful extraction to save 170 MB.
     /// </summary>
@@ -137,7 +147,21 @@ public sealed record DownloadOptions
     internal static DownloadOptions FromEnvironment(Func<string, string?> getVariable)
     {
         string? url = getVariable(UrlVariable);
-        return string.IsNullOrWhiteSpace(url) ? new DownloadOptions() : new DownloadOptions { Url = url.Trim() };
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            return new DownloadOptions();
+        }
+
+        try
+        {
+            return new DownloadOptions { Url = url.Trim() };
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(
+                $"The environment variable {UrlVariable} holds '{url.Trim()}', which is not an absolute http:// or https:// URL: set it to a mirror's address of the tarball, or unset it.",
+                UrlVariable, e);
+        }
     }
 
     /// <summary>

@@ -351,6 +351,103 @@ public sealed class Cifar10DownloaderTests : IDisposable
         Assert.Equal(folder, Cifar10.Locate(DataDir));
     }
 
+    [Fact(Timeout = Bounded)]
+    public async Task Http_redirects_are_followed_to_the_file()
+    {
+        byte[] archive = TestArchive.Build();
+        await using var server = new LoopbackServer((request, _) => request.Target switch
+        {
+            "/moved" => ServedResponse.Redirect(302, "/again"),
+            "/again" => ServedResponse.Redirect(307, "/file"),
+            _ => ServedResponse.File(archive, request),
+        });
+        string moved = new Uri(new Uri(server.Url), "/moved").ToString();
+
+        string folder = await Cifar10Downloader.EnsureAsync(DataDir, TestArchive.OptionsFor(archive, moved), null, _guard.Token);
+
+        Assert.Equal(Extracted, folder);
+        Assert.Equal(["/moved", "/again", "/file"], server.Requests.Select(r => r.Target));
+    }
+
+    [Theory(Timeout = Bounded)]
+    [InlineData("file:///etc/passwd", "redirected (302) to file: 'file:///etc/passwd'; only http and https redirects are followed")]
+    [InlineData("ftp://example.org/cifar.tgz", "redirected (302) to ftp: 'ftp://example.org/cifar.tgz'; only http and https redirects are followed")]
+    [InlineData("http://[bad", "redirected (302) to 'http://[bad', which is not a valid address")]
+    public async Task A_redirect_away_from_http_is_a_clean_error_and_leaves_nothing(string location, string message)
+    {
+        await using var server = new LoopbackServer((_, _) => ServedResponse.Redirect(302, location));
+
+        var error = await Assert.ThrowsAsync<DownloadException>(
+            () => Cifar10Downloader.EnsureAsync(DataDir, TestArchive.OptionsFor([1], server.Url), null, _guard.Token));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.Single(error.Message.Split('\n'));
+        Assert.Single(server.Requests);                  // no retry for a bad redirect
+        Assert.False(Directory.Exists(DataDir));         // the folder this attempt created is gone again
+    }
+
+    [Fact(Timeout = Bounded)]
+    public async Task More_than_five_redirects_are_refused()
+    {
+        await using var server = new LoopbackServer((request, n) => ServedResponse.Redirect(301, $"/hop{n}"));
+
+        var error = await Assert.ThrowsAsync<DownloadException>(
+            () => Cifar10Downloader.EnsureAsync(DataDir, TestArchive.OptionsFor([1], server.Url), null, _guard.Token));
+
+        Assert.Contains("redirected more than 5 times", error.Message, StringComparison.Ordinal);
+        Assert.Equal(6, server.Requests.Count);
+    }
+
+    [Fact(Timeout = Bounded)]
+    public async Task A_failed_attempt_removes_the_folders_it_created_but_keeps_ones_that_were_there()
+    {
+        await using var server = new LoopbackServer((_, _) => ServedResponse.Error(404));
+        string deep = _temp.Combine("a", "b", "c");
+
+        await Assert.ThrowsAsync<DownloadException>(() => Cifar10Downloader.EnsureAsync(deep, TestArchive.OptionsFor([1], server.Url), null, _guard.Token));
+        Directory.CreateDirectory(DataDir);
+        await Assert.ThrowsAsync<DownloadException>(() => Cifar10Downloader.EnsureAsync(DataDir, TestArchive.OptionsFor([1], server.Url), null, _guard.Token));
+
+        Assert.False(Directory.Exists(_temp.Combine("a")));
+        Assert.True(Directory.Exists(DataDir));
+    }
+
+    [Fact(Timeout = Bounded)]
+    public async Task Verify_replaces_a_copy_with_a_bad_label_byte_and_keeps_a_good_one()
+    {
+        byte[] archive = TestArchive.Build();
+        await using var server = new LoopbackServer((request, _) => ServedResponse.File(archive, request));
+        var verify = TestArchive.OptionsFor(archive, server.Url) with { Existing = ExistingData.VerifyAndReplace };
+        await Cifar10Downloader.EnsureAsync(DataDir, verify, null, _guard.Token);
+        string test = Path.Combine(Extracted, Cifar10.TestFile);
+        byte[] corrupt = await File.ReadAllBytesAsync(test, _guard.Token);
+        corrupt[0] = 255;                                             // record 0's label byte: right size, wrong content
+        await File.WriteAllBytesAsync(test, corrupt, _guard.Token);
+
+        string? problem = BatchFolderCheck.FindProblem(Extracted, TestArchive.RecordsPerFile, scanLabels: true);   // what training reports
+        await Cifar10Downloader.EnsureAsync(DataDir, verify, null, _guard.Token);
+        await Cifar10Downloader.EnsureAsync(DataDir, verify, null, _guard.Token);
+
+        Assert.Contains("255", problem, StringComparison.Ordinal);
+        Assert.Equal(TestArchive.BinFile(TestArchive.BinFiles.Count - 1), await File.ReadAllBytesAsync(test, _guard.Token));
+        Assert.Equal(2, server.Requests.Count);                       // the good copy was not downloaded again
+        Assert.Empty(Directory.GetDirectories(DataDir, Cifar10Downloader.ExtractFolderPrefix + "*"));
+    }
+
+    [Fact(Timeout = Bounded)]
+    public async Task Replace_downloads_again_even_a_good_copy()
+    {
+        byte[] archive = TestArchive.Build();
+        await using var server = new LoopbackServer((request, _) => ServedResponse.File(archive, request));
+        var options = TestArchive.OptionsFor(archive, server.Url);
+        await Cifar10Downloader.EnsureAsync(DataDir, options, null, _guard.Token);
+
+        await Cifar10Downloader.EnsureAsync(DataDir, options with { Existing = ExistingData.Replace }, null, _guard.Token);
+
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(Extracted, Cifar10.Locate(DataDir));
+    }
+
     /// <summary>Unlike <see cref="Progress{T}"/>, reports on the calling thread, so the list is complete on return.</summary>
     private sealed class SynchronousProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>
     {

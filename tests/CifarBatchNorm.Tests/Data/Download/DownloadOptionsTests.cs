@@ -79,5 +79,7 @@ public sealed class DownloadOptionsTests
         var error = Assert.Throws<ArgumentException>(() => DownloadOptions.FromEnvironment(_ => "not a url"));
 
         Assert.Contains("'not a url'", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("The environment variable CIFAR_BATCHNORM_URL holds 'not a url'", error.Message, StringComparison.Ordinal);
+        Assert.Equal("CIFAR_BATCHNORM_URL", error.ParamName);
     }
 }

@@ -76,6 +76,11 @@ internal sealed class LoopbackServer : IAsyncDisposable
                     .Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {response.Status} {ReasonPhrase(response.Status)}\r\n")
                     .Append(CultureInfo.InvariantCulture, $"Content-Length: {response.Body.Length}\r\n")
                     .Append("Content-Type: application/octet-stream\r\nAccept-Ranges: bytes\r\nConnection: close\r\n");
+                if (response.Location is { } location)
+                {
+                    head.Append(CultureInfo.InvariantCulture, $"Location: {location}\r\n");
+                }
+
                 if (response.ContentRange is { } contentRange)
                 {
                     head.Append(CultureInfo.InvariantCulture, $"Content-Range: {contentRange}\r\n");

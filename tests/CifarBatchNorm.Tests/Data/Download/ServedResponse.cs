@@ -12,8 +12,12 @@ internal sealed record ServedResponse(
     byte[] Body,
     string? ContentRange = null,
     int? CloseAfterBytes = null,
-    bool StallAfterHeaders = false)
+    bool StallAfterHeaders = false,
+    string? Location = null)
 {
+    /// <summary>A redirect (<paramref name="status"/> 301, 302, 307 ...) to <paramref name="location"/>.</summary>
+    public static ServedResponse Redirect(int status, string location) => new(status, [], Location: location);
+
     /// <summary>Serves <paramref name="file"/>, honouring a <c>bytes=N-</c> range like a real server.</summary>
     public static ServedResponse File(byte[] file, ServedRequest request, int? closeAfterBytes = null)
     {
