@@ -40,6 +40,7 @@ internal static class CliMessages
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.LearningRates)}"] = "--learning-rates",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.BatchSizes)}"] = "--batch-sizes",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.Shard)}"] = "--shard",
+        ["CompareConfig.Resume"] = "--resume",   // compare/analyze --resume, which is no config property
         [$"{nameof(AnalyzeConfig)}.{nameof(AnalyzeConfig.Variants)}"] = "--variants",
         [$"{nameof(AnalyzeConfig)}.{nameof(AnalyzeConfig.ProbeEvery)}"] = "--probe-every",
         [$"{nameof(AnalyzeConfig)}.{nameof(AnalyzeConfig.ProbeBatch)}"] = "--probe-batch",

@@ -36,16 +36,32 @@ internal static class CompareCommand
             Validators = { r => { if (r.GetValueOrDefault<string?>() is string v) { try { ShardSpec.Parse(v); } catch (ArgumentException e) { r.AddError(CliMessages.ForUser(e)); } } } },
         };
         var output = CliOptions.Output("Folder to create (default: runs/compare-<time>)");
+        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted comparison in this folder: finished runs are kept, the interrupted one continues from its checkpoint" };
         var shared = new TrainingOptions();
         var command = new Command("compare", "Train each normalization variant with each seed; write results, plots and report.md.")
         {
-            variants, seeds, target, lossTarget, learningRates, batchSizes, shard, output,
+            variants, seeds, target, lossTarget, learningRates, batchSizes, shard, output, resume,
         };
         command.Subcommands.Add(MergeCommand(stdout));
         command.Subcommands.Add(ReportCommand(stdout));
         shared.AddTo(command);
         command.SetAction(result =>
         {
+            if (result.GetValue(resume) is string resumeDir)
+            {
+                var others = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+                    .Where(o => !o.Implicit && o.Option.Name != "--resume").Select(o => o.Option.Name).ToList();
+                if (others.Count > 0)
+                {
+                    throw new ArgumentException(
+                        $"--resume continues a comparison with its own settings; {string.Join(", ", others)} cannot change them.", "CompareConfig.Resume");
+                }
+
+                string dir = Path.GetFullPath(resumeDir);
+                RuntimeStartup.Initialize(null, stderr);
+                return Finish(stdout, dir, Guard(dir, () => CompareRunner.Resume(dir, stdout, cancellationToken)));
+            }
+
             var config = new CompareConfig
             {
                 Variants = CliOptions.ParseVariants(result.GetValue(variants)!),
@@ -59,20 +75,39 @@ internal static class CompareCommand
             };
             RuntimeStartup.Initialize(config.Training.Threads, stderr);
             string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"));
-            var measured = CompareRunner.Run(config, folder, stdout, cancellationToken);
-            if (config.Shard is null)
-            {
-                Reporting.CompareReport.Write(folder, measured);
-                stdout.WriteLine($"Plots and report: {folder}");
-            }
-            else
-            {
-                stdout.WriteLine($"Shard {config.Shard} done; join the shards with: cifar-bn compare merge DIR_1 ... DIR_{config.Shard.Count} --output DIR");
-            }
-
-            return ExitCodes.Success;
+            return Finish(stdout, folder, Guard(folder, () => CompareRunner.Run(config, folder, stdout, cancellationToken)));
         });
         return command;
+    }
+
+    /// <summary>Turns Ctrl+C into one line that says what is kept and how to continue.</summary>
+    private static CompareResult Guard(string folder, Func<CompareResult> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (OperationCanceledException) when (File.Exists(Path.Combine(folder, CompareRunner.SweepFile)))
+        {
+            throw new RunStoppedException(
+                $"Interrupted. {CompareRunner.Progress(folder)}; every finished run and the interrupted run's last epoch are kept in {folder}; continue with: cifar-bn compare --resume {CliOptions.ShellQuote(folder)}",
+                ExitCodes.Interrupted);
+        }
+    }
+
+    private static int Finish(TextWriter stdout, string folder, CompareResult measured)
+    {
+        if (measured.Config.Shard is null)
+        {
+            Reporting.CompareReport.Write(folder, measured);
+            stdout.WriteLine($"Plots and report: {folder}");
+        }
+        else
+        {
+            stdout.WriteLine($"Shard {measured.Config.Shard} done; join the shards with: cifar-bn compare merge DIR_1 ... DIR_{measured.Config.Shard.Count} --output DIR");
+        }
+
+        return ExitCodes.Success;
     }
 
     private static Command MergeCommand(TextWriter stdout)

@@ -12,16 +12,73 @@ namespace CifarBatchNorm.Experiments;
 /// </summary>
 public static class AnalyzeRunner
 {
-    /// <summary>Runs the measurements into the new folder <paramref name="outputDir"/>.</summary>
-    public static AnalyzeResult Run(AnalyzeConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken = default)
+    /// <summary>Name of the file that records an analysis's config and data at its start (what <see cref="Resume"/> reads).</summary>
+    public const string SweepFile = "sweep.json";
+
+    private const string VariantsFolder = "variants";
+
+    /// <summary>
+    /// Runs the measurements into the new folder <paramref name="outputDir"/>. Each variant's measurements are kept as
+    /// soon as it finishes (<c>variants/NAME.json</c>); an interrupted analysis keeps its folder (unless no variant had
+    /// finished) and continues with <see cref="Resume"/>.
+    /// </summary>
+    public static AnalyzeResult Run(AnalyzeConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
+        Run(config, outputDir, output, cancellationToken, extra: null);
+
+    /// <summary><see cref="Run(AnalyzeConfig, string, TextWriter, CancellationToken)"/> with an extra callback per variant (tests use it to stop a run at a chosen epoch).</summary>
+    internal static AnalyzeResult Run(AnalyzeConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken, Func<NormalizationVariant, Callbacks.Callback?>? extra)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
         var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, output);
+        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Location));
+        return Measure(config, data, folder, output, resumed: false, cancellationToken, extra);
+    }
+
+    /// <summary>
+    /// Continues an interrupted analysis: finished variants are read back, the others (including the one that was
+    /// interrupted, from its start: the probes measure whole runs) are measured.
+    /// </summary>
+    /// <exception cref="ModelFileException">The folder is not an analysis's, or it is complete.</exception>
+    public static AnalyzeResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputDir);
+        ArgumentNullException.ThrowIfNull(output);
+        var folder = RunFolder.OpenExisting(outputDir);
+        if (!File.Exists(folder.File(SweepFile)))
+        {
+            throw new ModelFileException($"{folder.File(SweepFile)} not found: {folder.Path} is not the folder of an analysis that can be resumed.");
+        }
+
+        if (File.Exists(folder.File("analysis.json")))
+        {
+            throw new ModelFileException($"{folder.Path} holds a complete analysis; there is nothing to resume.");
+        }
+
+        var sweep = folder.ReadJson<SweepRecord>(SweepFile);
+        folder.AcquireLock();
+        try
+        {
+            _ = Runtime.TorchRuntime.Require();
+            var training = sweep.Config.Training with { Dataset = DatasetSelector.Parse(sweep.Dataset), DataDir = sweep.DataLocation ?? sweep.Config.Training.DataDir };
+            var data = DatasetSelector.LoadRecorded(training, output);
+            output.WriteLine(data.Banner);
+            return Measure(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null);
+        }
+        finally
+        {
+            folder.ReleaseLock();
+        }
+    }
+
+    private static AnalyzeResult Measure(AnalyzeConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, CancellationToken cancellationToken,
+        Func<NormalizationVariant, Callbacks.Callback?>? extra)
+    {
         var landscape = new Dictionary<string, IReadOnlyList<LandscapePoint>>(StringComparer.Ordinal);
         var drift = new Dictionary<string, IReadOnlyList<DriftPoint>>(StringComparer.Ordinal);
         var ics = new Dictionary<string, IReadOnlyList<IcsPoint>>(StringComparer.Ordinal);
+        var variants = folder.Child(VariantsFolder);
         try
         {
             using var scope = NewDisposeScope();
@@ -29,24 +86,33 @@ public static class AnalyzeRunner
             foreach (var variant in config.Variants)
             {
                 string name = ModelPresets.VariantName(variant);
-                manual_seed(config.Training.Seed);
-                using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, variant, config.Training.BnMomentum);
-                model.Compile(OptimizerFactory.Create(config.Training, OptimizerFactory.StepsPerEpoch(data.Train.Count, config.Training.BatchSize)));
-                using var probe = new LandscapeProbe(images, labels, config.ProbeEvery);
-                using var activations = new ActivationDriftProbe(images, labels, config.ProbeEvery);
-                using var shift = new GradientShiftProbe(images, labels, config.ProbeEvery);
-                var history = model.Fit(data.Train, batchSize: config.Training.BatchSize, epochs: config.Training.Epochs, verbose: 0,
-                    validationData: data.Test, callbacks: [probe, activations, shift], cancellationToken: cancellationToken);
-                landscape[name] = probe.Points;
-                drift[name] = activations.Points;
-                ics[name] = shift.Points;
+                string file = name + ".json";
+                bool earlier = File.Exists(variants.File(file));
+                var measured = earlier ? variants.ReadJson<VariantMeasurements>(file) : MeasureOne(config, data, variant, images, labels, extra?.Invoke(variant), cancellationToken);
+                if (!earlier)
+                {
+                    variants.WriteJson(file, measured);
+                }
+
+                landscape[name] = measured.Landscape;
+                drift[name] = measured.Drift;
+                ics[name] = measured.Ics;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-15} {probe.Points.Count} probes, final val_accuracy {history.ValAccuracy[^1]:0.0000}"));
+                    $"{name,-15} {measured.Landscape.Count} probes, final val_accuracy {measured.FinalValAccuracy:0.0000}{(earlier ? " (measured earlier)" : "")}"));
             }
         }
-        catch
+        catch (Exception e)
         {
-            folder.Discard();
+            if (!resumed && landscape.Count == 0)
+            {
+                folder.Discard();
+            }
+            else
+            {
+                folder.WriteStatus(new RunStatus(e is OperationCanceledException ? RunState.Interrupted : RunState.Diverged, 0,
+                    string.Create(CultureInfo.InvariantCulture, $"{landscape.Count} of {config.Variants.Count} variants measured; continue with AnalyzeRunner.Resume")));
+            }
+
             throw;
         }
         finally
@@ -60,9 +126,34 @@ public static class AnalyzeRunner
             Ics = ics,
         };
         Write(folder, result);
+        folder.WriteStatus(new RunStatus(RunState.Complete, 0, string.Create(CultureInfo.InvariantCulture, $"{config.Variants.Count} of {config.Variants.Count} variants measured")));
         output.WriteLine($"Measurements: {folder.Path}");
         return result;
     }
+
+    private static VariantMeasurements MeasureOne(AnalyzeConfig config, LoadedData data, NormalizationVariant variant, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels,
+        Callbacks.Callback? extra, CancellationToken cancellationToken)
+    {
+        manual_seed(config.Training.Seed);
+        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, variant, config.Training.BnMomentum);
+        model.Compile(OptimizerFactory.Create(config.Training, OptimizerFactory.StepsPerEpoch(data.Train.Count, config.Training.BatchSize)));
+        using var probe = new LandscapeProbe(images, labels, config.ProbeEvery);
+        using var activations = new ActivationDriftProbe(images, labels, config.ProbeEvery);
+        using var shift = new GradientShiftProbe(images, labels, config.ProbeEvery);
+        var history = model.Fit(data.Train, batchSize: config.Training.BatchSize, epochs: config.Training.Epochs, verbose: 0,
+            validationData: data.Test, callbacks: extra is null ? [probe, activations, shift] : [probe, activations, shift, extra], cancellationToken: cancellationToken);
+        return new VariantMeasurements([.. probe.Points], [.. activations.Points], [.. shift.Points], history.ValAccuracy[^1]);
+    }
+
+    /// <summary>How many variants of the analysis in <paramref name="outputDir"/> are measured, from its <c>status.json</c>.</summary>
+    internal static string Progress(string outputDir) =>
+        File.Exists(Path.Combine(outputDir, RunFolder.StatusFile))
+            ? RunFolder.OpenExisting(outputDir).ReadJson<RunStatus>(RunFolder.StatusFile).Message.Split(';')[0]
+            : "no variant measured";
+
+    private sealed record SweepRecord(AnalyzeConfig Config, string Dataset, string? DataLocation);
+
+    private sealed record VariantMeasurements(IReadOnlyList<LandscapePoint> Landscape, IReadOnlyList<DriftPoint> Drift, IReadOnlyList<IcsPoint> Ics, double FinalValAccuracy);
 
     /// <summary>Writes the measurements: <c>analysis.json</c>, <c>landscape.csv</c>, <c>drift.csv</c>, <c>ics.csv</c> (<c>Reporting.AnalysisReport.Write</c> adds the plots and <c>analysis.md</c>).</summary>
     internal static void Write(RunFolder folder, AnalyzeResult result)

@@ -13,32 +13,110 @@ namespace CifarBatchNorm.Experiments;
 /// </summary>
 public static class CompareRunner
 {
+    /// <summary>Name of the file that records a comparison's config and data at its start (what <see cref="Resume"/> reads).</summary>
+    public const string SweepFile = "sweep.json";
+
+    /// <summary>Name of the folder that holds one subfolder per run of the grid.</summary>
+    public const string RunsFolder = "runs";
+
+    private const string RunResultFile = "result.json";
+
     /// <summary>
     /// Runs the comparison and writes its rows (<c>results.json</c>, <c>results.csv</c>) into <paramref name="outputDir"/>;
-    /// <c>Reporting.CompareReport.Write</c> adds the plots and <c>report.md</c>.
+    /// <c>Reporting.CompareReport.Write</c> adds the plots and <c>report.md</c>. Every run of the grid checkpoints
+    /// after each epoch and keeps its result when it ends; after each run <c>results.csv</c> holds every finished
+    /// row. An interrupted or failed comparison keeps its folder (unless nothing had finished) and continues with
+    /// <see cref="Resume"/>.
     /// </summary>
-    public static CompareResult Run(CompareConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken = default)
+    public static CompareResult Run(CompareConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
+        Run(config, outputDir, output, cancellationToken, extra: null);
+
+    /// <summary><see cref="Run(CompareConfig, string, TextWriter, CancellationToken)"/> with an extra callback per run (tests use it to stop a run at a chosen epoch).</summary>
+    internal static CompareResult Run(CompareConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken, Func<GridCell, Callbacks.Callback?>? extra)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
         var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, output);
+        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location));
+        return RunGrid(config, data, folder, output, resumed: false, cancellationToken, extra);
+    }
+
+    /// <summary>
+    /// Continues an interrupted comparison in <paramref name="outputDir"/>: finished runs are read back, the run that
+    /// was interrupted continues from its last checkpoint (bit for bit as if it had not stopped), the rest run.
+    /// </summary>
+    /// <exception cref="ModelFileException">The folder is not a comparison's, or it is complete.</exception>
+    public static CompareResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputDir);
+        ArgumentNullException.ThrowIfNull(output);
+        var folder = RunFolder.OpenExisting(outputDir);
+        if (!File.Exists(folder.File(SweepFile)))
+        {
+            throw new ModelFileException($"{folder.File(SweepFile)} not found: {folder.Path} is not the folder of a comparison that can be resumed.");
+        }
+
+        var sweep = folder.ReadJson<SweepRecord>(SweepFile);
+        if (File.Exists(folder.File(RunFolder.StatusFile)) && folder.ReadJson<RunStatus>(RunFolder.StatusFile).State == RunState.Complete)
+        {
+            throw new ModelFileException($"{folder.Path} holds a complete comparison; there is nothing to resume.");
+        }
+
+        folder.AcquireLock();
+        try
+        {
+            _ = Runtime.TorchRuntime.Require();
+            var training = sweep.Config.Training with { Dataset = DatasetSelector.Parse(sweep.Dataset), DataDir = sweep.DataLocation ?? sweep.Config.Training.DataDir };
+            var data = DatasetSelector.LoadRecorded(training, output);
+            output.WriteLine(data.Banner);
+            return RunGrid(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null);
+        }
+        finally
+        {
+            folder.ReleaseLock();
+        }
+    }
+
+    private static CompareResult RunGrid(CompareConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, CancellationToken cancellationToken,
+        Func<GridCell, Callbacks.Callback?>? extra)
+    {
+        var cells = config.Cells().Where(c => config.Shard?.Contains(c.Index) ?? true).ToList();
         var rows = new List<EpochResult>();
         var runs = new List<RunOutcome>();
         try
         {
-            foreach (var cell in config.Cells().Where(c => config.Shard?.Contains(c.Index) ?? true))
+            foreach (var cell in cells)
             {
-                var (epochs, outcome) = RunOne(config, data, cell.Variant, cell.Seed, cell.LearningRate, cell.BatchSize, cancellationToken);
-                rows.AddRange(epochs);
-                runs.Add(outcome);
+                var runFolder = folder.Child(Path.Combine(RunsFolder, string.Create(CultureInfo.InvariantCulture, $"run-{cell.Index:D4}")));
+                bool earlier = File.Exists(runFolder.File(RunResultFile));
+                var run = earlier ? runFolder.ReadJson<FinishedRun>(RunResultFile) : RunOne(config, data, cell, runFolder, extra?.Invoke(cell), cancellationToken);
+                if (!earlier)
+                {
+                    runFolder.WriteJson(RunResultFile, run);
+                    RunCheckpoint.Remove(runFolder);
+                }
+
+                rows.AddRange(run.Epochs);
+                runs.Add(run.Outcome);
+                folder.WriteText("results.csv", Csv(rows));
+                folder.WriteStatus(new RunStatus(RunState.Running, 0, string.Create(CultureInfo.InvariantCulture, $"{runs.Count} of {cells.Count} runs finished")));
+                var outcome = run.Outcome;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{outcome.Variant,-15} seed {outcome.Seed} lr {cell.LearningRate:G3} batch {cell.BatchSize}: val_accuracy {string.Join(" ", epochs.Select(e => e.ValAccuracy.ToString("0.000", CultureInfo.InvariantCulture)))}{(outcome.Diverged ? $" ({outcome.Message})" : "")}"));
+                    $"{outcome.Variant,-15} seed {outcome.Seed} lr {cell.LearningRate:G3} batch {cell.BatchSize}: val_accuracy {string.Join(" ", run.Epochs.Select(e => e.ValAccuracy.ToString("0.000", CultureInfo.InvariantCulture)))}{(outcome.Diverged ? $" ({outcome.Message})" : "")}{(earlier ? " (finished earlier)" : "")}"));
             }
         }
-        catch
+        catch (Exception e)
         {
-            folder.Discard();
+            bool kept = resumed || runs.Count > 0 || Directory.EnumerateFiles(folder.File(RunsFolder), RunCheckpoint.PointerFile, SearchOption.AllDirectories).Any();
+            if (!kept)
+            {
+                folder.Discard();
+                throw;
+            }
+
+            folder.WriteStatus(new RunStatus(e is OperationCanceledException ? RunState.Interrupted : RunState.Diverged, 0,
+                string.Create(CultureInfo.InvariantCulture, $"{runs.Count} of {cells.Count} runs finished; continue with CompareRunner.Resume")));
             throw;
         }
         finally
@@ -52,9 +130,22 @@ public static class CompareRunner
             DatasetName = DatasetSelector.DisplayName(data.Kind),
         };
         WriteResults(folder, result);
+        folder.WriteStatus(new RunStatus(RunState.Complete, 0, string.Create(CultureInfo.InvariantCulture, $"{cells.Count} of {cells.Count} runs finished")));
         output.WriteLine($"Results: {folder.Path}");
         return result;
     }
+
+    /// <summary>How many runs of the comparison in <paramref name="outputDir"/> have finished, of how many, from its <c>status.json</c>.</summary>
+    internal static string Progress(string outputDir) =>
+        File.Exists(Path.Combine(outputDir, RunFolder.StatusFile))
+            ? RunFolder.OpenExisting(outputDir).ReadJson<RunStatus>(RunFolder.StatusFile).Message.Split(';')[0]
+            : "no run finished";
+
+    /// <summary>What a comparison records at its start, so that it can be resumed with the same data.</summary>
+    private sealed record SweepRecord(CompareConfig Config, string Dataset, string DatasetReason, string? DataLocation);
+
+    /// <summary>One finished run of the grid: its epochs and how it ended.</summary>
+    private sealed record FinishedRun(IReadOnlyList<EpochResult> Epochs, RunOutcome Outcome);
 
     /// <summary>Writes <c>results.json</c> and <c>results.csv</c>.</summary>
     private static void WriteResults(RunFolder folder, CompareResult result)
@@ -165,24 +256,27 @@ public static class CompareRunner
         System.Text.Json.JsonSerializer.Serialize(a, RunFolder.Json) == System.Text.Json.JsonSerializer.Serialize(b, RunFolder.Json);
 
     /// <summary>
-    /// One cell of the grid. A loss that becomes NaN or infinite is a result, not an error: the finished epochs are kept
-    /// and the run is marked diverged.
+    /// One cell of the grid, checkpointed after every epoch into <paramref name="folder"/> and continued from its last
+    /// checkpoint when there is one. A loss that becomes NaN or infinite is a result, not an error: the finished
+    /// epochs are kept and the run is marked diverged.
     /// </summary>
-    private static (List<EpochResult> Epochs, RunOutcome Outcome) RunOne(CompareConfig config, LoadedData data, NormalizationVariant variant,
-        int seed, double learningRate, int batchSize, CancellationToken cancellationToken)
+    private static FinishedRun RunOne(CompareConfig config, LoadedData data, GridCell cell, RunFolder folder, Callbacks.Callback? extra, CancellationToken cancellationToken)
     {
-        string name = ModelPresets.VariantName(variant);
-        manual_seed(seed);
-        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, variant, config.Training.BnMomentum);
-        model.Compile(OptimizerFactory.Create(config.Training with { BatchSize = batchSize }, OptimizerFactory.StepsPerEpoch(data.Train.Count, batchSize), learningRate));
+        string name = ModelPresets.VariantName(cell.Variant);
+        manual_seed(cell.Seed);
+        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, cell.Variant, config.Training.BnMomentum);
+        model.Compile(OptimizerFactory.Create(config.Training with { BatchSize = cell.BatchSize }, OptimizerFactory.StepsPerEpoch(data.Train.Count, cell.BatchSize), cell.LearningRate));
+        RunCheckpoint.CleanLeftovers(folder);
+        var (history, states) = RunCheckpoint.Restore(folder, model);
+        int done = history.Epochs.Count > 0 ? history.Epochs[^1] : 0;
         var recorder = new LossTargetRecorder(config.LossTarget);
-        var history = new HistoryRecorder();
+        var checkpoint = new RunCheckpoint(folder, history, [recorder], done > 0 ? states : null);
         string message = "complete";
         bool diverged = false;
         try
         {
-            model.Fit(data.Train, batchSize: batchSize, epochs: config.Training.Epochs, verbose: 0, validationData: data.Test,
-                callbacks: [recorder, history], cancellationToken: cancellationToken, sampling: config.Training.BatchSampling);
+            model.Fit(data.Train, batchSize: cell.BatchSize, epochs: config.Training.Epochs, verbose: 0, validationData: data.Test,
+                callbacks: extra is null ? [recorder, checkpoint] : [recorder, checkpoint, extra], initialEpoch: done, cancellationToken: cancellationToken, sampling: config.Training.BatchSampling);
         }
         catch (TrainingDivergedException e)
         {
@@ -190,19 +284,11 @@ public static class CompareRunner
             message = $"diverged at epoch {e.Epoch}, step {e.Step}";
         }
 
-        var epochs = history.Rows.Select(r => new EpochResult(name, seed, r.Epoch, r.Logs["loss"], r.Logs["accuracy"], r.Logs["val_loss"],
-            r.Logs["val_accuracy"], r.Logs["train_seconds"], learningRate, batchSize)).ToList();
-        int stepsPerEpoch = (data.Train.Count + batchSize - 1) / batchSize;
-        return (epochs, new RunOutcome(name, seed, learningRate, batchSize, recorder.ReachedAt, diverged, message, epochs.Count * stepsPerEpoch));
-    }
-
-    /// <summary>Collects the epoch logs as they come, so a run that diverges keeps its finished epochs.</summary>
-    private sealed class HistoryRecorder : Callbacks.Callback
-    {
-        public List<(int Epoch, Dictionary<string, double> Logs)> Rows { get; } = [];
-
-        public override void OnEpochEnd(int epoch, IDictionary<string, double> logs) =>
-            Rows.Add((epoch, new Dictionary<string, double>(logs, StringComparer.Ordinal)));
+        var h = checkpoint.History;
+        var epochs = h.Epochs.Select((epoch, i) => new EpochResult(name, cell.Seed, epoch, h.Loss[i], h.Accuracy[i], h.ValLoss[i],
+            h.ValAccuracy[i], h.Get("train_seconds")[i], cell.LearningRate, cell.BatchSize)).ToList();
+        int stepsPerEpoch = (data.Train.Count + cell.BatchSize - 1) / cell.BatchSize;
+        return new FinishedRun(epochs, new RunOutcome(name, cell.Seed, cell.LearningRate, cell.BatchSize, recorder.ReachedAt, diverged, message, epochs.Count * stepsPerEpoch));
     }
 
     /// <summary>Per variant, learning rate and batch size: final and best accuracy with 95% intervals, epochs and steps to target, p-values against <c>none</c>.</summary>

@@ -26,4 +26,17 @@ internal sealed class LossTargetRecorder(double target) : Callback
             ReachedAt = _stepsBefore + step;
         }
     }
+
+    public override void SaveState(CallbackState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Values["reached_at"] = ReachedAt ?? -1;
+    }
+
+    public override void LoadState(CallbackState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        int reached = (int)state.Get("reached_at");
+        ReachedAt = reached < 0 ? null : reached;
+    }
 }

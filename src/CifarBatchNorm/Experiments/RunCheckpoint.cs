@@ -192,6 +192,19 @@ internal sealed class RunCheckpoint : Callback
         }
     }
 
+    /// <summary>Removes the checkpoint of a finished run (the pointer and its folder), which only a resume needs.</summary>
+    public static void Remove(RunFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        if (CurrentFolder(folder) is string current && Directory.Exists(current))
+        {
+            Directory.Delete(current, recursive: true);
+        }
+
+        File.Delete(folder.File(PointerFile));
+        CleanLeftovers(folder);
+    }
+
     /// <summary>
     /// Restores a run folder's checkpoint into a freshly built, compiled model; returns the history so far (empty when
     /// no epoch finished before the run stopped) and the saved states of the run's callbacks.

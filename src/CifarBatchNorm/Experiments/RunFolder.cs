@@ -163,6 +163,18 @@ internal sealed class RunFolder
         }
     }
 
+    /// <summary>A folder inside this one (created when missing), for the parts of a sweep; it has no lock of its own.</summary>
+    internal RunFolder Child(string name)
+    {
+        string path = File(name);
+        Directory.CreateDirectory(path);
+        return new RunFolder(path);
+    }
+
+    /// <summary>Opens a folder that exists, whatever it holds (a comparison's folder, which has no run record).</summary>
+    internal static RunFolder OpenExisting(string path) =>
+        Directory.Exists(path) ? new RunFolder(System.IO.Path.GetFullPath(path)) : throw new ModelFileException($"{System.IO.Path.GetFullPath(path)} not found: pass the folder of an interrupted comparison.");
+
     /// <summary>Opens the folder of an earlier run (to resume or evaluate it).</summary>
     /// <exception cref="ModelFileException">The folder holds no config.json.</exception>
     public static RunFolder Open(string path)

@@ -260,4 +260,20 @@ public sealed class BadInputTests
         Assert.Contains(message, error);
         Assert.Empty(output);
     }
+
+    [Theory]
+    [InlineData("compare")]
+    [InlineData("analyze")]
+    public void Resume_of_a_sweep_takes_no_other_option_and_needs_a_sweep_folder(string command)
+    {
+        using var temp = new TempDirectory();
+
+        var (withOptions, _, optionsError) = Run(command, "--resume", temp.Path, "--epochs", "3");
+        var (notSweep, _, notSweepError) = Run(command, "--resume", temp.Path);
+
+        Assert.Equal(2, withOptions);
+        Assert.Contains("--resume continues", optionsError);
+        Assert.Contains("--epochs cannot change them", optionsError);
+        AssertOneLineError(notSweep, notSweepError, 1, $"{Path.Combine(temp.Path, "sweep.json")} not found");
+    }
 }
