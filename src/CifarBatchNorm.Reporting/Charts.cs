@@ -146,6 +146,53 @@ internal static class Charts
         return Save(plot, pathWithoutExtension);
     }
 
+    /// <summary>
+    /// Writes a confusion matrix (rows: true class, columns: predicted class) as a heat map of each row's fractions,
+    /// with the counts written in the cells, to <paramref name="pathWithoutExtension"/>.png and .svg.
+    /// </summary>
+    public static (string Png, string Svg) Confusion(string pathWithoutExtension, string title, IReadOnlyList<string> classNames, IReadOnlyList<IReadOnlyList<int>> counts)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        ArgumentNullException.ThrowIfNull(counts);
+        int n = counts.Count;
+        var fractions = new double[n, n];
+        for (int row = 0; row < n; row++)
+        {
+            double total = Math.Max(1, counts[row].Sum());
+            for (int column = 0; column < n; column++)
+            {
+                fractions[row, column] = counts[row][column] / total;
+            }
+        }
+
+        var plot = new Plot();
+        var map = plot.Add.Heatmap(fractions);
+        map.Colormap = new Darkening(new ScottPlot.Colormaps.Blues());   // 0 white, 1 dark blue
+        map.ManualRange = new ScottPlot.Range(0, 1);
+        for (int row = 0; row < n; row++)
+        {
+            for (int column = 0; column < n; column++)
+            {
+                // Row 0 of the array is drawn at the top: y = n - 1 - row.
+                var text = plot.Add.Text(counts[row][column].ToString(System.Globalization.CultureInfo.InvariantCulture), column, n - 1 - row);
+                text.LabelFontSize = 11;
+                text.LabelFontColor = fractions[row, column] > 0.5 ? Colors.White : Colors.Black;
+                text.LabelAlignment = Alignment.MiddleCenter;
+            }
+        }
+
+        double[] positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        string[] names = classNames.Count == n ? [.. classNames] : positions.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, names);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, names.Reverse().ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 110;   // room for the slanted class names above the axis label
+        plot.Add.ColorBar(map);
+        Decorate(plot, title, "predicted class", "true class");
+        return Save(plot, pathWithoutExtension);
+    }
+
     private static void Decorate(Plot plot, string title, string xLabel, string yLabel)
     {
         plot.Title(title);
@@ -160,5 +207,13 @@ internal static class Charts
         AtomicFile.Write(png, temp => plot.SavePng(temp, Width, Height));
         AtomicFile.Write(svg, temp => plot.SaveSvg(temp, Width, Height));
         return (png, svg);
+    }
+
+    /// <summary>A colormap run backwards, so that larger values are darker (ScottPlot's Blues goes from dark to light).</summary>
+    private sealed class Darkening(IColormap inner) : IColormap
+    {
+        public string Name => inner.Name + " (reversed)";
+
+        public Color GetColor(double position) => inner.GetColor(1 - position);
     }
 }

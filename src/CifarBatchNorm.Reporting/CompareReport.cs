@@ -43,9 +43,29 @@ public static class CompareReport
             grid ? "variant, learning rate, batch size" : "normalization variant", "test accuracy (mean, 95% CI)", variants,
             result.Summaries.Select(s => s.FinalAccuracyMean).ToList(),
             result.Summaries.Select(s => double.IsFinite(s.FinalAccuracyCi95) ? s.FinalAccuracyCi95 : 0).ToList(), finals);
-        IO.AtomicFile.WriteAllText(File("report.md"), Markdown(result, dataset));
-        Html(result, dataset, folderPath).Save(File("report.html"));
+        var best = BestRun(result);
+        if (best is not null)
+        {
+            Charts.Confusion(File("confusion_matrix"), F($"Confusion matrix of the best run ({best.Variant}, seed {best.Seed}), test set, {dataset}"),
+                result.ClassNames, best.Confusion!);
+        }
+
+        IO.AtomicFile.WriteAllText(File("report.md"), Markdown(result, dataset, best));
+        Html(result, dataset, best, folderPath).Save(File("report.html"));
     }
+
+    /// <summary>The run with the highest final test accuracy that recorded its confusion matrix, or <c>null</c>.</summary>
+    internal static RunOutcome? BestRun(CompareResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        double Final(RunOutcome run) => result.Epochs
+            .Where(e => e.Variant == run.Variant && e.Seed == run.Seed && e.LearningRate == run.LearningRate && e.BatchSize == run.BatchSize)
+            .OrderBy(e => e.Epoch).Select(e => e.ValAccuracy).LastOrDefault(double.NaN);
+        return result.Runs.Where(r => r.Confusion is { Count: > 0 } && double.IsFinite(Final(r))).MaxBy(Final);
+    }
+
+    private static string BestNote(RunOutcome best) =>
+        F($"Confusion matrix of the run with the best final test accuracy ({best.Variant}, seed {best.Seed}, lr {best.LearningRate:G3}, batch {best.BatchSize}): rows are the true class, columns the predicted class; the shade is the row's fraction, the number the count.");
 
     private static bool IsGrid(CompareResult result) => result.Config.GridLearningRates.Count > 1 || result.Config.GridBatchSizes.Count > 1;
 
@@ -114,7 +134,7 @@ public static class CompareReport
     private const string IntervalNote = "Points with 95% confidence intervals of the mean over seeds (Student's t); the dots are the seeds. "
         + "The axis fits the data and does not start at 0: compare the intervals, not heights.";
 
-    private static string Markdown(CompareResult result, string dataset)
+    private static string Markdown(CompareResult result, string dataset, RunOutcome? best)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"# Batch Normalization variants compared on {dataset}\n\n");
@@ -138,12 +158,17 @@ public static class CompareReport
         sb.Append("Training (thick lines, filled markers) vs validation (thin lines, open markers) accuracy. ").Append(LagNote);
         sb.Append("\n\n![train vs validation](train_vs_val.png)\n\n");
         sb.Append("Final test accuracy. ").Append(IntervalNote).Append("\n\n![final accuracy](final_accuracy.png)\n\n");
+        if (best is not null)
+        {
+            sb.Append(BestNote(best)).Append("\n\n![confusion matrix](confusion_matrix.png)\n\n");
+        }
+
         sb.Append("The same report as one file with the plots inside: [report.html](report.html).\n\n");
         sb.Append("Exact configuration:\n\n```json\n").Append(JsonSerializer.Serialize(result.Config, RunFolder.Json)).Append("\n```\n");
         return sb.ToString();
     }
 
-    private static HtmlReport Html(CompareResult result, string dataset, string folder)
+    private static HtmlReport Html(CompareResult result, string dataset, RunOutcome? best, string folder)
     {
         string Svg(string name) => Path.Combine(folder, name + ".svg");
         var html = new HtmlReport($"Batch Normalization variants compared on {dataset}")
@@ -156,11 +181,17 @@ public static class CompareReport
             html.Paragraph(claim);
         }
 
-        return html
+        html
             .Figure(Svg("val_accuracy"), "Validation accuracy per epoch: mean over seeds, band = min-max.")
             .Figure(Svg("train_loss"), "Training loss per epoch: mean over seeds, band = min-max.")
             .Figure(Svg("train_vs_val"), "Training (thick lines, filled markers) vs validation (thin lines, open markers) accuracy. " + LagNote)
-            .Figure(Svg("final_accuracy"), "Final test accuracy. " + IntervalNote)
+            .Figure(Svg("final_accuracy"), "Final test accuracy. " + IntervalNote);
+        if (best is not null)
+        {
+            html.Figure(Svg("confusion_matrix"), BestNote(best));
+        }
+
+        return html
             .Heading("Exact configuration")
             .Code(JsonSerializer.Serialize(result.Config, RunFolder.Json));
     }

@@ -13,4 +13,7 @@ public sealed record CompareResult(CompareConfig Config, string Dataset, string 
 
     /// <summary>The name of the dataset used (<c>CIFAR-10</c>, <c>Fashion-MNIST</c>, <c>synthetic</c>), for titles; empty when not recorded.</summary>
     public string DatasetName { get; init; } = "";
+
+    /// <summary>The dataset's class names, in label order (for the confusion matrix); empty when not recorded.</summary>
+    public IReadOnlyList<string> ClassNames { get; init; } = [];
 }

@@ -128,6 +128,7 @@ public static class CompareRunner
         {
             Runs = runs,
             DatasetName = DatasetSelector.DisplayName(data.Kind),
+            ClassNames = data.Test.ClassNames,
         };
         WriteResults(folder, result);
         folder.WriteStatus(new RunStatus(RunState.Complete, 0, string.Create(CultureInfo.InvariantCulture, $"{cells.Count} of {cells.Count} runs finished")));
@@ -206,7 +207,7 @@ public static class CompareRunner
         int Order(string variant, int seed, double lr, int batch) => order[(ModelPresets.ParseVariant(variant), seed, lr, batch)];
         var rows = shards.SelectMany(s => s.Result.Epochs).OrderBy(r => Order(r.Variant, r.Seed, r.LearningRate, r.BatchSize)).ThenBy(r => r.Epoch).ToList();
         var runs = shards.SelectMany(s => s.Result.Runs).OrderBy(o => Order(o.Variant, o.Seed, o.LearningRate, o.BatchSize)).ToList();
-        var merged = new CompareResult(unsharded, shards[0].Result.Dataset, shards[0].Result.Machine, rows, Summarize(unsharded, rows, runs)) { Runs = runs, DatasetName = shards[0].Result.DatasetName };
+        var merged = new CompareResult(unsharded, shards[0].Result.Dataset, shards[0].Result.Machine, rows, Summarize(unsharded, rows, runs)) { Runs = runs, DatasetName = shards[0].Result.DatasetName, ClassNames = shards[0].Result.ClassNames };
         var folder = RunFolder.Create(outputDir);
         try
         {
@@ -288,7 +289,11 @@ public static class CompareRunner
         var epochs = h.Epochs.Select((epoch, i) => new EpochResult(name, cell.Seed, epoch, h.Loss[i], h.Accuracy[i], h.ValLoss[i],
             h.ValAccuracy[i], h.Get("train_seconds")[i], cell.LearningRate, cell.BatchSize)).ToList();
         int stepsPerEpoch = (data.Train.Count + cell.BatchSize - 1) / cell.BatchSize;
-        return new FinishedRun(epochs, new RunOutcome(name, cell.Seed, cell.LearningRate, cell.BatchSize, recorder.ReachedAt, diverged, message, epochs.Count * stepsPerEpoch));
+        var confusion = diverged ? null : ConfusionMatrix.Compute(model, data.Test, Math.Max(cell.BatchSize, 256)).Counts;
+        return new FinishedRun(epochs, new RunOutcome(name, cell.Seed, cell.LearningRate, cell.BatchSize, recorder.ReachedAt, diverged, message, epochs.Count * stepsPerEpoch)
+        {
+            Confusion = confusion,
+        });
     }
 
     /// <summary>Per variant, learning rate and batch size: final and best accuracy with 95% intervals, epochs and steps to target, p-values against <c>none</c>.</summary>

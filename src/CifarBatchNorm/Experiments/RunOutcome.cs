@@ -12,4 +12,11 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="Diverged">Whether the loss became NaN or infinite (the run stopped there; its finished epochs are kept).</param>
 /// <param name="Message">What happened, for people: the divergence's epoch and step, or "complete".</param>
 /// <param name="TotalSteps">Optimizer steps the run took (what a run that never reached the target counts as in the steps test).</param>
-public sealed record RunOutcome(string Variant, int Seed, double LearningRate, int BatchSize, int? StepsToLossTarget, bool Diverged, string Message, int TotalSteps = 0);
+public sealed record RunOutcome(string Variant, int Seed, double LearningRate, int BatchSize, int? StepsToLossTarget, bool Diverged, string Message, int TotalSteps = 0)
+{
+    /// <summary>
+    /// The run's confusion matrix on the test set after its last epoch (rows: true class, columns: predicted class),
+    /// or <c>null</c> (a diverged run, or results written before it was recorded).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<int>>? Confusion { get; init; }
+}

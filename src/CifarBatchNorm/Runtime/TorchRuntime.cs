@@ -174,6 +174,13 @@ public static class TorchRuntime
         _ => throw new ArgumentException($"{AllocatorVariable}={value} is not a known allocator choice: leave it unset (jemalloc when installed), or set glibc or default."),
     };
 
+    /// <summary>
+    /// Set (to <c>1</c>) by a launcher that started the process with glibc's allocator tuned through
+    /// <c>MALLOC_ARENA_MAX=1</c>, <c>MALLOC_MMAP_MAX_=0</c> and <c>MALLOC_TRIM_THRESHOLD_</c> (the CLI does), so those variables
+    /// are not taken for the user's own settings.
+    /// </summary>
+    public const string GlibcTunedVariable = "CIFAR_BATCHNORM_GLIBC_TUNED";
+
     /// <summary>Names the allocator in use, tuning glibc's where it is the one.</summary>
     private static NativeAllocator ChooseAllocator()
     {
@@ -185,6 +192,11 @@ public static class TorchRuntime
         if (JemallocLoaded())
         {
             return NativeAllocator.Jemalloc;
+        }
+
+        if (Environment.GetEnvironmentVariable(GlibcTunedVariable) == "1")
+        {
+            return NativeAllocator.GlibcTuned; // the CLI restarted on glibc tuned through its variables, from the first thread
         }
 
         if (ParseAllocatorChoice(Environment.GetEnvironmentVariable(AllocatorVariable)) == AllocatorChoice.Default

@@ -52,12 +52,12 @@ public sealed class JemallocLauncherTests
         var missing = JemallocLauncher.Decide(Env((JemallocLauncher.LibraryVariable, "/opt/none.so")), true, OnlyDebian);
 
         Assert.Equal("/opt/je/libjemalloc.so", named.Environment!["LD_PRELOAD"]);
-        Assert.Equal(JemallocRestart.NotInstalled, missing.Outcome);
+        Assert.Equal(JemallocRestart.RestartingGlibc, missing.Outcome);   // no jemalloc: tuned glibc instead
+        Assert.False(missing.Environment!.ContainsKey("LD_PRELOAD"));
     }
 
     [Theory]
     [InlineData("CIFAR_BATCHNORM_ALLOCATOR", "default", "OptedOut")]
-    [InlineData("CIFAR_BATCHNORM_ALLOCATOR", "GLIBC", "OptedOut")]
     [InlineData("LD_PRELOAD", "/usr/lib/libtcmalloc.so", "PreloadSet")]
     [InlineData("CIFAR_BATCHNORM_RESTARTED", "1", "AlreadyRestarted")]
     public void Leaves_the_process_alone_when_told_to_or_already_done(string name, string value, string expectedOutcome)
@@ -69,10 +69,46 @@ public sealed class JemallocLauncherTests
         Assert.Null(environment);
     }
 
-    [Fact]
-    public void Nothing_to_do_without_the_library_or_off_Linux()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("glibc")]
+    [InlineData("GLIBC")]
+    public void Without_jemalloc_or_with_glibc_chosen_it_restarts_once_on_glibc_tuned_from_the_first_thread(string? choice)
     {
-        Assert.Equal(JemallocRestart.NotInstalled, JemallocLauncher.Decide(Env(), isLinux: true, _ => false).Outcome);
+        var current = choice is null ? Env() : Env(("CIFAR_BATCHNORM_ALLOCATOR", choice));
+
+        Func<string, bool> installed = choice is null ? _ => false : OnlyDebian;   // chosen glibc even where jemalloc is there
+
+        var (outcome, environment, library) = JemallocLauncher.Decide(current, isLinux: true, installed);
+
+        Assert.Equal(JemallocRestart.RestartingGlibc, outcome);
+        Assert.Null(library);
+        Assert.Equal("1", environment!["MALLOC_ARENA_MAX"]);
+        Assert.Equal("0", environment["MALLOC_MMAP_MAX_"]);
+        Assert.Equal("68719476736", environment["MALLOC_TRIM_THRESHOLD_"]);
+        Assert.Equal("1", environment["CIFAR_BATCHNORM_GLIBC_TUNED"]);
+        Assert.Equal("1", environment["CIFAR_BATCHNORM_RESTARTED"]);
+        Assert.False(environment.ContainsKey("LD_PRELOAD"));
+        var again = JemallocLauncher.Decide(new System.Collections.Hashtable(environment), isLinux: true, _ => false);
+        Assert.Equal(JemallocRestart.AlreadyRestarted, again.Outcome);   // never a second restart
+    }
+
+    [Theory]
+    [InlineData("MALLOC_ARENA_MAX", "4")]
+    [InlineData("MALLOC_MMAP_MAX_", "65536")]
+    [InlineData("MALLOC_TRIM_THRESHOLD_", "131072")]
+    public void Glibc_variables_the_user_set_win_and_mean_no_restart(string name, string value)
+    {
+        var notInstalled = JemallocLauncher.Decide(Env((name, value)), isLinux: true, _ => false);
+        var chosen = JemallocLauncher.Decide(Env((name, value), ("CIFAR_BATCHNORM_ALLOCATOR", "glibc")), isLinux: true, OnlyDebian);
+
+        Assert.Equal((JemallocRestart.NotInstalled, (SortedDictionary<string, string>?)null), (notInstalled.Outcome, notInstalled.Environment));
+        Assert.Equal((JemallocRestart.OptedOut, (SortedDictionary<string, string>?)null), (chosen.Outcome, chosen.Environment));
+    }
+
+    [Fact]
+    public void Nothing_to_do_off_Linux()
+    {
         Assert.Equal(JemallocRestart.NotLinux, JemallocLauncher.Decide(Env(), isLinux: false, OnlyDebian).Outcome);
     }
 

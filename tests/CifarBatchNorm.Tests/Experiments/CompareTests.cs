@@ -78,6 +78,13 @@ public sealed class CompareTests
             $"| bn | 0.001 | 64 | {bn.FinalAccuracyMean:0.0000} ± {bn.FinalAccuracyCi95:0.0000} |"), report);   // 95% interval, Student t
         Assert.Contains("## What the data says about the notebook's claims", report);
         Assert.Contains("\"seeds\": 2", report);
+        // Per-class results: every run's confusion matrix on the test set, and a plot of the best run's.
+        Assert.All(result.Runs, r => Assert.Equal(64, r.Confusion!.Sum(row => row.Sum())));
+        var best = result.Runs.MaxBy(r => result.Epochs.Where(e => e.Variant == r.Variant && e.Seed == r.Seed).MaxBy(e => e.Epoch)!.ValAccuracy)!;
+        Assert.Contains($"Confusion matrix of the run with the best final test accuracy ({best.Variant}, seed {best.Seed},", report);
+        Assert.Contains("![confusion matrix](confusion_matrix.png)", report);
+        Assert.True(new FileInfo(Path.Combine(dir, "confusion_matrix.png")).Length > 5_000);
+        Assert.Equal(10, result.ClassNames.Count);
 
         // compare report DIR writes the same report again from results.json alone, without training.
         foreach (string file in new[] { "report.md", "report.html", "final_accuracy.png", "final_accuracy.svg" })
