@@ -13,7 +13,7 @@ namespace CifarBatchNorm.Experiments;
 public static class AnalyzeRunner
 {
     /// <summary>Name of the file that records an analysis's config and data at its start (what <see cref="Resume"/> reads).</summary>
-    public const string SweepFile = "sweep.json";
+    public const string SweepFile = SweepFolder.RecordFile;
 
     private const string VariantsFolder = "variants";
 
@@ -41,36 +41,10 @@ public static class AnalyzeRunner
     /// interrupted, from its start: the probes measure whole runs) are measured.
     /// </summary>
     /// <exception cref="ModelFileException">The folder is not an analysis's, or it is complete.</exception>
-    public static AnalyzeResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(outputDir);
-        ArgumentNullException.ThrowIfNull(output);
-        var folder = RunFolder.OpenExisting(outputDir);
-        if (!File.Exists(folder.File(SweepFile)))
-        {
-            throw new ModelFileException($"{folder.File(SweepFile)} not found: {folder.Path} is not the folder of an analysis that can be resumed.");
-        }
-
-        if (File.Exists(folder.File("analysis.json")))
-        {
-            throw new ModelFileException($"{folder.Path} holds a complete analysis; there is nothing to resume.");
-        }
-
-        var sweep = folder.ReadJson<SweepRecord>(SweepFile);
-        folder.AcquireLock();
-        try
-        {
-            _ = Runtime.TorchRuntime.Require();
-            var training = sweep.Config.Training with { Dataset = DatasetSelector.Parse(sweep.Dataset), DataDir = sweep.DataLocation ?? sweep.Config.Training.DataDir };
-            var data = DatasetSelector.LoadRecorded(training, output);
-            output.WriteLine(data.Banner);
-            return Measure(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null);
-        }
-        finally
-        {
-            folder.ReleaseLock();
-        }
-    }
+    public static AnalyzeResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
+        SweepFolder.Resume<SweepRecord, AnalyzeResult>(outputDir, "analysis", output,
+            sweep => sweep.Config.Training with { Dataset = DatasetSelector.Parse(sweep.Dataset), DataDir = sweep.DataLocation ?? sweep.Config.Training.DataDir },
+            (sweep, data, folder) => Measure(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null));
 
     private static AnalyzeResult Measure(AnalyzeConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, CancellationToken cancellationToken,
         Func<NormalizationVariant, Callbacks.Callback?>? extra)
@@ -146,10 +120,7 @@ public static class AnalyzeRunner
     }
 
     /// <summary>How many variants of the analysis in <paramref name="outputDir"/> are measured, from its <c>status.json</c>.</summary>
-    internal static string Progress(string outputDir) =>
-        File.Exists(Path.Combine(outputDir, RunFolder.StatusFile))
-            ? RunFolder.OpenExisting(outputDir).ReadJson<RunStatus>(RunFolder.StatusFile).Message.Split(';')[0]
-            : "no variant measured";
+    internal static string Progress(string outputDir) => SweepFolder.Progress(outputDir, "no variant measured");
 
     private sealed record SweepRecord(AnalyzeConfig Config, string Dataset, string? DataLocation);
 

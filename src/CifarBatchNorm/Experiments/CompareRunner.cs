@@ -14,7 +14,7 @@ namespace CifarBatchNorm.Experiments;
 public static class CompareRunner
 {
     /// <summary>Name of the file that records a comparison's config and data at its start (what <see cref="Resume"/> reads).</summary>
-    public const string SweepFile = "sweep.json";
+    public const string SweepFile = SweepFolder.RecordFile;
 
     /// <summary>Name of the folder that holds one subfolder per run of the grid.</summary>
     public const string RunsFolder = "runs";
@@ -47,36 +47,10 @@ public static class CompareRunner
     /// was interrupted continues from its last checkpoint (bit for bit as if it had not stopped), the rest run.
     /// </summary>
     /// <exception cref="ModelFileException">The folder is not a comparison's, or it is complete.</exception>
-    public static CompareResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(outputDir);
-        ArgumentNullException.ThrowIfNull(output);
-        var folder = RunFolder.OpenExisting(outputDir);
-        if (!File.Exists(folder.File(SweepFile)))
-        {
-            throw new ModelFileException($"{folder.File(SweepFile)} not found: {folder.Path} is not the folder of a comparison that can be resumed.");
-        }
-
-        var sweep = folder.ReadJson<SweepRecord>(SweepFile);
-        if (File.Exists(folder.File(RunFolder.StatusFile)) && folder.ReadJson<RunStatus>(RunFolder.StatusFile).State == RunState.Complete)
-        {
-            throw new ModelFileException($"{folder.Path} holds a complete comparison; there is nothing to resume.");
-        }
-
-        folder.AcquireLock();
-        try
-        {
-            _ = Runtime.TorchRuntime.Require();
-            var training = sweep.Config.Training with { Dataset = DatasetSelector.Parse(sweep.Dataset), DataDir = sweep.DataLocation ?? sweep.Config.Training.DataDir };
-            var data = DatasetSelector.LoadRecorded(training, output);
-            output.WriteLine(data.Banner);
-            return RunGrid(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null);
-        }
-        finally
-        {
-            folder.ReleaseLock();
-        }
-    }
+    public static CompareResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
+        SweepFolder.Resume<SweepRecord, CompareResult>(outputDir, "comparison", output,
+            sweep => sweep.Config.Training with { Dataset = DatasetSelector.Parse(sweep.Dataset), DataDir = sweep.DataLocation ?? sweep.Config.Training.DataDir },
+            (sweep, data, folder) => RunGrid(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null));
 
     private static CompareResult RunGrid(CompareConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, CancellationToken cancellationToken,
         Func<GridCell, Callbacks.Callback?>? extra)
@@ -137,10 +111,7 @@ public static class CompareRunner
     }
 
     /// <summary>How many runs of the comparison in <paramref name="outputDir"/> have finished, of how many, from its <c>status.json</c>.</summary>
-    internal static string Progress(string outputDir) =>
-        File.Exists(Path.Combine(outputDir, RunFolder.StatusFile))
-            ? RunFolder.OpenExisting(outputDir).ReadJson<RunStatus>(RunFolder.StatusFile).Message.Split(';')[0]
-            : "no run finished";
+    internal static string Progress(string outputDir) => SweepFolder.Progress(outputDir, "no run finished");
 
     /// <summary>What a comparison records at its start, so that it can be resumed with the same data.</summary>
     private sealed record SweepRecord(CompareConfig Config, string Dataset, string DatasetReason, string? DataLocation);

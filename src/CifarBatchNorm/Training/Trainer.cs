@@ -88,6 +88,11 @@ public class Trainer
                 logs["val_loss"] = result.Loss;
             }
 
+            if (Model.Policy.ReleaseNativeMemory)
+            {
+                NativeHeap.Release();
+            }
+
             logs["learning_rate"] = Optimizer.LearningRate;
             logs["seconds"] = clock.Elapsed.TotalSeconds;
             logs["train_seconds"] = trainSeconds;
@@ -262,6 +267,10 @@ public class Trainer
         {
             _stepsSinceCollection = 0;
             GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+            if (Model.Policy.ReleaseNativeMemory)
+            {
+                NativeHeap.Release();
+            }
         }
     }
 

@@ -122,4 +122,26 @@ public sealed class TrainerTests
             Assert.True(second.Loss < first.Loss, $"loss {first.Loss} then {second.Loss} on the same batch");
         }
     }
+
+    [Fact]
+    public void Releasing_the_C_heap_during_training_changes_no_number()
+    {
+        var (train, test) = SyntheticImages.Generate(Small);
+        Dictionary<string, List<double>> Run(bool release)
+        {
+            manual_seed(9);
+            using var model = ModelPresets.Notebook(train.Shape);
+            model.Apply(ExecutionPolicy.Cpu with { CollectEverySteps = 2, ReleaseNativeMemory = release });
+            model.Compile(new CifarBatchNorm.Training.Adam());
+            var history = model.Fit(train, batchSize: 64, epochs: 2, verbose: 0, validationData: test);
+            return history.Values.Where(kv => kv.Key is not ("seconds" or "train_seconds")).ToDictionary(kv => kv.Key, kv => kv.Value);
+        }
+
+        var released = Run(release: true);
+        var kept = Run(release: false);
+
+        Assert.Equal(kept.Keys.Order(), released.Keys.Order());
+        Assert.All(kept, kv => Assert.Equal(kv.Value, released[kv.Key]));
+        Assert.EndsWith(", GC every 64 steps, C heap released with it", ExecutionPolicy.Cpu.ToString(), StringComparison.Ordinal);
+    }
 }
