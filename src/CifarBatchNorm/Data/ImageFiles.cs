@@ -39,6 +39,12 @@ public static class ImageFiles
         return result;
     }
 
+    /// <summary>The largest image file read (bytes).</summary>
+    public const long MaxFileBytes = 256L << 20;
+
+    /// <summary>The largest image read, in pixels (width x height): 50 megapixels, 200 MB decoded.</summary>
+    public const long MaxPixels = 50_000_000;
+
     /// <summary>Decodes one image and returns it as (C, H, W) floats in [0, 1] at <paramref name="shape"/>.</summary>
     /// <exception cref="DataFormatException">The file is not an image SkiaSharp can decode.</exception>
     public static float[] Load(string path, ImageShape shape)
@@ -48,6 +54,24 @@ public static class ImageFiles
         if (shape.Channels is not (1 or 3))
         {
             throw new ArgumentException($"Images can feed 1- or 3-channel models, not {shape}.", nameof(shape));
+        }
+
+        // Checked before anything is decoded: a FIFO would block, and a small file can announce a huge image
+        // (a 100,000 x 100,000 PNG decodes to 40 GB).
+        DataFile.RequireRegularFile(path, MaxFileBytes, "image");
+        using (var codec = SKCodec.Create(path))
+        {
+            if (codec is null)
+            {
+                throw new DataFormatException($"{path} is not an image this program can read (PNG, JPEG or BMP).");
+            }
+
+            long pixels = (long)codec.Info.Width * codec.Info.Height;
+            if (pixels > MaxPixels)
+            {
+                throw new DataFormatException(
+                    $"{path} is {codec.Info.Width:N0}x{codec.Info.Height:N0} pixels; images of up to {MaxPixels / 1_000_000} megapixels are read (resize it first).");
+            }
         }
 
         using var decoded = SKBitmap.Decode(path)

@@ -60,4 +60,37 @@ public sealed class ImageFilesTests
         var e = Assert.Throws<DataFormatException>(() => ImageFiles.Load(dir.Combine("fake.jpg"), ImageShape.Cifar10));
         Assert.Contains("fake.jpg is not an image", e.Message);
     }
+
+    [Fact]
+    public void An_image_that_announces_a_huge_size_is_refused_before_it_is_decoded()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.Combine("bomb.png");
+        // A 65-byte PNG whose header announces 100,000 x 100,000 pixels (40 GB decoded).
+        static byte[] Chunk(string type, byte[] data)
+        {
+            byte[] typed = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
+            uint crc = 0xFFFFFFFF;
+            foreach (byte b in typed)
+            {
+                crc ^= b;
+                for (int k = 0; k < 8; k++)
+                {
+                    crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+                }
+            }
+
+            crc ^= 0xFFFFFFFF;
+            return [.. BigEndian((uint)data.Length), .. typed, .. BigEndian(crc)];
+        }
+
+        static byte[] BigEndian(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
+        byte[] header = [.. BigEndian(100_000), .. BigEndian(100_000), 8, 6, 0, 0, 0];
+        byte[] emptyDeflate = [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+        File.WriteAllBytes(path, [0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, .. Chunk("IHDR", header), .. Chunk("IDAT", emptyDeflate), .. Chunk("IEND", [])]);
+
+        var e = Assert.Throws<DataFormatException>(() => ImageFiles.Load(path, ImageShape.Cifar10));
+
+        Assert.Equal($"{path} is 100,000x100,000 pixels; images of up to 50 megapixels are read (resize it first).", e.Message);
+    }
 }
