@@ -44,5 +44,5 @@ public sealed record ExecutionPolicy(Device Device, LayoutPolicy Layout, int Col
     public override string ToString() =>
         $"device {Device}, layout {(Layout.ChannelsLastTraining ? "channels-last after pooling in training" : "NCHW in training")}"
         + $"{(Layout.ChannelsLastInference ? ", channels-last in inference" : "")}, GC every {CollectEverySteps} steps"
-        + (ReleaseNativeMemory ? ", C heap released with it" : "");
+        + (ReleaseNativeMemory ? ", C heap released with each GC and epoch" : "");
 }
