@@ -55,6 +55,49 @@ public sealed class InterruptTests
     }
 
     [Fact]
+    public async Task Sigint_during_a_comparison_keeps_finished_runs_and_compare_resume_finishes_it()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "uses kill -INT");
+        using var temp = new TempDirectory();
+        string sweep = temp.Combine("sweep");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll"), "compare", "--dataset", "synthetic", "--variants", "bn,none",
+            "--seeds", "2", "--epochs", "25", "--train-limit", "256", "--test-limit", "64", "--batch-size", "64", "--output", sweep })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("bn ", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.NotNull(line);                               // the first run of the grid has finished
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(60_000), "the process did not stop after SIGINT");
+        string error = await stderr;
+
+        Assert.Equal(130, process.ExitCode);
+        Assert.Matches(@"Interrupted\. [123] of 4 runs finished; every finished run and the interrupted run's last epoch are kept in ", error);
+        Assert.Contains($"continue with: cifar-bn compare --resume {sweep}", error);
+        Assert.True(File.Exists(Path.Combine(sweep, "runs", "run-0000", "result.json")));
+
+        var resumed = DotnetCli.Run(temp.Path, [Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll"), "compare", "--resume", sweep], TimeSpan.FromMinutes(5));
+
+        Assert.True(resumed.ExitCode == 0, resumed.Transcript);
+        Assert.Contains("(finished earlier)", resumed.Output);
+        Assert.Equal(1 + (4 * 25), File.ReadAllLines(Path.Combine(sweep, "results.csv")).Length);
+        Assert.True(File.Exists(Path.Combine(sweep, "report.md")));
+    }
+
+    [Fact]
     public void Sigterm_ends_the_benchmark_at_once_and_leaves_no_results_file()
     {
         Assert.True(OperatingSystem.IsLinux(), "uses kill -TERM");
