@@ -18,20 +18,13 @@ internal static class AnalyzeCommand
             variants, probeEvery, probeBatch, output,
         };
         shared.AddTo(command);
-        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted analysis in this folder: measured variants are kept, the others are measured" };
+        var resume = SweepResume.Option("Continue the interrupted analysis in this folder: measured variants are kept, the others are measured");
         command.Options.Add(resume);
         command.SetAction(result =>
         {
             if (result.GetValue(resume) is string resumeDir)
             {
-                var others = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
-                    .Where(o => !o.Implicit && o.Option.Name != "--resume").Select(o => o.Option.Name).ToList();
-                if (others.Count > 0)
-                {
-                    throw new ArgumentException(
-                        $"--resume continues an analysis with its own settings; {string.Join(", ", others)} cannot change them.", "CompareConfig.Resume");
-                }
-
+                SweepResume.RefuseOtherOptions(result, "an analysis");
                 string dir = Path.GetFullPath(resumeDir);
                 RuntimeStartup.Initialize(null, stderr);
                 return Finish(stdout, dir, Guard(dir, () => AnalyzeRunner.Resume(dir, stdout, cancellationToken)));
@@ -51,20 +44,8 @@ internal static class AnalyzeCommand
         return command;
     }
 
-    /// <summary>Turns Ctrl+C into one line that says what is kept and how to continue.</summary>
-    private static AnalyzeResult Guard(string folder, Func<AnalyzeResult> run)
-    {
-        try
-        {
-            return run();
-        }
-        catch (OperationCanceledException) when (File.Exists(Path.Combine(folder, AnalyzeRunner.SweepFile)))
-        {
-            throw new RunStoppedException(
-                $"Interrupted. {AnalyzeRunner.Progress(folder)} and kept in {folder}; continue with: cifar-bn analyze --resume {CliOptions.ShellQuote(folder)}",
-                ExitCodes.Interrupted);
-        }
-    }
+    private static AnalyzeResult Guard(string folder, Func<AnalyzeResult> run) =>
+        SweepResume.Guard(folder, "analyze", () => $"{AnalyzeRunner.Progress(folder)} and kept", run);
 
     private static int Finish(TextWriter stdout, string folder, AnalyzeResult measured)
     {

@@ -36,7 +36,7 @@ internal static class CompareCommand
             Validators = { r => { if (r.GetValueOrDefault<string?>() is string v) { try { ShardSpec.Parse(v); } catch (ArgumentException e) { r.AddError(CliMessages.ForUser(e)); } } } },
         };
         var output = CliOptions.Output("Folder to create (default: runs/compare-<time>)");
-        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted comparison in this folder: finished runs are kept, the interrupted one continues from its checkpoint" };
+        var resume = SweepResume.Option("Continue the interrupted comparison in this folder: finished runs are kept, the interrupted one continues from its checkpoint");
         var shared = new TrainingOptions();
         var command = new Command("compare", "Train each normalization variant with each seed; write results, plots and report.md.")
         {
@@ -49,14 +49,7 @@ internal static class CompareCommand
         {
             if (result.GetValue(resume) is string resumeDir)
             {
-                var others = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
-                    .Where(o => !o.Implicit && o.Option.Name != "--resume").Select(o => o.Option.Name).ToList();
-                if (others.Count > 0)
-                {
-                    throw new ArgumentException(
-                        $"--resume continues a comparison with its own settings; {string.Join(", ", others)} cannot change them.", "CompareConfig.Resume");
-                }
-
+                SweepResume.RefuseOtherOptions(result, "a comparison");
                 string dir = Path.GetFullPath(resumeDir);
                 RuntimeStartup.Initialize(null, stderr);
                 return Finish(stdout, dir, Guard(dir, () => CompareRunner.Resume(dir, stdout, cancellationToken)));
@@ -80,20 +73,8 @@ internal static class CompareCommand
         return command;
     }
 
-    /// <summary>Turns Ctrl+C into one line that says what is kept and how to continue.</summary>
-    private static CompareResult Guard(string folder, Func<CompareResult> run)
-    {
-        try
-        {
-            return run();
-        }
-        catch (OperationCanceledException) when (File.Exists(Path.Combine(folder, CompareRunner.SweepFile)))
-        {
-            throw new RunStoppedException(
-                $"Interrupted. {CompareRunner.Progress(folder)}; every finished run and the interrupted run's last epoch are kept in {folder}; continue with: cifar-bn compare --resume {CliOptions.ShellQuote(folder)}",
-                ExitCodes.Interrupted);
-        }
-    }
+    private static CompareResult Guard(string folder, Func<CompareResult> run) =>
+        SweepResume.Guard(folder, "compare", () => $"{CompareRunner.Progress(folder)}; every finished run and the interrupted run's last epoch are kept", run);
 
     private static int Finish(TextWriter stdout, string folder, CompareResult measured)
     {

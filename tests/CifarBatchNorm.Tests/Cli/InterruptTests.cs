@@ -12,30 +12,10 @@ public sealed class InterruptTests
         Assert.True(OperatingSystem.IsLinux(), "uses kill -INT");
         using var temp = new TempDirectory();
         string run = temp.Combine("run");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll"), "train", "--dataset", "synthetic",
-            "--epochs", "1000", "--train-limit", "256", "--test-limit", "64", "--batch-size", "64", "--output", run })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = StartCli("train", "--dataset", "synthetic", "--epochs", "1000", "--train-limit", "256", "--test-limit", "64", "--batch-size", "64", "--output", run);
         var stderr = process.StandardError.ReadToEndAsync();
-        string? line;
-        while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("Epoch 3/", StringComparison.Ordinal))
-        {
-        }
 
-        Assert.NotNull(line);                               // epochs 1 and 2 are checkpointed
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
+        Assert.NotNull(SignalAfter(process, "Epoch 3/", "-INT"));   // epochs 1 and 2 are checkpointed
 
         process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(60_000), "the process did not stop after SIGINT");
@@ -60,25 +40,11 @@ public sealed class InterruptTests
         Assert.True(OperatingSystem.IsLinux(), "uses kill -INT");
         using var temp = new TempDirectory();
         string sweep = temp.Combine("sweep");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll"), "compare", "--dataset", "synthetic", "--variants", "bn,none",
-            "--seeds", "2", "--epochs", "25", "--train-limit", "256", "--test-limit", "64", "--batch-size", "64", "--output", sweep })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = StartCli("compare", "--dataset", "synthetic", "--variants", "bn,none", "--seeds", "2", "--epochs", "25",
+            "--train-limit", "256", "--test-limit", "64", "--batch-size", "64", "--output", sweep);
         var stderr = process.StandardError.ReadToEndAsync();
-        string? line;
-        while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("bn ", StringComparison.Ordinal))
-        {
-        }
 
-        Assert.NotNull(line);                               // the first run of the grid has finished
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
+        Assert.NotNull(SignalAfter(process, "bn ", "-INT"));        // the first run of the grid has finished
 
         process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(60_000), "the process did not stop after SIGINT");
@@ -103,27 +69,42 @@ public sealed class InterruptTests
         Assert.True(OperatingSystem.IsLinux(), "uses kill -TERM");
         using var temp = new TempDirectory();
         string json = temp.Combine("bench.json");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll"), "bench", "--cases", "memory", "--full-memory-run", "-o", json })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = StartCli("bench", "--cases", "memory", "--full-memory-run", "-o", json);
         _ = process.StandardError.ReadToEndAsync();
-        string? line;
-        while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("memory:", StringComparison.Ordinal))
-        {
-        }
 
-        Assert.NotNull(line);
-        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
+        Assert.NotNull(SignalAfter(process, "memory:", "-TERM"));
 
         Assert.True(process.WaitForExit(20_000), "the benchmark went on after SIGTERM");
         Assert.NotEqual(0, process.ExitCode);
         Assert.False(File.Exists(json));
+    }
+
+    /// <summary>Starts <c>cifar-bn</c> with <paramref name="args"/> as its own process, output redirected.</summary>
+    private static Process StartCli(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll") }.Concat(args))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Reads standard output until a line starts with <paramref name="prefix"/>, then sends <paramref name="signal"/>; returns that line (null if the output ended first).</summary>
+    private static string? SignalAfter(Process process, string prefix, string signal)
+    {
+        string? line;
+        while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith(prefix, StringComparison.Ordinal))
+        {
+        }
+
+        if (line is not null)
+        {
+            using var kill = Process.Start("kill", [signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            kill.WaitForExit();
+        }
+
+        return line;
     }
 }
