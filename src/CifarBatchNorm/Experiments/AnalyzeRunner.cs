@@ -43,7 +43,6 @@ public static class AnalyzeRunner
     /// <exception cref="ModelFileException">The folder is not an analysis's, or it is complete.</exception>
     public static AnalyzeResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
         SweepFolder.Resume<SweepRecord, AnalyzeResult>(outputDir, "analysis", output,
-            sweep => sweep.Config.Training with { Dataset = DatasetSelector.Parse(sweep.Dataset), DataDir = sweep.DataLocation ?? sweep.Config.Training.DataDir },
             (sweep, data, folder) => Measure(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null));
 
     private static AnalyzeResult Measure(AnalyzeConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, CancellationToken cancellationToken,
@@ -122,7 +121,10 @@ public static class AnalyzeRunner
     /// <summary>How many variants of the analysis in <paramref name="outputDir"/> are measured, from its <c>status.json</c>.</summary>
     internal static string Progress(string outputDir) => SweepFolder.Progress(outputDir, "no variant measured");
 
-    private sealed record SweepRecord(AnalyzeConfig Config, string Dataset, string? DataLocation);
+    private sealed record SweepRecord(AnalyzeConfig Config, string Dataset, string? DataLocation) : SweepFolder.IRecord
+    {
+        TrainConfig SweepFolder.IRecord.Training => Config.Training;
+    }
 
     private sealed record VariantMeasurements(IReadOnlyList<LandscapePoint> Landscape, IReadOnlyList<DriftPoint> Drift, IReadOnlyList<IcsPoint> Ics, double FinalValAccuracy);
 

@@ -49,7 +49,6 @@ public static class CompareRunner
     /// <exception cref="ModelFileException">The folder is not a comparison's, or it is complete.</exception>
     public static CompareResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
         SweepFolder.Resume<SweepRecord, CompareResult>(outputDir, "comparison", output,
-            sweep => sweep.Config.Training with { Dataset = DatasetSelector.Parse(sweep.Dataset), DataDir = sweep.DataLocation ?? sweep.Config.Training.DataDir },
             (sweep, data, folder) => RunGrid(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null));
 
     private static CompareResult RunGrid(CompareConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, CancellationToken cancellationToken,
@@ -114,7 +113,10 @@ public static class CompareRunner
     internal static string Progress(string outputDir) => SweepFolder.Progress(outputDir, "no run finished");
 
     /// <summary>What a comparison records at its start, so that it can be resumed with the same data.</summary>
-    private sealed record SweepRecord(CompareConfig Config, string Dataset, string DatasetReason, string? DataLocation);
+    private sealed record SweepRecord(CompareConfig Config, string Dataset, string DatasetReason, string? DataLocation) : SweepFolder.IRecord
+    {
+        TrainConfig SweepFolder.IRecord.Training => Config.Training;
+    }
 
     /// <summary>One finished run of the grid: its epochs and how it ended.</summary>
     private sealed record FinishedRun(IReadOnlyList<EpochResult> Epochs, RunOutcome Outcome);
@@ -237,7 +239,8 @@ public static class CompareRunner
         string name = ModelPresets.VariantName(cell.Variant);
         manual_seed(cell.Seed);
         using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, cell.Variant, config.Training.BnMomentum);
-        model.Compile(OptimizerFactory.Create(config.Training with { BatchSize = cell.BatchSize }, OptimizerFactory.StepsPerEpoch(data.Train.Count, cell.BatchSize), cell.LearningRate));
+        int stepsPerEpoch = OptimizerFactory.StepsPerEpoch(data.Train.Count, cell.BatchSize);
+        model.Compile(OptimizerFactory.Create(config.Training with { BatchSize = cell.BatchSize }, stepsPerEpoch, cell.LearningRate));
         RunCheckpoint.CleanLeftovers(folder);
         var (history, states) = RunCheckpoint.Restore(folder, model);
         int done = history.Epochs.Count > 0 ? history.Epochs[^1] : 0;
@@ -259,8 +262,7 @@ public static class CompareRunner
         var h = checkpoint.History;
         var epochs = h.Epochs.Select((epoch, i) => new EpochResult(name, cell.Seed, epoch, h.Loss[i], h.Accuracy[i], h.ValLoss[i],
             h.ValAccuracy[i], h.Get("train_seconds")[i], cell.LearningRate, cell.BatchSize)).ToList();
-        int stepsPerEpoch = (data.Train.Count + cell.BatchSize - 1) / cell.BatchSize;
-        var confusion = diverged ? null : ConfusionMatrix.Compute(model, data.Test, Math.Max(cell.BatchSize, 256)).Counts;
+        var confusion = diverged ? null : ConfusionMatrix.Compute(model, data.Test, model.Policy.EvaluationBatchSize(cell.BatchSize)).Counts;
         return new FinishedRun(epochs, new RunOutcome(name, cell.Seed, cell.LearningRate, cell.BatchSize, recorder.ReachedAt, diverged, message, epochs.Count * stepsPerEpoch)
         {
             Confusion = confusion,

@@ -170,7 +170,7 @@ public static class NotebookExperiment
         model.Apply(policy);
         using var summary = new StringWriter();
         model.Summary(summary);
-        int steps = OptimizerFactory.StepsPerEpoch(Sequential.ValidationSplitAt(data.Train.Count, config.ValidationSplit), config.BatchSize);
+        int steps = StepsPerEpoch(config, data);
         model.Compile(OptimizerFactory.Create(config, steps));
         var (history, states) = resume ? RunCheckpoint.Restore(folder, model) : (new History(), null);
         int done = history.Epochs.Count > 0 ? history.Epochs[^1] : 0;
@@ -207,7 +207,7 @@ public static class NotebookExperiment
             all.OfType<IDisposable>().ToList().ForEach(d => d.Dispose());
         }
 
-        int evaluationBatch = Math.Max(config.BatchSize, 256);
+        int evaluationBatch = model.Policy.EvaluationBatchSize(config.BatchSize);
         var evaluation = model.Evaluate(data.Test, batchSize: evaluationBatch);
         output.WriteLine(RunFolder.Describe(evaluation));
         var details = RunEvaluation.From(evaluation, ConfusionMatrix.Compute(model, data.Test, evaluationBatch), validation);
@@ -216,11 +216,10 @@ public static class NotebookExperiment
         folder.WriteJson(RunFolder.EvaluationFile, details);
         folder.WriteStatus(new RunStatus(RunState.Complete, checkpoint.LastEpoch, "complete"));
         output.WriteLine($"Run folder: {folder.Path}");
-        int trainedOn = Sequential.ValidationSplitAt(data.Train.Count, config.ValidationSplit);
         return new RunResult(folder.Path, checkpoint.History, evaluation, record)
         {
             Details = details,
-            Advice = QuickRunCheck.Advise(config, checkpoint.History, (trainedOn + config.BatchSize - 1) / config.BatchSize),
+            Advice = QuickRunCheck.Advise(config, checkpoint.History, StepsPerEpoch(config, data)),
         };
     }
 
@@ -262,6 +261,10 @@ public static class NotebookExperiment
             yield return new TensorBoard(logDir);
         }
     }
+
+    /// <summary>Optimizer steps per epoch of a run: its training images (after any validation split) in batches.</summary>
+    private static int StepsPerEpoch(TrainConfig config, LoadedData data) =>
+        OptimizerFactory.StepsPerEpoch(Sequential.ValidationSplitAt(data.Train.Count, config.ValidationSplit), config.BatchSize);
 
     /// <summary>Loads the model of a run folder (or its model.pt) and evaluates it on that run's test data.</summary>
     /// <param name="modelPath">A run folder, a weights file inside one (<c>.pt</c>, <c>.weights.h5</c>, <c>.h5</c>, <c>.safetensors</c>), or a <c>.keras</c> archive.</param>

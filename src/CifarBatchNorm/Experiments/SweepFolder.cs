@@ -6,6 +6,19 @@ namespace CifarBatchNorm.Experiments;
 /// </summary>
 internal static class SweepFolder
 {
+    /// <summary>What every sweep records at its start: its training settings and the data it ran on.</summary>
+    internal interface IRecord
+    {
+        /// <summary>The sweep's training settings, as configured.</summary>
+        TrainConfig Training { get; }
+
+        /// <summary>The dataset the sweep settled on (<c>auto</c> resolved).</summary>
+        string Dataset { get; }
+
+        /// <summary>Where that dataset was found, or <c>null</c>.</summary>
+        string? DataLocation { get; }
+    }
+
     /// <summary>Name of the file that records a sweep's config and data at its start.</summary>
     public const string RecordFile = "sweep.json";
 
@@ -16,11 +29,10 @@ internal static class SweepFolder
     /// <param name="outputDir">The sweep's folder.</param>
     /// <param name="what">What the sweep is, for messages (<c>comparison</c>, <c>analysis</c>).</param>
     /// <param name="output">Where the data banner goes.</param>
-    /// <param name="training">The recorded training config, with the dataset and its folder as recorded.</param>
     /// <param name="resume">Continues the sweep.</param>
     /// <exception cref="Training.ModelFileException">The folder is not such a sweep, or it is complete.</exception>
-    public static TResult Resume<TRecord, TResult>(string outputDir, string what, TextWriter output, Func<TRecord, TrainConfig> training,
-        Func<TRecord, LoadedData, RunFolder, TResult> resume)
+    public static TResult Resume<TRecord, TResult>(string outputDir, string what, TextWriter output, Func<TRecord, LoadedData, RunFolder, TResult> resume)
+        where TRecord : IRecord
     {
         ArgumentException.ThrowIfNullOrEmpty(outputDir);
         ArgumentNullException.ThrowIfNull(output);
@@ -40,7 +52,8 @@ internal static class SweepFolder
         try
         {
             _ = Runtime.TorchRuntime.Require();
-            var data = DatasetSelector.LoadRecorded(training(record), output);
+            var training = record.Training with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Training.DataDir };
+            var data = DatasetSelector.LoadRecorded(training, output);
             output.WriteLine(data.Banner);
             return resume(record, data, folder);
         }

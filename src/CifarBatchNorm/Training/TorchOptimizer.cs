@@ -26,7 +26,7 @@ public sealed class TorchOptimizer : Optimizer
         : base(StartingRate(optimizer))
     {
         Inner = optimizer;
-        _applied = StartingRate(optimizer);
+        _applied = LearningRate;
     }
 
     /// <summary>The wrapped TorchSharp optimizer.</summary>

@@ -3,10 +3,10 @@ using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Layers;
 using static TorchSharp.torch;
 
-namespace CifarBatchNorm.Tests.Layers;
+namespace CifarBatchNorm.Tests.KerasParity;
 
 /// <summary>RandomFlip, RandomTranslation and RandomCrop: Keras's numeric cases, inference identity, seeding.</summary>
-public sealed class AugmentationLayerTests
+public sealed class AugmentationParityTests
 {
     private static T Built<T>(T layer, int height, int width, int channels = 1, bool training = true) where T : Layer
     {
