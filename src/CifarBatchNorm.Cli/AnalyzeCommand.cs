@@ -6,14 +6,14 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>analyze</c>: landscape smoothness and activation drift per variant, with plots and a report section.</summary>
 internal static class AnalyzeCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static CliCommand Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var variants = CliOptions.Variants("bn,none");
         var probeEvery = CliOptions.Int("--probe-every", 50, AnalyzeConfig.ProbeEveryRange, "Probe every N training steps");
         var probeBatch = CliOptions.Int("--probe-batch", 256, AnalyzeConfig.ProbeBatchRange, "Images in the fixed probe batch");
         var output = CliOptions.Output("Folder to create (default: runs/analyze-<time>)");
         var shared = new TrainingOptions();
-        var command = new Command("analyze", "Measure loss-landscape smoothness and activation drift during training, per variant.")
+        var command = new CliCommand("analyze", "Measure loss-landscape smoothness and activation drift during training, per variant.", stopsGracefully: true)
         {
             variants, probeEvery, probeBatch, output,
         };

@@ -7,7 +7,7 @@ namespace CifarBatchNorm.Cli;
 /// <summary>The <c>bench</c> command: runs <see cref="Benchmark"/>, prints its table and writes bench.json.</summary>
 internal static class BenchCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static CliCommand Create(TextWriter stdout, TextWriter stderr)
     {
         var quick = new Option<bool>("--quick") { Description = "Small counts (a smoke run; the numbers mean little)" };
         var repeats = CliOptions.Int("--repeats", 3, BenchmarkOptions.RepeatsRange, "Repeats of every case");
@@ -30,7 +30,7 @@ internal static class BenchCommand
         var full = new Option<bool>("--full-memory-run") { Description = "Memory case as the full run: 10 epochs of 50,000 + 10,000 images" };
         var threads = CliOptions.OptionalInt("--threads", TrainConfig.ThreadsRange, "Intra-op threads (default: all cores)");
         var output = new Option<string>("--output", "-o") { Description = "Where to write the JSON results", DefaultValueFactory = _ => "bench.json" };
-        var command = new Command("bench", "Measure training step, epoch overhead, evaluation, memory and data loading on synthetic data.")
+        var command = new CliCommand("bench", "Measure training step, epoch overhead, evaluation, memory and data loading on synthetic data.", stopsGracefully: false)
         {
             quick, repeats, cases, full, threads, output,
         };

@@ -6,7 +6,7 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>compare</c>: every variant with every seed, then results, plots and a report.</summary>
 internal static class CompareCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static CliCommand Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var variants = CliOptions.Variants("bn,none,bn-before-relu");
         var seeds = CliOptions.Int("--seeds", 3, CompareConfig.SeedsRange, "Seeds per variant (--seed, --seed + 1, ...)");
@@ -38,11 +38,11 @@ internal static class CompareCommand
         var output = CliOptions.Output("Folder to create (default: runs/compare-<time>)");
         var resume = SweepResume.Option("Continue the interrupted comparison in this folder: finished runs are kept, the interrupted one continues from its checkpoint");
         var shared = new TrainingOptions();
-        var command = new Command("compare", "Train each normalization variant with each seed; write results, plots and report.md.")
+        var command = new CliCommand("compare", "Train each normalization variant with each seed; write results, plots and report.md.", stopsGracefully: true)
         {
             variants, seeds, target, lossTarget, learningRates, batchSizes, shard, output, resume,
         };
-        command.Subcommands.Add(MergeCommand(stdout));
+        command.Subcommands.Add(MergeCommand(stdout, cancellationToken));
         command.Subcommands.Add(ReportCommand(stdout));
         shared.AddTo(command);
         command.SetAction(result =>
@@ -91,15 +91,22 @@ internal static class CompareCommand
         return ExitCodes.Success;
     }
 
-    private static Command MergeCommand(TextWriter stdout)
+    private static CliCommand MergeCommand(TextWriter stdout, CancellationToken cancellationToken)
     {
         var shards = new Argument<string[]>("shard-folders") { Description = "The output folders of the compare --shard K/N runs", Arity = ArgumentArity.OneOrMore };
         var output = CliOptions.Output("Folder to create for the merged results, plots and report");
-        var command = new Command("merge", "Join the results of compare --shard runs into the results, plots and report of the whole sweep.") { shards, output };
+        var command = new CliCommand("merge", "Join the results of compare --shard runs into the results, plots and report of the whole sweep.", stopsGracefully: true) { shards, output };
         command.SetAction(result =>
         {
             string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"));
-            var merged = CompareRunner.Merge(result.GetValue(shards)!, folder);
+            var merged = CompareRunner.Merge(result.GetValue(shards)!, folder, cancellationToken);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw new RunStoppedException(
+                    $"Interrupted. The merged results are in {folder}; write their plots and report with: cifar-bn compare report {CliOptions.ShellQuote(folder)}",
+                    ExitCodes.Interrupted);
+            }
+
             Reporting.CompareReport.Write(folder, merged);
             stdout.WriteLine($"Merged {merged.Config.Cells().Count()} runs; results, plots and report: {folder}");
             return ExitCodes.Success;
@@ -107,10 +114,10 @@ internal static class CompareCommand
         return command;
     }
 
-    private static Command ReportCommand(TextWriter stdout)
+    private static CliCommand ReportCommand(TextWriter stdout)
     {
         var folder = new Argument<string>("folder") { Description = "The output folder of a comparison (it holds results.json)" };
-        var command = new Command("report", "Write a comparison's plots, report.md and report.html again from its results.json, without training.") { folder };
+        var command = new CliCommand("report", "Write a comparison's plots, report.md and report.html again from its results.json, without training.", stopsGracefully: false) { folder };
         command.SetAction(result =>
         {
             string dir = Path.GetFullPath(result.GetValue(folder)!);

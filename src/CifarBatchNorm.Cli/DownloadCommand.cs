@@ -6,12 +6,12 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>download</c>: fetch, verify and extract the CIFAR-10 binary version into the data folder.</summary>
 internal static class DownloadCommand
 {
-    public static Command Create(TextWriter stdout, CancellationToken cancellationToken)
+    public static CliCommand Create(TextWriter stdout, CancellationToken cancellationToken)
     {
         var dataDir = CliOptions.DataDir();
         var url = CliOptions.Url();
         var force = new Option<bool>("--force") { Description = "Download and replace CIFAR-10 even when a copy is there and passes its checks" };
-        var command = new Command("download", "Download, verify (size, MD5, SHA-256) and extract CIFAR-10 into the data folder; a copy already there is checked record by record and replaced when corrupt.")
+        var command = new CliCommand("download", "Download, verify (size, MD5, SHA-256) and extract CIFAR-10 into the data folder; a copy already there is checked record by record and replaced when corrupt.", stopsGracefully: true)
         {
             dataDir, url, force,
         };

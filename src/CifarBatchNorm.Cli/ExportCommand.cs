@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Interop;
 
 namespace CifarBatchNorm.Cli;
@@ -15,7 +16,7 @@ internal static class ExportCommand
         ["pt"] = ModelFileFormat.TorchSharp,
     };
 
-    public static Command Create(TextWriter stdout)
+    public static CliCommand Create(TextWriter stdout)
     {
         var weights = new Option<string>("--weights", "-w")
         {
@@ -29,7 +30,7 @@ internal static class ExportCommand
             Validators = { r => { if (!Formats.ContainsKey(r.GetValueOrDefault<string>() ?? string.Empty)) { r.AddError($"--format '{r.GetValueOrDefault<string>()}' is not one of {string.Join(", ", Formats.Keys)}."); } } },
         };
         var output = new Option<string>("--output", "-o") { Description = "File to write; its extension must fit the format", Required = true };
-        var command = new Command("export", "Export a trained model for ONNX Runtime, Keras or PyTorch.") { weights, format, output };
+        var command = new CliCommand("export", "Export a trained model for ONNX Runtime, Keras or PyTorch.", stopsGracefully: false) { weights, format, output };
         command.SetAction(result =>
         {
             var wanted = Formats[result.GetValue(format)!];

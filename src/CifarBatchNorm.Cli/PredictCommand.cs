@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using CifarBatchNorm.Data;
+using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Interop;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>predict</c>: the top-3 classes of image files with a trained model.</summary>
 internal static class PredictCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static CliCommand Create(TextWriter stdout, TextWriter stderr)
     {
         var weights = new Option<string>("--weights", "-w")
         {
@@ -19,7 +20,7 @@ internal static class PredictCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON array: file, probabilities (every class), top (three best)" };
         var images = new Argument<string[]>("images") { Description = "PNG, JPEG or BMP files, or folders holding them", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("predict", "Classify image files: resized to the model's input, pixels / 255, top-3 classes per image.") { weights, json, images };
+        var command = new CliCommand("predict", "Classify image files: resized to the model's input, pixels / 255, top-3 classes per image.", stopsGracefully: false) { weights, json, images };
         command.SetAction(result =>
         {
             RuntimeStartup.Initialize(null, TextWriter.Null);

@@ -137,9 +137,11 @@ public static class CompareRunner
     /// </summary>
     /// <param name="shardFolders">The shards' output folders; each holds a <c>results.json</c>.</param>
     /// <param name="outputDir">The folder to create for the merged results.</param>
+    /// <param name="cancellationToken">Checked after each shard is read and before the output folder is created: a cancelled merge leaves nothing behind.</param>
     /// <exception cref="ArgumentException">A shard is missing or given twice, or the shards ran different configs.</exception>
     /// <exception cref="ModelFileException">A folder holds no readable results.</exception>
-    public static CompareResult Merge(IReadOnlyList<string> shardFolders, string outputDir)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the merged results were written.</exception>
+    public static CompareResult Merge(IReadOnlyList<string> shardFolders, string outputDir, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(shardFolders);
         if (shardFolders.Count == 0)
@@ -147,7 +149,11 @@ public static class CompareRunner
             throw new ArgumentException("Merge needs the output folders of the shards.", nameof(shardFolders));
         }
 
-        var shards = shardFolders.Select(dir => (Dir: dir, Result: ReadResults(dir))).ToList();
+        var shards = shardFolders.Select(dir =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return (Dir: dir, Result: ReadResults(dir));
+        }).ToList();
         var first = shards[0].Result.Config;
         var unsharded = first with { Shard = null };
         foreach (var (dir, result) in shards)
@@ -181,6 +187,7 @@ public static class CompareRunner
         var rows = shards.SelectMany(s => s.Result.Epochs).OrderBy(r => Order(r.Variant, r.Seed, r.LearningRate, r.BatchSize)).ThenBy(r => r.Epoch).ToList();
         var runs = shards.SelectMany(s => s.Result.Runs).OrderBy(o => Order(o.Variant, o.Seed, o.LearningRate, o.BatchSize)).ToList();
         var merged = new CompareResult(unsharded, shards[0].Result.Dataset, shards[0].Result.Machine, rows, Summarize(unsharded, rows, runs)) { Runs = runs, DatasetName = shards[0].Result.DatasetName, ClassNames = shards[0].Result.ClassNames };
+        cancellationToken.ThrowIfCancellationRequested();
         var folder = RunFolder.Create(outputDir);
         try
         {

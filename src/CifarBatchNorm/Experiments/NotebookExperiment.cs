@@ -276,7 +276,7 @@ public static class NotebookExperiment
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         ArgumentNullException.ThrowIfNull(output);
         _ = TorchRuntime.Require();
-        using var trained = Interop.TrainedModel.Open(modelPath);
+        using var trained = TrainedModel.Open(modelPath);
         var model = trained.Model;
         var record = trained.Record;
         // A bare .keras archive has no run record: its input shape says the dataset.

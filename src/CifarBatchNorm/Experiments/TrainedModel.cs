@@ -1,8 +1,8 @@
 using CifarBatchNorm.Data;
-using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Interop;
 using CifarBatchNorm.Training;
 
-namespace CifarBatchNorm.Interop;
+namespace CifarBatchNorm.Experiments;
 
 /// <summary>
 /// A trained model with its class names, opened from a <c>.keras</c> archive (which needs nothing else), or from a
