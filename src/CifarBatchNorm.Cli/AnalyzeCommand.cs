@@ -6,8 +6,9 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>analyze</c>: landscape smoothness and activation drift per variant, with plots and a report section.</summary>
 internal static class AnalyzeCommand
 {
-    public static CliCommand Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static CliCommand Create(CliSession cli)
     {
+        var stdout = cli.Stdout;
         var variants = CliOptions.Variants("bn,none");
         var probeEvery = CliOptions.Int("--probe-every", 50, AnalyzeConfig.ProbeEveryRange, "Probe every N training steps");
         var probeBatch = CliOptions.Int("--probe-batch", 256, AnalyzeConfig.ProbeBatchRange, "Images in the fixed probe batch");
@@ -26,8 +27,7 @@ internal static class AnalyzeCommand
             {
                 SweepResume.RefuseOtherOptions(result, "an analysis");
                 string dir = Path.GetFullPath(resumeDir);
-                RuntimeStartup.Initialize(null, stderr);
-                return Finish(stdout, dir, Guard(dir, () => AnalyzeRunner.Resume(dir, stdout, cancellationToken)));
+                return Finish(stdout, dir, Guard(dir, () => AnalyzeRunner.Resume(cli.Session, dir)));
             }
 
             var config = new AnalyzeConfig
@@ -37,9 +37,8 @@ internal static class AnalyzeCommand
                 ProbeBatch = result.GetValue(probeBatch),
                 Training = shared.ToConfig(result),
             };
-            RuntimeStartup.Initialize(config.Training.Threads, stderr);
             string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("analyze"));
-            return Finish(stdout, folder, Guard(folder, () => AnalyzeRunner.Run(config, folder, stdout, cancellationToken)));
+            return Finish(stdout, folder, Guard(folder, () => AnalyzeRunner.Run(cli.Session, config, folder)));
         });
         return command;
     }

@@ -18,16 +18,18 @@ internal static class App
     /// </summary>
     public static bool StopsGracefully(string[] args)
     {
-        var root = Build(TextWriter.Null, TextWriter.Null, CancellationToken.None);
+        var root = Build(new CliSession(TextWriter.Null, TextWriter.Null, CancellationToken.None));
         var command = root.Parse(args).CommandResult.Command;
         return (command is RootCommand ? root.Subcommands.OfType<CliCommand>().Single(c => c.Name == "train") : command) is CliCommand { StopsGracefully: true };
     }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var root = Build(stdout, stderr, cancellationToken);
+        var cli = new CliSession(stdout, stderr, cancellationToken);
+        var root = Build(cli);
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         var parsed = root.Parse(args);
+        cli.Parsed = parsed;
         if (parsed.Errors.Count > 0 && !CliHelp.IsHelp(parsed))   // --help wins over a missing required option
         {
             foreach (var error in parsed.Errors)
@@ -64,10 +66,10 @@ internal static class App
     private static string HelpCommand(ParseResult parsed) =>
         parsed.CommandResult.Command is RootCommand ? "cifar-bn --help" : $"cifar-bn {parsed.CommandResult.Command.Name} --help";
 
-    private static RootCommand Build(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    private static RootCommand Build(CliSession cli)
     {
         var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze, bench.");
-        var train = TrainCommand.Create(stdout, stderr, cancellationToken);
+        var train = TrainCommand.Create(cli);
         foreach (var option in train.Options)
         {
             root.Options.Add(option);
@@ -75,14 +77,14 @@ internal static class App
 
         root.Action = train.Action;
         root.Subcommands.Add(train);
-        root.Subcommands.Add(SummaryCommand.Create(stdout));
-        root.Subcommands.Add(EvaluateCommand.Create(stdout));
-        root.Subcommands.Add(DownloadCommand.Create(stdout, cancellationToken));
-        root.Subcommands.Add(CompareCommand.Create(stdout, stderr, cancellationToken));
-        root.Subcommands.Add(AnalyzeCommand.Create(stdout, stderr, cancellationToken));
-        root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
-        root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
-        root.Subcommands.Add(ExportCommand.Create(stdout));
+        root.Subcommands.Add(SummaryCommand.Create(cli));
+        root.Subcommands.Add(EvaluateCommand.Create(cli));
+        root.Subcommands.Add(DownloadCommand.Create(cli));
+        root.Subcommands.Add(CompareCommand.Create(cli));
+        root.Subcommands.Add(AnalyzeCommand.Create(cli));
+        root.Subcommands.Add(BenchCommand.Create(cli));
+        root.Subcommands.Add(PredictCommand.Create(cli));
+        root.Subcommands.Add(ExportCommand.Create(cli));
         CliHelp.AddTo(root);
         return root;
     }

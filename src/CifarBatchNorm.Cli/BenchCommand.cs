@@ -7,8 +7,9 @@ namespace CifarBatchNorm.Cli;
 /// <summary>The <c>bench</c> command: runs <see cref="Benchmark"/>, prints its table and writes bench.json.</summary>
 internal static class BenchCommand
 {
-    public static CliCommand Create(TextWriter stdout, TextWriter stderr)
+    public static CliCommand Create(CliSession cli)
     {
+        var stdout = cli.Stdout;
         var quick = new Option<bool>("--quick") { Description = "Small counts (a smoke run; the numbers mean little)" };
         var repeats = CliOptions.Int("--repeats", 3, BenchmarkOptions.RepeatsRange, "Repeats of every case");
         var cases = new Option<string>("--cases")
@@ -36,7 +37,6 @@ internal static class BenchCommand
         };
         command.SetAction(result =>
         {
-            RuntimeStartup.Initialize(result.GetValue(threads), stderr);
             var options = new BenchmarkOptions
             {
                 Quick = result.GetValue(quick),
@@ -44,7 +44,7 @@ internal static class BenchCommand
                 Cases = SplitCases(result.GetValue(cases)!).Select(BenchmarkOptions.ParseCase).ToArray(),
                 FullMemoryRun = result.GetValue(full),
             };
-            var measured = Benchmark.Run(options, stdout);
+            var measured = Benchmark.Run(cli.Session, options);
             stdout.WriteLine($"{measured.Machine}; {measured.Threads} threads, OpenMP wait {measured.OmpWaitPolicy}, allocator {System.Text.Json.JsonSerializer.Serialize(measured.Allocator).Trim('"')}");
             measured.WriteTable(stdout);
             string path = Path.GetFullPath(result.GetValue(output)!);

@@ -14,4 +14,10 @@ internal sealed class CliCommand(string name, string description, bool stopsGrac
 {
     /// <summary>Whether the first Ctrl+C or SIGTERM asks this command to stop between two steps.</summary>
     public bool StopsGracefully { get; } = stopsGracefully;
+
+    /// <summary>
+    /// The device of the command's session when it has no <c>--device</c> option. The default value is <c>cpu</c>:
+    /// those commands (summary, bench, predict, export) run where they always ran.
+    /// </summary>
+    public string Device { get; init; } = "cpu";
 }

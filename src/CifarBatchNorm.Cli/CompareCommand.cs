@@ -6,8 +6,9 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>compare</c>: every variant with every seed, then results, plots and a report.</summary>
 internal static class CompareCommand
 {
-    public static CliCommand Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static CliCommand Create(CliSession cli)
     {
+        var stdout = cli.Stdout;
         var variants = CliOptions.Variants("bn,none,bn-before-relu");
         var seeds = CliOptions.Int("--seeds", 3, CompareConfig.SeedsRange, "Seeds per variant (--seed, --seed + 1, ...)");
         var target = new Option<double>("--target-accuracy")
@@ -42,7 +43,7 @@ internal static class CompareCommand
         {
             variants, seeds, target, lossTarget, learningRates, batchSizes, shard, output, resume,
         };
-        command.Subcommands.Add(MergeCommand(stdout, cancellationToken));
+        command.Subcommands.Add(MergeCommand(stdout, cli.CancellationToken));
         command.Subcommands.Add(ReportCommand(stdout));
         shared.AddTo(command);
         command.SetAction(result =>
@@ -51,8 +52,7 @@ internal static class CompareCommand
             {
                 SweepResume.RefuseOtherOptions(result, "a comparison");
                 string dir = Path.GetFullPath(resumeDir);
-                RuntimeStartup.Initialize(null, stderr);
-                return Finish(stdout, dir, Guard(dir, () => CompareRunner.Resume(dir, stdout, cancellationToken)));
+                return Finish(stdout, dir, Guard(dir, () => CompareRunner.Resume(cli.Session, dir)));
             }
 
             var config = new CompareConfig
@@ -66,9 +66,8 @@ internal static class CompareCommand
                 Shard = result.GetValue(shard) is string k ? ShardSpec.Parse(k) : null,
                 Training = shared.ToConfig(result),
             };
-            RuntimeStartup.Initialize(config.Training.Threads, stderr);
             string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"));
-            return Finish(stdout, folder, Guard(folder, () => CompareRunner.Run(config, folder, stdout, cancellationToken)));
+            return Finish(stdout, folder, Guard(folder, () => CompareRunner.Run(cli.Session, config, folder)));
         });
         return command;
     }

@@ -6,8 +6,9 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>download</c>: fetch, verify and extract the CIFAR-10 binary version into the data folder.</summary>
 internal static class DownloadCommand
 {
-    public static CliCommand Create(TextWriter stdout, CancellationToken cancellationToken)
+    public static CliCommand Create(CliSession cli)
     {
+        var stdout = cli.Stdout;
         var dataDir = CliOptions.DataDir();
         var url = CliOptions.Url();
         var force = new Option<bool>("--force") { Description = "Download and replace CIFAR-10 even when a copy is there and passes its checks" };
@@ -30,7 +31,7 @@ internal static class DownloadCommand
             bool live = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
             try
             {
-                string ready = Cifar10Downloader.EnsureAsync(folder, options, new ConsoleDownloadProgress(stdout, live), cancellationToken)
+                string ready = Cifar10Downloader.EnsureAsync(folder, options, new ConsoleDownloadProgress(stdout, live), cli.CancellationToken)
                     .GetAwaiter().GetResult();
                 stdout.WriteLine($"CIFAR-10 is ready in {ready}");
                 return ExitCodes.Success;

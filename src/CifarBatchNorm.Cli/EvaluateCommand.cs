@@ -8,7 +8,7 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>evaluate</c>: a trained model on its dataset's test split.</summary>
 internal static class EvaluateCommand
 {
-    public static CliCommand Create(TextWriter stdout)
+    public static CliCommand Create(CliSession cli)
     {
         var model = new Option<string>("--model", "-m") { Description = "A run folder or its model.pt", Required = true };
         var dataDir = CliOptions.DataDir();
@@ -16,8 +16,7 @@ internal static class EvaluateCommand
         var command = new CliCommand("evaluate", "Evaluate a trained model on its dataset's test split.", stopsGracefully: false) { model, dataDir, device };
         command.SetAction(result =>
         {
-            RuntimeStartup.Initialize(null, TextWriter.Null);
-            NotebookExperiment.Evaluate(result.GetValue(model)!, result.GetValue(dataDir), stdout, result.GetValue(device)!);
+            NotebookExperiment.Evaluate(cli.Session, result.GetValue(model)!, result.GetValue(dataDir));
             return ExitCodes.Success;
         });
         return command;

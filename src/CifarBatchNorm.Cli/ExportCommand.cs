@@ -16,7 +16,7 @@ internal static class ExportCommand
         ["pt"] = ModelFileFormat.TorchSharp,
     };
 
-    public static CliCommand Create(TextWriter stdout)
+    public static CliCommand Create(CliSession cli)
     {
         var weights = new Option<string>("--weights", "-w")
         {
@@ -41,8 +41,7 @@ internal static class ExportCommand
                 throw new ArgumentException($"--output {target} names a {named} file, not {result.GetValue(format)}; give it the matching extension.");
             }
 
-            RuntimeStartup.Initialize(null, TextWriter.Null);
-            using var trained = TrainedModel.Open(result.GetValue(weights)!);
+            using var trained = TrainedModel.Open(cli.Session, result.GetValue(weights)!);
             switch (wanted)
             {
                 case ModelFileFormat.Onnx:
@@ -56,7 +55,7 @@ internal static class ExportCommand
                     break;
             }
 
-            stdout.WriteLine($"Wrote {Path.GetFullPath(target)} ({result.GetValue(format)}).");
+            cli.Stdout.WriteLine($"Wrote {Path.GetFullPath(target)} ({result.GetValue(format)}).");
             return ExitCodes.Success;
         });
         return command;

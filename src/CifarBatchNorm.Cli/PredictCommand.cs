@@ -11,7 +11,7 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>predict</c>: the top-3 classes of image files with a trained model.</summary>
 internal static class PredictCommand
 {
-    public static CliCommand Create(TextWriter stdout, TextWriter stderr)
+    public static CliCommand Create(CliSession cli)
     {
         var weights = new Option<string>("--weights", "-w")
         {
@@ -23,9 +23,8 @@ internal static class PredictCommand
         var command = new CliCommand("predict", "Classify image files: resized to the model's input, pixels / 255, top-3 classes per image.", stopsGracefully: false) { weights, json, images };
         command.SetAction(result =>
         {
-            RuntimeStartup.Initialize(null, TextWriter.Null);
-            using var trained = TrainedModel.Open(result.GetValue(weights)!);
-            return Predict(trained, ImageFiles.Expand(result.GetValue(images)!), result.GetValue(json), stdout, stderr);
+            using var trained = TrainedModel.Open(cli.Session, result.GetValue(weights)!);
+            return Predict(trained, ImageFiles.Expand(result.GetValue(images)!), result.GetValue(json), cli.Stdout, cli.Stderr);
         });
         return command;
     }

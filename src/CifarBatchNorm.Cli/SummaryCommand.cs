@@ -8,7 +8,7 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>summary</c>: the Keras-format summary of the notebook's model.</summary>
 internal static class SummaryCommand
 {
-    public static CliCommand Create(TextWriter stdout)
+    public static CliCommand Create(CliSession cli)
     {
         var inputShape = new Option<string>("--input-shape")
         {
@@ -41,9 +41,8 @@ internal static class SummaryCommand
         command.SetAction(result =>
         {
             var shape = ParseShape(result.GetValue(inputShape)!)!.Value;
-            RuntimeStartup.Initialize(null, TextWriter.Null);
-            using var model = ModelPresets.Notebook(shape, variant: ModelPresets.ParseVariant(result.GetValue(variant)!));
-            model.Summary(stdout);
+            using var model = ModelPresets.Notebook(cli.Session, shape, variant: ModelPresets.ParseVariant(result.GetValue(variant)!));
+            model.Summary(cli.Stdout);
             return ExitCodes.Success;
         });
         return command;

@@ -8,8 +8,9 @@ namespace CifarBatchNorm.Cli;
 /// <summary><c>train</c> (also the root command): the notebook's training run into a run folder, or the resumption of one.</summary>
 internal static class TrainCommand
 {
-    public static CliCommand Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static CliCommand Create(CliSession cli)
     {
+        var stdout = cli.Stdout;
         var shared = new TrainingOptions();
         var variant = CliOptions.Variant();
         var output = CliOptions.Output("Run folder to create (default: runs/<dataset>-<time>)");
@@ -41,8 +42,7 @@ internal static class TrainCommand
                 }
 
                 int? epochs = result.GetResult(shared.Epochs) is { Implicit: false } ? result.GetValue(shared.Epochs) : null;
-                RuntimeStartup.Initialize(RunFolder.ReadRecord(resumeDir).Config.Threads, stderr);
-                return Guard(stdout, () => resumeDir, () => NotebookExperiment.Resume(resumeDir, stdout, cancellationToken: cancellationToken, epochs: epochs));
+                return Guard(stdout, () => resumeDir, () => NotebookExperiment.Resume(cli.Session, resumeDir, epochs: epochs));
             }
 
             var config = shared.ToConfig(result) with
@@ -55,11 +55,10 @@ internal static class TrainCommand
                 ValidationSplit = result.GetValue(validationSplit),
                 Augment = ModelPresets.ParseAugmentations(result.GetValue(augment)),
             };
-            RuntimeStartup.Initialize(config.Threads, stderr);
             string? given = result.GetValue(output) is string chosen ? Path.GetFullPath(chosen) : null;
             string? folder = null;
             string Choose(DatasetKind used) => folder = given ?? TrainingOptions.DefaultFolder(DatasetSelector.Name(used));   // named after the dataset auto settled on
-            return Guard(stdout, () => folder, () => NotebookExperiment.Run(config, Choose, stdout, cancellationToken: cancellationToken));
+            return Guard(stdout, () => folder, () => NotebookExperiment.Run(cli.Session, config, Choose));
         });
         return command;
     }

@@ -1,15 +1,18 @@
 using System.Globalization;
+using CifarBatchNorm.Training;
 
 namespace CifarBatchNorm.Callbacks;
 
 /// <summary>
 /// Keras <c>ModelCheckpoint</c> (weights only): saves the model after each epoch, or only when the monitored
 /// quantity improves. <c>{epoch}</c> in the path is replaced by the epoch number. Each file is written to a
-/// temporary name and renamed, so a checkpoint on disk is always whole.
+/// temporary name and renamed, so a checkpoint on disk is always whole. It writes TorchSharp <c>.pt</c> files; for
+/// another format pass <c>save: ModelFiles.SaveWeights</c> (<c>CifarBatchNorm.Interop</c>).
 /// </summary>
 public sealed class ModelCheckpoint : Callback
 {
     private readonly Monitor _monitor;
+    private readonly Action<Sequential, string> _save;
     private double _best;
 
     /// <summary>Creates the callback.</summary>
@@ -17,9 +20,23 @@ public sealed class ModelCheckpoint : Callback
     /// <param name="monitor">Quantity compared when <paramref name="saveBestOnly"/>. The default value is <c>val_loss</c>.</param>
     /// <param name="saveBestOnly">Save only when the quantity improves. The default value is <c>false</c>.</param>
     /// <param name="mode">Direction of improvement. The default value is <see cref="MonitorMode.Auto"/>.</param>
-    public ModelCheckpoint(string filePath, string monitor = "val_loss", bool saveBestOnly = false, MonitorMode mode = MonitorMode.Auto)
+    /// <param name="save">
+    /// Writes the model to a path. The default value writes TorchSharp's <c>.pt</c> format through a temporary file, and
+    /// then <paramref name="filePath"/> must end in <c>.pt</c>.
+    /// </param>
+    /// <exception cref="ArgumentException">No <paramref name="save"/> is given and the path does not end in <c>.pt</c>.</exception>
+    public ModelCheckpoint(string filePath, string monitor = "val_loss", bool saveBestOnly = false, MonitorMode mode = MonitorMode.Auto,
+        Action<Sequential, string>? save = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(filePath);
+        if (save is null && !filePath.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException(
+                $"ModelCheckpoint writes TorchSharp .pt files, and {filePath} does not end in .pt: rename it, or pass save: ModelFiles.SaveWeights for the format its extension names.",
+                nameof(filePath));
+        }
+
+        _save = save ?? TorchSharpWeightsFile.Save;
         FilePath = filePath;
         SaveBestOnly = saveBestOnly;
         _monitor = new Monitor(monitor, mode, 0);
@@ -72,7 +89,7 @@ public sealed class ModelCheckpoint : Callback
             _best = current;
         }
 
-        Model.SaveWeights(FilePath.Replace("{epoch}", epoch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        _save(Model, FilePath.Replace("{epoch}", epoch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
         LastSavedEpoch = epoch;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CifarBatchNorm.Runtime;
 using CifarBatchNorm.Training;
 using static TorchSharp.torch;
 
@@ -22,32 +23,41 @@ public static class AnalyzeRunner
     /// soon as it finishes (<c>variants/NAME.json</c>); an interrupted analysis keeps its folder (unless no variant had
     /// finished) and continues with <see cref="Resume"/>.
     /// </summary>
-    public static AnalyzeResult Run(AnalyzeConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
-        Run(config, outputDir, output, cancellationToken, extra: null);
+    /// <param name="session">The device, threads, output and cancellation token (<see cref="RunSession.For"/> with <see cref="AnalyzeConfig.Training"/> gives the one the config asks for).</param>
+    /// <param name="config">The variants, probes and training settings.</param>
+    /// <param name="outputDir">The folder to create.</param>
+    /// <exception cref="ArgumentException">The config is out of range, or asks for another device or thread count than the session's.</exception>
+    public static AnalyzeResult Run(RunSession session, AnalyzeConfig config, string outputDir) =>
+        Run(session, config, outputDir, extra: null);
 
-    /// <summary><see cref="Run(AnalyzeConfig, string, TextWriter, CancellationToken)"/> with an extra callback per variant (tests use it to stop a run at a chosen epoch).</summary>
-    internal static AnalyzeResult Run(AnalyzeConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken, Func<NormalizationVariant, Callbacks.Callback?>? extra)
+    /// <summary><see cref="Run(RunSession, AnalyzeConfig, string)"/> with an extra callback per variant (tests use it to stop a run at a chosen epoch).</summary>
+    internal static AnalyzeResult Run(RunSession session, AnalyzeConfig config, string outputDir, Func<NormalizationVariant, Callbacks.Callback?>? extra)
     {
+        ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(output);
         config.Validate();
-        var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, output);
-        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Location));
-        return Measure(config, data, folder, output, resumed: false, cancellationToken, extra);
+        session.Check(config.Training);
+        var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, session.Output);
+        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Location) { Runtime = session.Runtime });
+        return Measure(session, config, data, folder, resumed: false, extra);
     }
 
     /// <summary>
     /// Continues an interrupted analysis: finished variants are read back, the others (including the one that was
     /// interrupted, from its start: the probes measure whole runs) are measured.
     /// </summary>
+    /// <param name="session">The session the analysis recorded (<see cref="RunSession.Resume"/>): its device and thread count.</param>
+    /// <param name="outputDir">The analysis's folder.</param>
     /// <exception cref="ModelFileException">The folder is not an analysis's, or it is complete.</exception>
-    public static AnalyzeResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
-        SweepFolder.Resume<SweepRecord, AnalyzeResult>(outputDir, "analysis", output,
-            (sweep, data, folder) => Measure(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null));
+    /// <exception cref="ArgumentException">The session runs another device or thread count than the analysis recorded.</exception>
+    public static AnalyzeResult Resume(RunSession session, string outputDir) =>
+        SweepFolder.Resume<SweepRecord, AnalyzeResult>(session, outputDir, "analysis",
+            (sweep, data, folder) => Measure(session, sweep.Config, data, folder, resumed: true, extra: null));
 
-    private static AnalyzeResult Measure(AnalyzeConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, CancellationToken cancellationToken,
+    private static AnalyzeResult Measure(RunSession session, AnalyzeConfig config, LoadedData data, RunFolder folder, bool resumed,
         Func<NormalizationVariant, Callbacks.Callback?>? extra)
     {
+        var output = session.Output;
         var landscape = new Dictionary<string, IReadOnlyList<LandscapePoint>>(StringComparer.Ordinal);
         var drift = new Dictionary<string, IReadOnlyList<DriftPoint>>(StringComparer.Ordinal);
         var ics = new Dictionary<string, IReadOnlyList<IcsPoint>>(StringComparer.Ordinal);
@@ -61,7 +71,7 @@ public static class AnalyzeRunner
                 string name = ModelPresets.VariantName(variant);
                 string file = name + ".json";
                 bool earlier = File.Exists(variants.File(file));
-                var measured = earlier ? variants.ReadJson<VariantMeasurements>(file) : MeasureOne(config, data, variant, images, labels, extra?.Invoke(variant), cancellationToken);
+                var measured = earlier ? variants.ReadJson<VariantMeasurements>(file) : MeasureOne(session, config, data, variant, images, labels, extra?.Invoke(variant));
                 if (!earlier)
                 {
                     variants.WriteJson(file, measured);
@@ -104,17 +114,17 @@ public static class AnalyzeRunner
         return result;
     }
 
-    private static VariantMeasurements MeasureOne(AnalyzeConfig config, LoadedData data, NormalizationVariant variant, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels,
-        Callbacks.Callback? extra, CancellationToken cancellationToken)
+    private static VariantMeasurements MeasureOne(RunSession session, AnalyzeConfig config, LoadedData data, NormalizationVariant variant, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels,
+        Callbacks.Callback? extra)
     {
         manual_seed(config.Training.Seed);
-        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, variant, config.Training.BnMomentum);
+        using var model = ModelPresets.Notebook(session, data.Train.Shape, data.Train.NumClasses, variant, config.Training.BnMomentum);
         model.Compile(OptimizerFactory.Create(config.Training, OptimizerFactory.StepsPerEpoch(data.Train.Count, config.Training.BatchSize)));
         using var probe = new LandscapeProbe(images, labels, config.ProbeEvery);
         using var activations = new ActivationDriftProbe(images, labels, config.ProbeEvery);
         using var shift = new GradientShiftProbe(images, labels, config.ProbeEvery);
         var history = model.Fit(data.Train, batchSize: config.Training.BatchSize, epochs: config.Training.Epochs, verbose: 0,
-            validationData: data.Test, callbacks: extra is null ? [probe, activations, shift] : [probe, activations, shift, extra], cancellationToken: cancellationToken);
+            validationData: data.Test, callbacks: extra is null ? [probe, activations, shift] : [probe, activations, shift, extra], cancellationToken: session.CancellationToken);
         return new VariantMeasurements([.. probe.Points], [.. activations.Points], [.. shift.Points], history.ValAccuracy[^1]);
     }
 
@@ -124,6 +134,9 @@ public static class AnalyzeRunner
     private sealed record SweepRecord(AnalyzeConfig Config, string Dataset, string? DataLocation) : SweepFolder.IRecord
     {
         TrainConfig SweepFolder.IRecord.Training => Config.Training;
+
+        /// <inheritdoc />
+        public RuntimeSettings? Runtime { get; init; }
     }
 
     private sealed record VariantMeasurements(IReadOnlyList<LandscapePoint> Landscape, IReadOnlyList<DriftPoint> Drift, IReadOnlyList<IcsPoint> Ics, double FinalValAccuracy);

@@ -28,12 +28,13 @@ internal static class Benchmark
 
     /// <summary>Runs the selected cases and returns what they measured.</summary>
     /// <param name="options">What to run. The default value is <c>new BenchmarkOptions()</c>.</param>
-    /// <param name="log">Where progress lines go. The default value is none.</param>
-    public static BenchmarkResult Run(BenchmarkOptions? options = null, TextWriter? log = null)
+    /// <param name="session">The threads and device the cases run with; progress lines go to its output.</param>
+    public static BenchmarkResult Run(RunSession session, BenchmarkOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(session);
         options = (options ?? new BenchmarkOptions()).Validate();
-        log ??= TextWriter.Null;
-        var settings = TorchRuntime.Require();
+        var log = session.Output;
+        var settings = session.Runtime;
         var result = new BenchmarkResult
         {
             Machine = MachineInfo.Describe(),
@@ -52,26 +53,26 @@ internal static class Benchmark
         if (Has(BenchmarkCase.Memory))
         {
             log.WriteLine($"memory: {options.MemoryEpochs} epochs of {options.MemoryTrainImages} + {options.MemoryValidationImages} images");
-            result = MeasureMemory(options, result);
+            result = MeasureMemory(session, options, result);
         }
 
         if (Has(BenchmarkCase.TrainStep))
         {
             log.WriteLine("train step: 32x32x3 and 28x28x1, batch 256");
-            var (cifar, fashion) = MeasureTrainSteps(options);
+            var (cifar, fashion) = MeasureTrainSteps(session, options);
             result = result with { TrainStep32x32x3Ms = cifar, TrainStep28x28x1Ms = fashion };
         }
 
         if (Has(BenchmarkCase.Epoch))
         {
             log.WriteLine($"epoch overhead: {options.EpochSteps} steps");
-            result = MeasureEpochOverhead(options, result);
+            result = MeasureEpochOverhead(session, options, result);
         }
 
         if (Has(BenchmarkCase.Eval))
         {
             log.WriteLine($"evaluation: {options.EvalImages} images at batch {EvalBatchSize}");
-            result = result with { EvalImagesPerSecond = MeasureEvaluation(options) };
+            result = result with { EvalImagesPerSecond = MeasureEvaluation(session, options) };
         }
 
         if (Has(BenchmarkCase.Load))
@@ -84,10 +85,10 @@ internal static class Benchmark
     }
 
     /// <summary>The notebook model, compiled with Keras's Adam, seeded.</summary>
-    private static Sequential NewModel(ImageShape shape, int seed)
+    private static Sequential NewModel(RunSession session, ImageShape shape, int seed)
     {
         manual_seed(seed);
-        var model = ModelPresets.Notebook(shape);
+        var model = ModelPresets.Notebook(session, shape);
         model.Compile(new Adam());
         return model;
     }
@@ -96,10 +97,10 @@ internal static class Benchmark
         SyntheticImages.Generate(new SyntheticOptions { Shape = shape, TrainCount = count, TestCount = 1, Seed = seed }).Train;
 
     /// <summary>Bare steps (a ready batch, no assembly) per shape; the shapes alternate every repeat.</summary>
-    private static (TimingStats Cifar, TimingStats Fashion) MeasureTrainSteps(BenchmarkOptions options)
+    private static (TimingStats Cifar, TimingStats Fashion) MeasureTrainSteps(RunSession session, BenchmarkOptions options)
     {
         ImageShape[] shapes = [ImageShape.Cifar10, new ImageShape(28, 28, 1)];
-        var models = shapes.Select(s => NewModel(s, options.Seed)).ToArray();
+        var models = shapes.Select(s => NewModel(session, s, options.Seed)).ToArray();
         var batches = shapes.Select(s => SyntheticTrain(s, TrainBatchSize, options.Seed).GetRange(0, TrainBatchSize)).ToArray();
         var times = shapes.Select(_ => new List<double>()).ToArray();
         try
@@ -144,11 +145,11 @@ internal static class Benchmark
     /// A whole Fit epoch against the same number of bare steps, alternated every repeat; also the time to assemble
     /// one batch (copy, uint8 to float) and the managed bytes allocated per step by each.
     /// </summary>
-    private static BenchmarkResult MeasureEpochOverhead(BenchmarkOptions options, BenchmarkResult result)
+    private static BenchmarkResult MeasureEpochOverhead(RunSession session, BenchmarkOptions options, BenchmarkResult result)
     {
         int steps = options.EpochSteps;
         var data = SyntheticTrain(ImageShape.Cifar10, steps * TrainBatchSize, options.Seed);
-        using var model = NewModel(ImageShape.Cifar10, options.Seed);
+        using var model = NewModel(session, ImageShape.Cifar10, options.Seed);
         var (images, labels) = data.GetRange(0, TrainBatchSize);
         var epochs = new List<double>();
         var bare = new List<double>();
@@ -214,10 +215,10 @@ internal static class Benchmark
     }
 
     /// <summary>Evaluate (inference mode, loss and accuracy) at batch 1024; one warm-up pass.</summary>
-    private static TimingStats MeasureEvaluation(BenchmarkOptions options)
+    private static TimingStats MeasureEvaluation(RunSession session, BenchmarkOptions options)
     {
         var data = SyntheticTrain(ImageShape.Cifar10, options.EvalImages, options.Seed);
-        using var model = NewModel(ImageShape.Cifar10, options.Seed);
+        using var model = NewModel(session, ImageShape.Cifar10, options.Seed);
         model.Evaluate(data, EvalBatchSize);
         var rates = new List<double>();
         for (int repeat = 0; repeat < options.Repeats; repeat++)
@@ -231,7 +232,7 @@ internal static class Benchmark
     }
 
     /// <summary>A multi-epoch Fit with validation, recording resident memory at the end of every epoch.</summary>
-    private static BenchmarkResult MeasureMemory(BenchmarkOptions options, BenchmarkResult result)
+    private static BenchmarkResult MeasureMemory(RunSession session, BenchmarkOptions options, BenchmarkResult result)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -243,7 +244,7 @@ internal static class Benchmark
             TestCount = options.MemoryValidationImages,
             Seed = options.Seed,
         });
-        using var model = NewModel(ImageShape.Cifar10, options.Seed);
+        using var model = NewModel(session, ImageShape.Cifar10, options.Seed);
         var probe = new RssProbe();
         model.Fit(train, TrainBatchSize, options.MemoryEpochs, verbose: 0, validationData: test, callbacks: [probe]);
         double epoch2 = probe.Samples[Math.Min(1, probe.Samples.Count - 1)];

@@ -1,5 +1,6 @@
-using System.Text;
 using System.Globalization;
+using System.Text;
+using CifarBatchNorm.Runtime;
 using CifarBatchNorm.Training;
 using static TorchSharp.torch;
 
@@ -28,32 +29,41 @@ public static class CompareRunner
     /// row. An interrupted or failed comparison keeps its folder (unless nothing had finished) and continues with
     /// <see cref="Resume"/>.
     /// </summary>
-    public static CompareResult Run(CompareConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
-        Run(config, outputDir, output, cancellationToken, extra: null);
+    /// <param name="session">The device, threads, output and cancellation token (<see cref="RunSession.For"/> with <see cref="CompareConfig.Training"/> gives the one the config asks for).</param>
+    /// <param name="config">The grid and its training settings.</param>
+    /// <param name="outputDir">The folder to create.</param>
+    /// <exception cref="ArgumentException">The config is out of range, or asks for another device or thread count than the session's.</exception>
+    public static CompareResult Run(RunSession session, CompareConfig config, string outputDir) =>
+        Run(session, config, outputDir, extra: null);
 
-    /// <summary><see cref="Run(CompareConfig, string, TextWriter, CancellationToken)"/> with an extra callback per run (tests use it to stop a run at a chosen epoch).</summary>
-    internal static CompareResult Run(CompareConfig config, string outputDir, TextWriter output, CancellationToken cancellationToken, Func<GridCell, Callbacks.Callback?>? extra)
+    /// <summary><see cref="Run(RunSession, CompareConfig, string)"/> with an extra callback per run (tests use it to stop a run at a chosen epoch).</summary>
+    internal static CompareResult Run(RunSession session, CompareConfig config, string outputDir, Func<GridCell, Callbacks.Callback?>? extra)
     {
+        ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(output);
         config.Validate();
-        var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, output);
-        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location));
-        return RunGrid(config, data, folder, output, resumed: false, cancellationToken, extra);
+        session.Check(config.Training);
+        var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, session.Output);
+        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location) { Runtime = session.Runtime });
+        return RunGrid(session, config, data, folder, resumed: false, extra);
     }
 
     /// <summary>
     /// Continues an interrupted comparison in <paramref name="outputDir"/>: finished runs are read back, the run that
     /// was interrupted continues from its last checkpoint (bit for bit as if it had not stopped), the rest run.
     /// </summary>
+    /// <param name="session">The session the comparison recorded (<see cref="RunSession.Resume"/>): its device and thread count.</param>
+    /// <param name="outputDir">The comparison's folder.</param>
     /// <exception cref="ModelFileException">The folder is not a comparison's, or it is complete.</exception>
-    public static CompareResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
-        SweepFolder.Resume<SweepRecord, CompareResult>(outputDir, "comparison", output,
-            (sweep, data, folder) => RunGrid(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null));
+    /// <exception cref="ArgumentException">The session runs another device or thread count than the comparison recorded.</exception>
+    public static CompareResult Resume(RunSession session, string outputDir) =>
+        SweepFolder.Resume<SweepRecord, CompareResult>(session, outputDir, "comparison",
+            (sweep, data, folder) => RunGrid(session, sweep.Config, data, folder, resumed: true, extra: null));
 
-    private static CompareResult RunGrid(CompareConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, CancellationToken cancellationToken,
+    private static CompareResult RunGrid(RunSession session, CompareConfig config, LoadedData data, RunFolder folder, bool resumed,
         Func<GridCell, Callbacks.Callback?>? extra)
     {
+        var output = session.Output;
         var cells = config.Cells().Where(c => config.Shard?.Contains(c.Index) ?? true).ToList();
         var rows = new List<EpochResult>();
         var runs = new List<RunOutcome>();
@@ -63,7 +73,7 @@ public static class CompareRunner
             {
                 var runFolder = folder.Child(Path.Combine(RunsFolder, string.Create(CultureInfo.InvariantCulture, $"run-{cell.Index:D4}")));
                 bool earlier = File.Exists(runFolder.File(RunResultFile));
-                var run = earlier ? runFolder.ReadJson<FinishedRun>(RunResultFile) : RunOne(config, data, cell, runFolder, extra?.Invoke(cell), cancellationToken);
+                var run = earlier ? runFolder.ReadJson<FinishedRun>(RunResultFile) : RunOne(session, config, data, cell, runFolder, extra?.Invoke(cell));
                 if (!earlier)
                 {
                     runFolder.WriteJson(RunResultFile, run);
@@ -116,6 +126,9 @@ public static class CompareRunner
     private sealed record SweepRecord(CompareConfig Config, string Dataset, string DatasetReason, string? DataLocation) : SweepFolder.IRecord
     {
         TrainConfig SweepFolder.IRecord.Training => Config.Training;
+
+        /// <inheritdoc />
+        public RuntimeSettings? Runtime { get; init; }
     }
 
     /// <summary>One finished run of the grid: its epochs and how it ended.</summary>
@@ -241,11 +254,11 @@ public static class CompareRunner
     /// checkpoint when there is one. A loss that becomes NaN or infinite is a result, not an error: the finished
     /// epochs are kept and the run is marked diverged.
     /// </summary>
-    private static FinishedRun RunOne(CompareConfig config, LoadedData data, GridCell cell, RunFolder folder, Callbacks.Callback? extra, CancellationToken cancellationToken)
+    private static FinishedRun RunOne(RunSession session, CompareConfig config, LoadedData data, GridCell cell, RunFolder folder, Callbacks.Callback? extra)
     {
         string name = ModelPresets.VariantName(cell.Variant);
         manual_seed(cell.Seed);
-        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, cell.Variant, config.Training.BnMomentum);
+        using var model = ModelPresets.Notebook(session, data.Train.Shape, data.Train.NumClasses, cell.Variant, config.Training.BnMomentum);
         int stepsPerEpoch = OptimizerFactory.StepsPerEpoch(data.Train.Count, cell.BatchSize);
         model.Compile(OptimizerFactory.Create(config.Training with { BatchSize = cell.BatchSize }, stepsPerEpoch, cell.LearningRate));
         RunCheckpoint.CleanLeftovers(folder);
@@ -258,7 +271,7 @@ public static class CompareRunner
         try
         {
             model.Fit(data.Train, batchSize: cell.BatchSize, epochs: config.Training.Epochs, verbose: 0, validationData: data.Test,
-                callbacks: extra is null ? [recorder, checkpoint] : [recorder, checkpoint, extra], initialEpoch: done, cancellationToken: cancellationToken, sampling: config.Training.BatchSampling);
+                callbacks: extra is null ? [recorder, checkpoint] : [recorder, checkpoint, extra], initialEpoch: done, cancellationToken: session.CancellationToken, sampling: config.Training.BatchSampling);
         }
         catch (TrainingDivergedException e)
         {

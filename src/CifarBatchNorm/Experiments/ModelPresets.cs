@@ -31,9 +31,37 @@ public static class ModelPresets
     }
 
     /// <summary>
+    /// <see cref="Notebook(ImageShape, int, NormalizationVariant, double, IEnumerable{Augmentation}?)"/> set up for
+    /// <paramref name="session"/>: its execution policy (device, layouts, collection cadence) is applied, so a runner
+    /// that builds its model here cannot forget it.
+    /// </summary>
+    /// <param name="session">The session the model runs in.</param>
+    /// <param name="input">Image shape: 32x32x3 for CIFAR-10, 28x28x1 for Fashion-MNIST.</param>
+    /// <param name="classes">Output classes. The default value is 10.</param>
+    /// <param name="variant">Normalization placement. The default value is <see cref="NormalizationVariant.Bn"/> (the notebook).</param>
+    /// <param name="bnMomentum">Keras momentum of every BatchNormalization. The default value is 0.99.</param>
+    /// <param name="augment">Augmentation layers to put at the model's start. The default value is none (the notebook).</param>
+    public static Sequential Notebook(RunSession session, ImageShape input, int classes = 10, NormalizationVariant variant = NormalizationVariant.Bn, double bnMomentum = 0.99,
+        IEnumerable<Augmentation>? augment = null)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var model = Notebook(input, classes, variant, bnMomentum, augment);
+        try
+        {
+            return model.Apply(session.Policy);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// The notebook's model: Conv(8)-BN-Conv(8)-BN-Pool-Conv(16)-BN-Conv(16)-BN-Pool-Flatten-Dense(256)-BN-Dense(10, softmax),
     /// 3x3 "same" convolutions, ReLU inside each Conv/Dense (so ReLU comes before BN). For 32x32x3 inputs it has
-    /// 270,482 parameters, 608 of them non-trainable, exactly as Keras reports.
+    /// 270,482 parameters, 608 of them non-trainable, exactly as Keras reports. It runs on the CPU policy until <see cref="Sequential.Apply"/>; runners use
+    /// <see cref="Notebook(RunSession, ImageShape, int, NormalizationVariant, double, IEnumerable{Augmentation}?)"/>, which applies their session's.
     /// </summary>
     /// <param name="input">Image shape: 32x32x3 for CIFAR-10, 28x28x1 for Fashion-MNIST.</param>
     /// <param name="classes">Output classes. The default value is 10.</param>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using CifarBatchNorm.Callbacks;
+using CifarBatchNorm.Interop;
 using CifarBatchNorm.Runtime;
 using CifarBatchNorm.Training;
 using static TorchSharp.torch;
@@ -14,40 +15,41 @@ namespace CifarBatchNorm.Experiments;
 public static class NotebookExperiment
 {
     /// <summary>Runs the notebook with <paramref name="config"/> into the new run folder <paramref name="outputDir"/>.</summary>
+    /// <param name="session">
+    /// The device, threads, output (banner, summary, progress, result) and cancellation token (<see cref="RunSession.For"/>
+    /// gives the one <paramref name="config"/> asks for). Cancellation stops training before the next step: the folder
+    /// then holds the last finished epoch's checkpoint, its status says <c>interrupted</c>, and
+    /// <see cref="OperationCanceledException"/> is thrown.
+    /// </param>
     /// <param name="config">Settings; <see cref="TrainConfig.Notebook"/> is the notebook's.</param>
     /// <param name="outputDir">The run folder to create (must not exist or be empty).</param>
-    /// <param name="output">Where the banner, summary, progress and result go.</param>
     /// <param name="callbacks">Extra callbacks for the fit (called after the run's own checkpoint).</param>
-    /// <param name="cancellationToken">
-    /// Stops training before the next step. The folder then holds the last finished epoch's checkpoint, its
-    /// status says <c>interrupted</c>, and <see cref="OperationCanceledException"/> is thrown.
-    /// </param>
-    public static RunResult Run(TrainConfig config, string outputDir, TextWriter output,
-        IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The config is out of range, or asks for another device or thread count than the session's.</exception>
+    public static RunResult Run(RunSession session, TrainConfig config, string outputDir, IEnumerable<Callback>? callbacks = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(outputDir);
-        return Run(config, _ => outputDir, output, callbacks, cancellationToken);
+        return Run(session, config, _ => outputDir, callbacks);
     }
 
     /// <summary>
     /// Runs the notebook with <paramref name="config"/> into a new run folder chosen once the data is loaded, so its
     /// name can say which dataset <see cref="DatasetKind.Auto"/> settled on (for example <c>runs/fashion-mnist-...</c>).
     /// </summary>
+    /// <param name="session">The device, threads, output and cancellation token, as in the other overload.</param>
     /// <param name="config">Settings; <see cref="TrainConfig.Notebook"/> is the notebook's.</param>
     /// <param name="chooseOutputDir">Gives the run folder to create (must not exist or be empty) for the dataset actually used.</param>
-    /// <param name="output">Where the banner, summary, progress and result go.</param>
     /// <param name="callbacks">Extra callbacks for the fit (called after the run's own checkpoint).</param>
-    /// <param name="cancellationToken">Stops training before the next step, as in the other overload.</param>
-    public static RunResult Run(TrainConfig config, Func<DatasetKind, string> chooseOutputDir, TextWriter output,
-        IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
+    public static RunResult Run(RunSession session, TrainConfig config, Func<DatasetKind, string> chooseOutputDir, IEnumerable<Callback>? callbacks = null)
     {
+        ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(chooseOutputDir);
-        ArgumentNullException.ThrowIfNull(output);
         config.Validate();
-        var runtime = TorchRuntime.Require();
+        session.Check(config);
+        var output = session.Output;
+        var runtime = session.Runtime;
         var data = DatasetSelector.Load(config, output);
-        var policy = ExecutionPolicy.For(DeviceSelector.Resolve(config.Device));
+        var policy = session.Policy;
         output.WriteLine($"Runtime: {runtime}.");
         output.WriteLine($"Execution: {policy}.");
         var (validation, validationSamples) = DescribeValidation(config, data);
@@ -75,7 +77,7 @@ public static class NotebookExperiment
         folder.WriteStatus(new RunStatus(RunState.Running, 0, "started"));
         try
         {
-            return Train(folder, record, data, policy, output, callbacks, resume: false, cancellationToken);
+            return Train(session, folder, record, data, callbacks, resume: false);
         }
         catch when (!RunCheckpoint.Exists(folder))
         {
@@ -94,21 +96,23 @@ public static class NotebookExperiment
     /// run's. With <paramref name="epochs"/>, a finished or interrupted run is extended to that many epochs in all
     /// (Keras's <c>initial_epoch</c>): the history is appended to.
     /// </summary>
+    /// <param name="session">
+    /// The device, threads, output and cancellation token, as in <see cref="Run(RunSession, TrainConfig, string, IEnumerable{Callback}?)"/>;
+    /// it must run the device and thread count the run recorded (<see cref="RunSession.Resume"/> gives that session).
+    /// </param>
     /// <param name="runDir">The run folder.</param>
-    /// <param name="output">Where the banner, summary, progress and result go.</param>
     /// <param name="callbacks">Extra callbacks for the fit.</param>
-    /// <param name="cancellationToken">Stops training before the next step, as in <see cref="Run(TrainConfig, string, TextWriter, IEnumerable{Callback}?, CancellationToken)"/>.</param>
     /// <param name="epochs">Total epochs to reach; <c>null</c> (the default) keeps the run's own.</param>
     /// <exception cref="ModelFileException">The folder is not a resumable run.</exception>
-    public static RunResult Resume(string runDir, TextWriter output, IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default,
-        int? epochs = null)
+    /// <exception cref="ArgumentException">The session runs another device or thread count than the run recorded.</exception>
+    public static RunResult Resume(RunSession session, string runDir, IEnumerable<Callback>? callbacks = null, int? epochs = null)
     {
-        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(session);
         var folder = RunFolder.Open(runDir);
         folder.AcquireLock();
         try
         {
-            return Resume(folder, output, callbacks, cancellationToken, epochs);
+            return Resume(session, folder, callbacks, epochs);
         }
         finally
         {
@@ -116,7 +120,7 @@ public static class NotebookExperiment
         }
     }
 
-    private static RunResult Resume(RunFolder folder, TextWriter output, IEnumerable<Callback>? callbacks, CancellationToken cancellationToken, int? epochs)
+    private static RunResult Resume(RunSession session, RunFolder folder, IEnumerable<Callback>? callbacks, int? epochs)
     {
         var record = folder.ReadJson<RunRecord>(RunFolder.ConfigFile);
         var status = File.Exists(folder.File(RunFolder.StatusFile)) ? folder.ReadJson<RunStatus>(RunFolder.StatusFile) : null;
@@ -145,29 +149,27 @@ public static class NotebookExperiment
             throw new ModelFileException($"{folder.Path} holds a complete run; there is nothing to resume. Extend it to more epochs, or start a new run in another folder.");
         }
 
-        _ = TorchRuntime.Require();
+        session.Check(record.Config, record.Runtime?.Threads ?? record.Config.Threads);
         RunCheckpoint.CleanLeftovers(folder);
         if (epochs is not null)
         {
             folder.WriteJson(RunFolder.ConfigFile, record);
         }
 
-        var data = DatasetSelector.LoadRecorded(record.Config with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Config.DataDir }, output);
-        var policy = ExecutionPolicy.For(DeviceSelector.Resolve(record.Config.Device));
-        return Train(folder, record, data, policy, output, callbacks, resume: true, cancellationToken);
+        var data = DatasetSelector.LoadRecorded(record.Config with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Config.DataDir }, session.Output);
+        return Train(session, folder, record, data, callbacks, resume: true);
     }
 
-    private static RunResult Train(RunFolder folder, RunRecord record, LoadedData data, ExecutionPolicy policy, TextWriter output,
-        IEnumerable<Callback>? callbacks, bool resume, CancellationToken cancellationToken)
+    private static RunResult Train(RunSession session, RunFolder folder, RunRecord record, LoadedData data, IEnumerable<Callback>? callbacks, bool resume)
     {
         var config = record.Config;
+        var output = session.Output;
         output.WriteLine(data.Banner);
         string validation = record.Validation ?? DescribeValidation(config, data).Description;
         output.WriteLine($"Validation: {validation}; the final evaluation uses the test set.");
         output.WriteLine($"Optimizer: {OptimizerFactory.Describe(config)}.");
         manual_seed(config.Seed);
-        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum, config.Augment);
-        model.Apply(policy);
+        using var model = ModelPresets.Notebook(session, data.Train.Shape, data.Train.NumClasses, config.Variant, config.BnMomentum, config.Augment);
         using var summary = new StringWriter();
         model.Summary(summary);
         int steps = StepsPerEpoch(config, data);
@@ -190,7 +192,7 @@ public static class NotebookExperiment
         {
             model.Fit(data.Train, batchSize: config.BatchSize, epochs: config.Epochs, verbose: 1,
                 validationData: config.ValidationSplit > 0 ? null : data.Test, callbacks: all, initialEpoch: done, output: output,
-                cancellationToken: cancellationToken, sampling: config.BatchSampling, validationSplit: config.ValidationSplit);
+                cancellationToken: session.CancellationToken, sampling: config.BatchSampling, validationSplit: config.ValidationSplit);
         }
         catch (OperationCanceledException)
         {
@@ -267,16 +269,15 @@ public static class NotebookExperiment
         OptimizerFactory.StepsPerEpoch(Sequential.ValidationSplitAt(data.Train.Count, config.ValidationSplit), config.BatchSize);
 
     /// <summary>Loads the model of a run folder (or its model.pt) and evaluates it on that run's test data.</summary>
+    /// <param name="session">Where to evaluate (its device and threads) and where the result goes.</param>
     /// <param name="modelPath">A run folder, a weights file inside one (<c>.pt</c>, <c>.weights.h5</c>, <c>.h5</c>, <c>.safetensors</c>), or a <c>.keras</c> archive.</param>
-    /// <param name="dataDir">Overrides the data location recorded in the run.</param>
-    /// <param name="output">Where the result goes.</param>
-    /// <param name="device">Where to evaluate: <c>auto</c> (the default), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</param>
-    public static EvaluationResult Evaluate(string modelPath, string? dataDir, TextWriter output, string device = DeviceSelector.Auto)
+    /// <param name="dataDir">Overrides the data location recorded in the run. The default value is the recorded one.</param>
+    public static EvaluationResult Evaluate(RunSession session, string modelPath, string? dataDir = null)
     {
+        ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        ArgumentNullException.ThrowIfNull(output);
-        _ = TorchRuntime.Require();
-        using var trained = TrainedModel.Open(modelPath);
+        var output = session.Output;
+        using var trained = TrainedModel.Open(session, modelPath);
         var model = trained.Model;
         var record = trained.Record;
         // A bare .keras archive has no run record: its input shape says the dataset.
@@ -290,7 +291,6 @@ public static class NotebookExperiment
         };
         var data = record is not null ? DatasetSelector.LoadRecorded(config, output) : DatasetSelector.Load(config, output);
         output.WriteLine(data.Banner);
-        model.MoveTo(DeviceSelector.Resolve(device));
         var result = model.Evaluate(data.Test, batchSize: 1024);
         output.WriteLine(RunFolder.Describe(result));
         output.WriteLine("Per class, on the test set (accuracy = the class's recall):");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using CifarBatchNorm.Callbacks;
 using CifarBatchNorm.IO;
+using CifarBatchNorm.Interop;
 using CifarBatchNorm.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -17,6 +17,9 @@ internal static class SweepFolder
 
         /// <summary>Where that dataset was found, or <c>null</c>.</summary>
         string? DataLocation { get; }
+
+        /// <summary>The runtime settings the sweep ran with (threads above all); <c>null</c> in records written before they were kept.</summary>
+        CifarBatchNorm.Runtime.RuntimeSettings? Runtime { get; }
     }
 
     /// <summary>Name of the file that records a sweep's config and data at its start.</summary>
@@ -26,16 +29,17 @@ internal static class SweepFolder
     /// Opens the interrupted sweep in <paramref name="outputDir"/>, locks it, loads the data its record names and calls
     /// <paramref name="resume"/>; the lock is released however that ends.
     /// </summary>
+    /// <param name="session">The session to continue in: it must run the device and thread count the sweep recorded.</param>
     /// <param name="outputDir">The sweep's folder.</param>
     /// <param name="what">What the sweep is, for messages (<c>comparison</c>, <c>analysis</c>).</param>
-    /// <param name="output">Where the data banner goes.</param>
     /// <param name="resume">Continues the sweep.</param>
     /// <exception cref="Training.ModelFileException">The folder is not such a sweep, or it is complete.</exception>
-    public static TResult Resume<TRecord, TResult>(string outputDir, string what, TextWriter output, Func<TRecord, LoadedData, RunFolder, TResult> resume)
+    public static TResult Resume<TRecord, TResult>(RunSession session, string outputDir, string what, Func<TRecord, LoadedData, RunFolder, TResult> resume)
         where TRecord : IRecord
     {
+        ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(outputDir);
-        ArgumentNullException.ThrowIfNull(output);
+        var output = session.Output;
         var folder = RunFolder.OpenExisting(outputDir);
         if (!File.Exists(folder.File(RecordFile)))
         {
@@ -51,7 +55,7 @@ internal static class SweepFolder
         folder.AcquireLock();
         try
         {
-            _ = Runtime.TorchRuntime.Require();
+            session.Check(record.Training, record.Runtime?.Threads ?? record.Training.Threads);
             var training = record.Training with { Dataset = DatasetSelector.Parse(record.Dataset), DataDir = record.DataLocation ?? record.Training.DataDir };
             var data = DatasetSelector.LoadRecorded(training, output);
             output.WriteLine(data.Banner);

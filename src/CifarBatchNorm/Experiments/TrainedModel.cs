@@ -27,9 +27,12 @@ public sealed class TrainedModel : IDisposable
     public RunRecord? Record { get; }
 
     /// <summary>Opens <paramref name="path"/>: a run folder, a weights file inside one, or a <c>.keras</c> archive.</summary>
+    /// <param name="session">The session the model runs in: its execution policy (device, layouts) is applied.</param>
+    /// <param name="path">The run folder or model file.</param>
     /// <exception cref="ModelFileException">The file is missing, damaged, or a weights file with no run config beside it.</exception>
-    public static TrainedModel Open(string path)
+    public static TrainedModel Open(RunSession session, string path)
     {
+        ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!Directory.Exists(path) && !File.Exists(path))
         {
@@ -52,7 +55,7 @@ public sealed class TrainedModel : IDisposable
             }
 
             var record = hasRecord ? RunFolder.ReadRecord(folder) : null;
-            var model = Sequential.Load(weights);
+            var model = ModelFiles.Load(weights).Apply(session.Policy);
             var names = KerasArchive.ClassNames(weights) ?? (record is null ? null : ClassNamesOf(record));
             return new TrainedModel(model, names ?? Generic(model.OutputShape.Features), record);
         }
@@ -65,7 +68,7 @@ public sealed class TrainedModel : IDisposable
 
         var run = RunFolder.ReadRecord(folder);
         var shape = new ImageShape(run.InputShape[0], run.InputShape[1], run.InputShape[2]);
-        var built = ModelPresets.Notebook(shape, run.Classes, run.Config.Variant, run.Config.BnMomentum, run.Config.Augment);
+        var built = ModelPresets.Notebook(session, shape, run.Classes, run.Config.Variant, run.Config.BnMomentum, run.Config.Augment);
         try
         {
             built.LoadWeights(weights);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CifarBatchNorm.Interop.Codecs;
 using CifarBatchNorm.Layers;
 using CifarBatchNorm.Training;
 using static TorchSharp.torch;
@@ -20,9 +21,9 @@ internal static partial class KerasWeightMapper
         Layer? previous = null;
         foreach (var layer in model.Layers)
         {
-            string kerasClass = WeightMappingTable.KerasClassName(layer);
+            string kerasClass = LayerCodecs.KerasClassName(layer);
             string path = UniqueName(SnakeCase(kerasClass), used);
-            var variables = WeightMappingTable.For(layer);
+            var variables = LayerCodecs.Variables(layer);
             if (variables.Count > 0)
             {
                 var flattenedFrom = layer is Dense && previous is Flatten flatten && flatten.InputShape.Rank == 3 ? flatten.InputShape : null;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CifarBatchNorm.Interop.Codecs;
 using CifarBatchNorm.IO;
 using CifarBatchNorm.Layers;
 using CifarBatchNorm.Training;
@@ -75,45 +76,10 @@ public static class OnnxExporter
         {
             var layer = layers[i];
             var next = i + 1 < layers.Count ? layers[i + 1] : null;
-            switch (layer)
+            (x, bool foldedNext) = LayerCodecs.For(layer).ExportOnnx(graph, x, layer, next);
+            if (foldedNext)
             {
-                case Conv2D conv:
-                    bool fold = conv.Activation == ActivationFunction.Linear && next is BatchNormalization or BatchRenormalization;
-                    x = graph.Conv(x, conv, fold ? next : null);
-                    x = graph.Activation(x, conv.Activation);
-                    if (fold)
-                    {
-                        i++;
-                    }
-
-                    break;
-                case Dense dense:
-                    x = graph.Gemm(x, dense);
-                    x = graph.Activation(x, dense.Activation);
-                    break;
-                case BatchNormalization or BatchRenormalization:
-                    x = graph.BatchNorm(x, layer);
-                    break;
-                case MaxPooling2D pool:
-                    x = graph.Node("MaxPool", [x], a =>
-                    {
-                        a.Add(Ints("kernel_shape", pool.PoolSize, pool.PoolSize));
-                        a.Add(Ints("strides", pool.Strides, pool.Strides));
-                        a.Add(Ints("pads", pool.Pads.Top, pool.Pads.Left, pool.Pads.Bottom, pool.Pads.Right));
-                    });
-                    break;
-                case Flatten:
-                    x = graph.Node("Flatten", [x], a => a.Add(Int("axis", 1)));
-                    break;
-                case Activation activation:
-                    x = graph.Activation(x, activation.Function);
-                    break;
-                case RandomFlip or RandomTranslation:
-                    break;   // training-only augmentation: the identity at inference
-                case RandomCrop crop when layer.InputShape.Dims[0] == crop.Height && layer.InputShape.Dims[1] == crop.Width:
-                    break;   // a crop back to the input's size is the identity at inference
-                default:
-                    throw new NotSupportedException($"Layer '{layer.Name}' ({layer.KerasType}) cannot be exported to ONNX.");
+                i++;
             }
         }
 
@@ -157,26 +123,29 @@ public static class OnnxExporter
         };
     }
 
-    private static AttributeProto Ints(string name, params long[] values)
+    /// <summary>An attribute holding integers.</summary>
+    internal static AttributeProto Ints(string name, params long[] values)
     {
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         attribute.Ints.Add(values);
         return attribute;
     }
 
-    private static AttributeProto Int(string name, long value) =>
+    /// <summary>An attribute holding one integer.</summary>
+    internal static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     private static AttributeProto Float(string name, float value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
     /// <summary>Accumulates nodes and initializers, naming every value uniquely.</summary>
-    private sealed class GraphBuilder(Dictionary<string, WeightArray> state)
+    internal sealed class GraphBuilder(Dictionary<string, WeightArray> state)
     {
         private int _count;
 
         public GraphProto Graph { get; } = new();
 
+        /// <summary>Adds a node of operator <paramref name="op"/>; returns its output's name.</summary>
         public string Node(string op, IEnumerable<string> inputs, Action<List<AttributeProto>>? attributes = null)
         {
             string output = $"{op.ToLowerInvariant()}_{_count++.ToString(CultureInfo.InvariantCulture)}";
@@ -189,6 +158,7 @@ public static class OnnxExporter
             return output;
         }
 
+        /// <summary>Adds the node of <paramref name="activation"/> (none for <c>linear</c>).</summary>
         public string Activation(string x, ActivationFunction activation) => activation switch
         {
             ActivationFunction.Linear => x,
@@ -199,7 +169,8 @@ public static class OnnxExporter
             _ => throw new NotSupportedException($"Activation {activation} cannot be exported to ONNX."),
         };
 
-        public string Conv(string x, Conv2D conv, Layer? foldedNorm)
+        /// <summary>Adds a <c>Conv</c> node, with the normalization after it (and its epsilon) folded into its weights when given.</summary>
+        public string Conv(string x, Conv2D conv, (Layer Layer, double Epsilon)? foldedNorm)
         {
             var weight = state[$"{conv.Name}.conv.weight"];
             float[] w = (float[])weight.Data.Clone();
@@ -207,7 +178,7 @@ public static class OnnxExporter
             if (foldedNorm is not null)
             {
                 // y = gamma * (conv(x) + b - mean) / sqrt(var + eps) + beta, per output channel.
-                var (scale, shift) = NormalizationAffine(foldedNorm);
+                var (scale, shift) = NormalizationAffine(foldedNorm.Value.Layer, foldedNorm.Value.Epsilon);
                 int perFilter = w.Length / conv.Filters;
                 for (int o = 0; o < conv.Filters; o++)
                 {
@@ -230,6 +201,7 @@ public static class OnnxExporter
             });
         }
 
+        /// <summary>Adds a <c>Gemm</c> node.</summary>
         public string Gemm(string x, Dense dense)
         {
             var weight = state[$"{dense.Name}.linear.weight"];
@@ -242,9 +214,10 @@ public static class OnnxExporter
             return Node("Gemm", inputs, a => a.Add(Int("transB", 1)));
         }
 
-        public string BatchNorm(string x, Layer layer)
+        /// <summary>Adds a <c>BatchNormalization</c> node with the layer's moving statistics.</summary>
+        public string BatchNorm(string x, Layer layer, double epsilon)
         {
-            var (gamma, beta, mean, variance, epsilon) = Statistics(layer);
+            var (gamma, beta, mean, variance) = Statistics(layer);
             long[] shape = [gamma.Length];
             return Node("BatchNormalization",
                 [x, Initializer($"{layer.Name}.gamma", shape, gamma), Initializer($"{layer.Name}.beta", shape, beta),
@@ -252,9 +225,9 @@ public static class OnnxExporter
                 a => a.Add(Float("epsilon", (float)epsilon)));
         }
 
-        private (double[] Scale, double[] Shift) NormalizationAffine(Layer layer)
+        private (double[] Scale, double[] Shift) NormalizationAffine(Layer layer, double epsilon)
         {
-            var (gamma, beta, mean, variance, epsilon) = Statistics(layer);
+            var (gamma, beta, mean, variance) = Statistics(layer);
             var scale = new double[gamma.Length];
             var shift = new double[gamma.Length];
             for (int c = 0; c < gamma.Length; c++)
@@ -266,16 +239,10 @@ public static class OnnxExporter
             return (scale, shift);
         }
 
-        private (float[] Gamma, float[] Beta, float[] Mean, float[] Variance, double Epsilon) Statistics(Layer layer)
+        private (float[] Gamma, float[] Beta, float[] Mean, float[] Variance) Statistics(Layer layer)
         {
-            var names = WeightMappingTable.For(layer).ToDictionary(v => v.KerasName, v => $"{layer.Name}.{v.StateSuffix}", StringComparer.Ordinal);
-            double epsilon = layer switch
-            {
-                BatchNormalization bn => bn.Epsilon,
-                BatchRenormalization renorm => renorm.Epsilon,
-                _ => throw new ArgumentException($"Layer '{layer.Name}' is not a normalization.", nameof(layer)),
-            };
-            return (state[names["gamma"]].Data, state[names["beta"]].Data, state[names["moving_mean"]].Data, state[names["moving_variance"]].Data, epsilon);
+            var names = LayerCodecs.Variables(layer).ToDictionary(v => v.KerasName, v => $"{layer.Name}.{v.StateSuffix}", StringComparer.Ordinal);
+            return (state[names["gamma"]].Data, state[names["beta"]].Data, state[names["moving_mean"]].Data, state[names["moving_variance"]].Data);
         }
 
         private string Initializer(string name, long[] shape, float[] data)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CifarBatchNorm.Interop.Codecs;
 using CifarBatchNorm.Layers;
 using CifarBatchNorm.Training;
 
@@ -17,47 +18,54 @@ internal static class PyTorchEquivalent
     /// <summary>Python source that builds the equivalent module as <c>model</c> (imports included).</summary>
     public static string Source(Sequential model) => Build(model).Source;
 
-    private static (Dictionary<Layer, int> Indices, string Source) Build(Sequential model)
+    /// <summary>The modules of the equivalent nn.Sequential as they are added, and where each layer's weights sit.</summary>
+    internal sealed class Modules
     {
-        var indices = new Dictionary<Layer, int>();
-        var modules = new List<string>();
-        foreach (var layer in model.Layers)
+        /// <summary>The Python source of each module, in order.</summary>
+        public List<string> Lines { get; } = [];
+
+        /// <summary>Per layer with weights: the index of its module.</summary>
+        public Dictionary<Layer, int> Indices { get; } = [];
+
+        /// <summary>Adds a module without weights.</summary>
+        public void Add(string module) => Lines.Add(module);
+
+        /// <summary>Adds the module that holds <paramref name="layer"/>'s weights.</summary>
+        public void AddWeights(Layer layer, string module)
         {
-            switch (layer)
-            {
-                case Conv2D conv:
-                    indices[conv] = modules.Count;
-                    int padding = conv.Padding == ConvPadding.Same ? conv.KernelSize / 2 : 0;
-                    modules.Add(Invariant($"nn.Conv2d({conv.InputShape.Features}, {conv.Filters}, {conv.KernelSize}, stride={conv.Strides}, padding={padding}, bias={Py(conv.UseBias)})"));
-                    AddActivation(modules, conv.Activation);
-                    break;
-                case Dense dense:
-                    indices[dense] = modules.Count;
-                    modules.Add(Invariant($"nn.Linear({dense.InputShape.Features}, {dense.Units}, bias={Py(dense.UseBias)})"));
-                    AddActivation(modules, dense.Activation);
-                    break;
-                case BatchNormalization bn:
-                    indices[bn] = modules.Count;
-                    modules.Add(BatchNorm(bn.InputShape, bn.Epsilon, bn.Momentum));
-                    break;
-                case BatchRenormalization renorm:
-                    indices[renorm] = modules.Count;
-                    modules.Add(BatchNorm(renorm.InputShape, renorm.Epsilon, renorm.Momentum));
-                    break;
-                case MaxPooling2D pool:
-                    modules.Add(Invariant($"nn.MaxPool2d({pool.PoolSize}, stride={pool.Strides})"));
-                    break;
-                case Flatten:
-                    modules.Add("nn.Flatten()");
-                    break;
-                case Activation activation:
-                    AddActivation(modules, activation.Function);
-                    break;
-                default:
-                    throw new NotSupportedException($"Layer '{layer.Name}' ({layer.KerasType}) has no PyTorch equivalent here.");
-            }
+            Indices[layer] = Lines.Count;
+            Lines.Add(module);
         }
 
+        /// <summary>Adds the module of <paramref name="activation"/> (none for <c>linear</c>).</summary>
+        public void AddActivation(ActivationFunction activation)
+        {
+            string? module = activation switch
+            {
+                ActivationFunction.Linear => null,
+                ActivationFunction.Relu => "nn.ReLU()",
+                ActivationFunction.Softmax => "nn.Softmax(dim=1)",
+                ActivationFunction.Sigmoid => "nn.Sigmoid()",
+                ActivationFunction.Tanh => "nn.Tanh()",
+                _ => throw new NotSupportedException($"Activation {activation} has no PyTorch module here."),
+            };
+            if (module is not null)
+            {
+                Lines.Add(module);
+            }
+        }
+    }
+
+    private static (Dictionary<Layer, int> Indices, string Source) Build(Sequential model)
+    {
+        var built = new Modules();
+        foreach (var layer in model.Layers)
+        {
+            LayerCodecs.For(layer).AddPyTorchModules(layer, built);
+        }
+
+        var indices = built.Indices;
+        var modules = built.Lines;
         var source = new StringBuilder();
         source.AppendLine("import torch");
         source.AppendLine("from torch import nn");
@@ -72,28 +80,13 @@ internal static class PyTorchEquivalent
         return (indices, source.ToString());
     }
 
-    // Keras's momentum weighs the old moving value, PyTorch's the new batch value.
-    private static string BatchNorm(LayerShape input, double epsilon, double momentum) => Invariant(
+    /// <summary>PyTorch's batch normalization module for a Keras one (Keras's momentum weighs the old moving value, PyTorch's the new batch value).</summary>
+    internal static string BatchNorm(LayerShape input, double epsilon, double momentum) => Invariant(
         $"nn.BatchNorm{(input.Rank == 3 ? "2d" : "1d")}({input.Features}, eps={epsilon:R}, momentum={Math.Round(1 - momentum, 12):R})");
 
-    private static void AddActivation(List<string> modules, ActivationFunction activation)
-    {
-        string? module = activation switch
-        {
-            ActivationFunction.Linear => null,
-            ActivationFunction.Relu => "nn.ReLU()",
-            ActivationFunction.Softmax => "nn.Softmax(dim=1)",
-            ActivationFunction.Sigmoid => "nn.Sigmoid()",
-            ActivationFunction.Tanh => "nn.Tanh()",
-            _ => throw new NotSupportedException($"Activation {activation} has no PyTorch module here."),
-        };
-        if (module is not null)
-        {
-            modules.Add(module);
-        }
-    }
+    /// <summary>A Python boolean.</summary>
+    internal static string Py(bool value) => value ? "True" : "False";
 
-    private static string Py(bool value) => value ? "True" : "False";
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The text in the invariant culture.</summary>
+    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,5 @@
 using CifarBatchNorm.IO;
-using CifarBatchNorm.Layers;
+using CifarBatchNorm.Interop.Codecs;
 using CifarBatchNorm.Training;
 
 namespace CifarBatchNorm.Interop;
@@ -23,13 +23,13 @@ internal static class SafetensorsWeights
         var tensors = new List<SafetensorsTensor>();
         foreach (var (layer, index) in PyTorchEquivalent.ModuleIndices(model).OrderBy(kv => kv.Value))
         {
-            foreach (var variable in WeightMappingTable.For(layer).Where(v => v.PyTorchName is not null))
+            foreach (var variable in LayerCodecs.Variables(layer).Where(v => v.PyTorchName is not null))
             {
                 var array = state[$"{layer.Name}.{variable.StateSuffix}"];
                 tensors.Add(SafetensorsTensor.Float32($"{index}.{variable.PyTorchName}", array.Shape, array.Data));
             }
 
-            if (layer is BatchNormalization or BatchRenormalization)
+            if (LayerCodecs.For(layer).TracksBatches)
             {
                 // PyTorch's BatchNorm keeps this counter in its state dict; strict load_state_dict wants it.
                 long tracked = longs.GetValueOrDefault($"{layer.Name}.bn.num_batches_tracked");
@@ -59,7 +59,7 @@ internal static class SafetensorsWeights
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (layer, index) in PyTorchEquivalent.ModuleIndices(model).OrderBy(kv => kv.Value))
         {
-            foreach (var variable in WeightMappingTable.For(layer).Where(v => v.PyTorchName is not null))
+            foreach (var variable in LayerCodecs.Variables(layer).Where(v => v.PyTorchName is not null))
             {
                 string name = $"{index}.{variable.PyTorchName}";
                 string key = $"{layer.Name}.{variable.StateSuffix}";
@@ -79,7 +79,7 @@ internal static class SafetensorsWeights
                 used.Add(name);
             }
 
-            if (layer is BatchNormalization or BatchRenormalization)
+            if (LayerCodecs.For(layer).TracksBatches)
             {
                 used.Add($"{index}.num_batches_tracked");
             }

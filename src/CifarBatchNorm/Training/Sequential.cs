@@ -345,19 +345,6 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     /// <summary>Trainable and non-trainable parameter counts as Keras reports them (BN moving statistics are non-trainable).</summary>
     public (long Trainable, long NonTrainable) CountParameters() => ModelSummary.Count(this);
 
-    /// <summary>Saves the weights and BN statistics to a temporary file, then renames it into place; the extension picks the format (see <see cref="Interop.ModelFiles"/>).</summary>
-    public void SaveWeights(string path)
-    {
-        Interop.ModelFiles.SaveWeights(this, path);
-    }
-
-    /// <summary>Loads weights from <c>.pt</c>, <c>.weights.h5</c>, <c>.h5</c>, <c>.safetensors</c> or <c>.keras</c> for the same architecture; a file that does not match leaves the model unchanged.</summary>
-    /// <exception cref="ModelFileException">The file is missing, corrupted or from another architecture.</exception>
-    public void LoadWeights(string path)
-    {
-        Interop.ModelFiles.LoadWeights(this, path);
-    }
-
     /// <summary>One optimizer step on a batch already on the model's device (Keras <c>train_on_batch</c>); see <see cref="Trainer.TrainOnBatch"/>.</summary>
     /// <exception cref="InvalidOperationException">The model is not compiled.</exception>
     public StepMetrics TrainOnBatch(Tensor images, Tensor labels) => CompiledTrainer("TrainOnBatch").TrainOnBatch(images, labels);
@@ -454,13 +441,4 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
 
         return sb.ToString();
     }
-
-    /// <summary>Builds a model from a Keras 3 <c>.keras</c> archive (see <see cref="Interop.ModelFiles.Load"/>).</summary>
-    public static Sequential Load(string path) => Interop.ModelFiles.Load(path);
-
-    /// <summary>Saves the model as a Keras 3 <c>.keras</c> archive (see <see cref="Interop.ModelFiles.Save"/>).</summary>
-    public void Save(string path) => Interop.ModelFiles.Save(this, path);
-
-    /// <summary>Exports the model for inference as ONNX (see <see cref="Interop.OnnxExporter.Export"/>).</summary>
-    public void ExportOnnx(string path) => Interop.OnnxExporter.Export(this, path);
 }

@@ -1,5 +1,6 @@
 using CifarBatchNorm.Callbacks;
 using CifarBatchNorm.Data;
+using CifarBatchNorm.Interop;
 using CifarBatchNorm.Layers;
 using CifarBatchNorm.Tests.Support;
 using CifarBatchNorm.Training;
@@ -218,5 +219,22 @@ public sealed class CallbackTests
         var events = Directory.GetFiles(temp.Combine("tb"), "events.out.tfevents.*", SearchOption.AllDirectories);
         Assert.NotEmpty(events);
         Assert.True(new FileInfo(events[0]).Length > 100);
+    }
+
+    [Fact]
+    public void ModelCheckpoint_writes_pt_files_and_takes_a_saver_for_the_other_formats()
+    {
+        using var temp = new TempDirectory();
+        var (train, _) = SyntheticImages.Generate(new SyntheticOptions { Shape = new ImageShape(8, 8, 1), Classes = 4, TrainCount = 64, TestCount = 8 });
+        using var model = TinyModel();
+
+        var refused = Assert.Throws<ArgumentException>(() => new ModelCheckpoint(temp.Combine("best.weights.h5")));
+        model.Fit(train, batchSize: 32, epochs: 1, verbose: 0, callbacks: [new ModelCheckpoint(temp.Combine("best.weights.h5"), monitor: "loss", save: ModelFiles.SaveWeights)]);
+
+        Assert.StartsWith("ModelCheckpoint writes TorchSharp .pt files, and ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("pass save: ModelFiles.SaveWeights", refused.Message, StringComparison.Ordinal);
+        using var reloaded = TinyModel();
+        reloaded.LoadWeights(temp.Combine("best.weights.h5"));   // a real Keras 3 weights file
+        Assert.Equal(model.Layers[1].parameters().First().data<float>().ToArray(), reloaded.Layers[1].parameters().First().data<float>().ToArray());
     }
 }

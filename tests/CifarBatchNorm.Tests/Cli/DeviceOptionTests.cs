@@ -31,8 +31,11 @@ public sealed class DeviceOptionTests
         Assert.Contains("--device", Run("evaluate", "--help").Out);
     }
 
-    [Fact]
-    public void Cuda_on_the_cpu_build_is_a_user_error_with_the_rebuild_hint_and_leaves_no_run_folder()
+    [Theory]
+    [InlineData("train")]
+    [InlineData("compare")]
+    [InlineData("analyze")]
+    public void Cuda_on_the_cpu_build_is_a_user_error_with_the_rebuild_hint_and_leaves_no_run_folder(string command)
     {
         if (torch.cuda.is_available())
         {
@@ -42,7 +45,7 @@ public sealed class DeviceOptionTests
         using var temp = new TempDirectory();
         string run = temp.Combine("run");
 
-        var (code, _, error) = Run("train", "--dataset", "synthetic", "--epochs", "1", "--train-limit", "64", "--test-limit", "32",
+        var (code, _, error) = Run(command, "--dataset", "synthetic", "--epochs", "1", "--train-limit", "64", "--test-limit", "32",
             "--device", "cuda", "--output", run);
 
         Assert.Equal(1, code);

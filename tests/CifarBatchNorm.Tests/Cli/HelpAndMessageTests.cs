@@ -102,8 +102,7 @@ public sealed class HelpAndMessageTests
         DatasetKind? chosenFor = null;
         using var output = new StringWriter();
 
-        var run = NotebookExperiment.Run(config, kind => { chosenFor = kind; return temp.Combine(TrainingOptions.DefaultFolder(DatasetSelector.Name(kind)).Split('/')[^1]); },
-            output);
+        var run = NotebookExperiment.Run(TestSession.Start(output), config, kind => { chosenFor = kind; return temp.Combine(TrainingOptions.DefaultFolder(DatasetSelector.Name(kind)).Split('/')[^1]); });
 
         Assert.Equal(DatasetKind.Synthetic, chosenFor);   // decided after the data was loaded, not "auto"
         Assert.StartsWith("synthetic-", Path.GetFileName(run.Folder), StringComparison.Ordinal);

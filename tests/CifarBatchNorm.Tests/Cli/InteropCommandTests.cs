@@ -96,7 +96,7 @@ public sealed class InteropCommandTests
         int best = Array.IndexOf(p, p.Max());
         Assert.Equal(FashionMnist.ClassNames[best], top[0].GetProperty("name").GetString());
 
-        using var loaded = Sequential.Load(archive);
+        using var loaded = ModelFiles.Load(archive);
         var x = tensor(ImageFiles.Load(image, new ImageShape(28, 28, 1)), [1, 1, 28, 28]);
         float[] expected = loaded.Predict(x).data<float>().ToArray();
         Assert.Equal(expected, p);

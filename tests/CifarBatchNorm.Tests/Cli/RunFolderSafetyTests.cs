@@ -85,10 +85,10 @@ public sealed class RunFolderSafetyTests
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         var config = new CifarBatchNorm.Experiments.TrainConfig { Dataset = CifarBatchNorm.Experiments.DatasetKind.Synthetic, TrainLimit = 64, TestLimit = 32, Epochs = 1 };
-        Assert.Throws<OperationCanceledException>(() => CifarBatchNorm.Experiments.NotebookExperiment.Run(config, mine, TextWriter.Null, cancellationToken: cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => CifarBatchNorm.Experiments.NotebookExperiment.Run(TestSession.Start(cancellationToken: cancelled.Token), config, mine));
         Assert.True(Directory.Exists(mine), "a folder the user made must survive");
         Assert.Empty(Directory.GetFileSystemEntries(mine));
-        Assert.Throws<OperationCanceledException>(() => CifarBatchNorm.Experiments.NotebookExperiment.Run(config, temp.Combine("made-here"), TextWriter.Null, cancellationToken: cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => CifarBatchNorm.Experiments.NotebookExperiment.Run(TestSession.Start(cancellationToken: cancelled.Token), config, temp.Combine("made-here")));
         Assert.False(Directory.Exists(temp.Combine("made-here")), "a folder the run created is removed");
 
         string cwd = temp.Combine("cwd");

@@ -24,14 +24,14 @@ public sealed class CheckpointRecoveryTests
         // stalls: if its state were lost at the interruption, epochs 3-4 would run at another learning rate.
         using var temp = new TempDirectory();
         var config = Small with { ReduceLrPatience = 0, EarlyStoppingPatience = 3, CheckpointBest = true, TensorBoardDir = temp.Combine("tb") };
-        var whole = NotebookExperiment.Run(config, temp.Combine("whole"), TextWriter.Null);
+        var whole = NotebookExperiment.Run(TestSession.Start(), config, temp.Combine("whole"));
 
         using var source = new CancellationTokenSource();
         string broken = temp.Combine("broken");
         var brokenConfig = config with { TensorBoardDir = temp.Combine("tb2") };
         Assert.Throws<OperationCanceledException>(() =>
-            NotebookExperiment.Run(brokenConfig, broken, TextWriter.Null, [new CancelAfter(2, source)], source.Token));
-        var resumed = NotebookExperiment.Resume(broken, TextWriter.Null, [new CancelAfter(-1, new CancellationTokenSource())]);
+            NotebookExperiment.Run(TestSession.Start(cancellationToken: source.Token), brokenConfig, broken, [new CancelAfter(2, source)]));
+        var resumed = NotebookExperiment.Resume(TestSession.Start(), broken, [new CancelAfter(-1, new CancellationTokenSource())]);
 
         Assert.Equal(Column(whole, "learning_rate"), Column(resumed, "learning_rate"));
         Assert.True(Column(whole, "learning_rate").Distinct().Count() > 1, "the test needs a learning-rate reduction to mean anything");
@@ -53,7 +53,7 @@ public sealed class CheckpointRecoveryTests
         using var source = new CancellationTokenSource();
         string run = temp.Combine("run");
         Assert.Throws<OperationCanceledException>(() =>
-            NotebookExperiment.Run(Small, run, TextWriter.Null, [new CancelAfter(2, source)], source.Token));
+            NotebookExperiment.Run(TestSession.Start(cancellationToken: source.Token), Small, run, [new CancelAfter(2, source)]));
         string current = Path.Combine(run, "checkpoint-000002");
         Assert.True(Directory.Exists(current));
 
@@ -75,7 +75,7 @@ public sealed class CheckpointRecoveryTests
         }
 
         using var log = new StringWriter();
-        var resumed = NotebookExperiment.Resume(run, log);
+        var resumed = NotebookExperiment.Resume(TestSession.Start(log), run);
 
         Assert.Contains("after epoch 2 of 4", log.ToString(), StringComparison.Ordinal);
         Assert.Equal([1, 2, 3, 4], resumed.History.Epochs);
@@ -89,8 +89,8 @@ public sealed class CheckpointRecoveryTests
     {
         using var temp = new TempDirectory();
         string run = temp.Combine("run");
-        var first = NotebookExperiment.Run(Small with { Epochs = 2 }, run, TextWriter.Null);
-        var whole = NotebookExperiment.Run(Small with { Epochs = 3 }, temp.Combine("whole"), TextWriter.Null);
+        var first = NotebookExperiment.Run(TestSession.Start(), Small with { Epochs = 2 }, run);
+        var whole = NotebookExperiment.Run(TestSession.Start(), Small with { Epochs = 3 }, temp.Combine("whole"));
 
         var (code, output, error) = Run("train", "--resume", run, "--epochs", "3");
 
@@ -109,7 +109,7 @@ public sealed class CheckpointRecoveryTests
     {
         using var temp = new TempDirectory();
         string run = temp.Combine("run");
-        NotebookExperiment.Run(Small with { Epochs = 1 }, run, TextWriter.Null);
+        NotebookExperiment.Run(TestSession.Start(), Small with { Epochs = 1 }, run);
 
         var (code, _, error) = Run("train", "--resume", run, "--lr", "0.5", "-o", temp.Combine("elsewhere"));
         var (shorter, _, shorterError) = Run("train", "--resume", run, "--epochs", "1");

@@ -53,7 +53,7 @@ public sealed class CompareTests
         };
         using var log = new StringWriter();
 
-        var result = CompareRunner.Run(config, temp.Combine("cmp"), log);
+        var result = CompareRunner.Run(TestSession.Start(log), config, temp.Combine("cmp"));
         CifarBatchNorm.Reporting.CompareReport.Write(temp.Combine("cmp"), result);
 
         Assert.Equal(2 * 2 * 2, result.Epochs.Count);

@@ -14,7 +14,7 @@ public sealed class FashionMnistRunTests
         using var temp = new TempDirectory();
         using var output = new StringWriter();
 
-        var result = NotebookExperiment.Run(TrainConfig.Notebook with { Dataset = DatasetKind.FashionMnist, Epochs = 3 }, temp.Combine("run"), output);
+        var result = NotebookExperiment.Run(TestSession.Start(output), TrainConfig.Notebook with { Dataset = DatasetKind.FashionMnist, Epochs = 3 }, temp.Combine("run"));
 
         Assert.Equal(60_000, result.Record.TrainSamples);
         Assert.Equal(3, result.History.ValAccuracy.Count);

@@ -94,7 +94,7 @@ public sealed class ProbeTests
             Training = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 1, BatchSize = 32, TrainLimit = 256, TestLimit = 32 },
         };
 
-        var result = AnalyzeRunner.Run(config, temp.Combine("an"), TextWriter.Null);
+        var result = AnalyzeRunner.Run(TestSession.Start(), config, temp.Combine("an"));
         CifarBatchNorm.Reporting.AnalysisReport.Write(temp.Combine("an"), result);
 
         Assert.Equal(2, result.Landscape["bn"].Count);

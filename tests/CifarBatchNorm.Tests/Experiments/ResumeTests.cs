@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CifarBatchNorm.Callbacks;
 using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Interop;
 using CifarBatchNorm.Tests.Support;
 using CifarBatchNorm.Training;
 using TorchSharp;
@@ -25,12 +26,12 @@ public sealed class ResumeTests
     public void A_run_interrupted_after_epoch_2_and_resumed_equals_the_uninterrupted_run()
     {
         using var temp = new TempDirectory();
-        var whole = NotebookExperiment.Run(Small, temp.Combine("whole"), TextWriter.Null);
+        var whole = NotebookExperiment.Run(TestSession.Start(), Small, temp.Combine("whole"));
 
         using var source = new CancellationTokenSource();
         string broken = temp.Combine("broken");
         Assert.Throws<OperationCanceledException>(() =>
-            NotebookExperiment.Run(Small, broken, TextWriter.Null, [new CancelAfter(2, source)], source.Token));
+            NotebookExperiment.Run(TestSession.Start(cancellationToken: source.Token), Small, broken, [new CancelAfter(2, source)]));
 
         using (var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(broken, "status.json"))))
         {
@@ -40,7 +41,7 @@ public sealed class ResumeTests
 
         Assert.False(File.Exists(Path.Combine(broken, RunFolder.WeightsFile)));
         using var log = new StringWriter();
-        var resumed = NotebookExperiment.Resume(broken, log);
+        var resumed = NotebookExperiment.Resume(TestSession.Start(log), broken);
 
         Assert.Contains($"Resuming {broken} after epoch 2 of 3.", log.ToString());
         Assert.Equal([1, 2, 3], resumed.History.Epochs);
@@ -55,7 +56,7 @@ public sealed class ResumeTests
         var left = a.state_dict();
         var right = b.state_dict();
         Assert.All(left, kv => Assert.True(kv.Value.eq(right[kv.Key]).all().item<bool>(), $"{kv.Key} differs"));
-        Assert.Throws<ModelFileException>(() => NotebookExperiment.Resume(broken, TextWriter.Null));
+        Assert.Throws<ModelFileException>(() => NotebookExperiment.Resume(TestSession.Start(), broken));
     }
 
     [Fact]
@@ -66,7 +67,7 @@ public sealed class ResumeTests
         source.Cancel();
 
         Assert.Throws<OperationCanceledException>(() =>
-            NotebookExperiment.Run(Small, temp.Combine("run"), TextWriter.Null, cancellationToken: source.Token));
+            NotebookExperiment.Run(TestSession.Start(cancellationToken: source.Token), Small, temp.Combine("run")));
 
         Assert.False(Directory.Exists(temp.Combine("run")));
     }
@@ -77,7 +78,7 @@ public sealed class ResumeTests
         using var temp = new TempDirectory();
         var config = Small with { Epochs = 2, CheckpointBest = true, TensorBoardDir = temp.Combine("tb"), EarlyStoppingPatience = 5, ReduceLrPatience = 5 };
 
-        var result = NotebookExperiment.Run(config, temp.Combine("run"), TextWriter.Null);
+        var result = NotebookExperiment.Run(TestSession.Start(), config, temp.Combine("run"));
 
         Assert.True(File.Exists(Path.Combine(result.Folder, "best.pt")));
         Assert.NotEmpty(Directory.GetFiles(temp.Combine("tb"), "events.out.tfevents.*", SearchOption.AllDirectories));

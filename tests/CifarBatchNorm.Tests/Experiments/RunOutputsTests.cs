@@ -23,7 +23,7 @@ public sealed class RunOutputsTests
         using var temp = new TempDirectory();
         using var log = new StringWriter();
 
-        var result = NotebookExperiment.Run(Quick, temp.Combine("run"), log);
+        var result = NotebookExperiment.Run(TestSession.Start(log), Quick, temp.Combine("run"));
 
         double train = result.History.Accuracy[^1], validation = result.History.ValAccuracy[^1];
         Assert.True(validation < train - 0.2 && validation < 0.5, $"the quick run did not show the symptom: train {train}, validation {validation}");
@@ -39,8 +39,8 @@ public sealed class RunOutputsTests
     {
         using var temp = new TempDirectory();
 
-        var plain = NotebookExperiment.Run(Quick with { Variant = NormalizationVariant.None }, temp.Combine("none"), TextWriter.Null);
-        var fast = NotebookExperiment.Run(Quick with { BnMomentum = 0.5 }, temp.Combine("fast"), TextWriter.Null);
+        var plain = NotebookExperiment.Run(TestSession.Start(), Quick with { Variant = NormalizationVariant.None }, temp.Combine("none"));
+        var fast = NotebookExperiment.Run(TestSession.Start(), Quick with { BnMomentum = 0.5 }, temp.Combine("fast"));
 
         Assert.Null(plain.Advice);
         Assert.True(fast.History.ValAccuracy[^1] > 0.5, $"momentum 0.5 validation accuracy {fast.History.ValAccuracy[^1]}");
@@ -53,7 +53,7 @@ public sealed class RunOutputsTests
         using var temp = new TempDirectory();
         string run = temp.Combine("run");
 
-        NotebookExperiment.Run(Quick with { Epochs = 1, TrainLimit = 256, TestLimit = 64, BatchSize = 64 }, run, TextWriter.Null);
+        NotebookExperiment.Run(TestSession.Start(), Quick with { Epochs = 1, TrainLimit = 256, TestLimit = 64, BatchSize = 64 }, run);
 
         var config = ReadJson(run, "config.json");
         string cpu = config.GetProperty("cpu_model").GetString()!;
@@ -77,8 +77,7 @@ public sealed class RunOutputsTests
         string run = temp.Combine("run");
         using var log = new StringWriter();
 
-        var result = NotebookExperiment.Run(Quick with { Epochs = 1, TrainLimit = 640, TestLimit = 100, BatchSize = 64, ValidationSplit = 0.1, CheckpointBest = true },
-            run, log);
+        var result = NotebookExperiment.Run(TestSession.Start(log), Quick with { Epochs = 1, TrainLimit = 640, TestLimit = 100, BatchSize = 64, ValidationSplit = 0.1, CheckpointBest = true }, run);
 
         const string expected = "last 10% of the training set (64 images; training on the first 576)";
         Assert.Contains($"Validation: {expected}; the final evaluation uses the test set.", log.ToString(), StringComparison.Ordinal);
@@ -96,7 +95,7 @@ public sealed class RunOutputsTests
         using var temp = new TempDirectory();
         string run = temp.Combine("run");
 
-        var result = NotebookExperiment.Run(Quick with { Epochs = 1, TrainLimit = 512, TestLimit = 200, BatchSize = 64, BnMomentum = 0.5 }, run, TextWriter.Null);
+        var result = NotebookExperiment.Run(TestSession.Start(), Quick with { Epochs = 1, TrainLimit = 512, TestLimit = 200, BatchSize = 64, BnMomentum = 0.5 }, run);
 
         var evaluation = ReadJson(run, "evaluation.json");
         string[] names = evaluation.GetProperty("class_names").EnumerateArray().Select(e => e.GetString()!).ToArray();
@@ -129,9 +128,9 @@ public sealed class RunOutputsTests
             Epochs = 2, TrainLimit = 384, TestLimit = 64, BatchSize = 64, Augment = [Augmentation.Flip, Augmentation.Translate, Augmentation.Crop],
         };
 
-        var first = NotebookExperiment.Run(config, temp.Combine("a"), TextWriter.Null);
-        var second = NotebookExperiment.Run(config, temp.Combine("b"), TextWriter.Null);
-        var plain = NotebookExperiment.Run(config with { Augment = [] }, temp.Combine("plain"), TextWriter.Null);
+        var first = NotebookExperiment.Run(TestSession.Start(), config, temp.Combine("a"));
+        var second = NotebookExperiment.Run(TestSession.Start(), config, temp.Combine("b"));
+        var plain = NotebookExperiment.Run(TestSession.Start(), config with { Augment = [] }, temp.Combine("plain"));
 
         foreach (string key in new[] { "loss", "accuracy", "val_loss", "val_accuracy" })
         {
@@ -160,12 +159,12 @@ public sealed class RunOutputsTests
     {
         using var temp = new TempDirectory();
         var config = Quick with { Epochs = 2, TrainLimit = 256, TestLimit = 64, BatchSize = 64, Augment = [Augmentation.Translate, Augmentation.Crop] };
-        var whole = NotebookExperiment.Run(config, temp.Combine("whole"), TextWriter.Null);
+        var whole = NotebookExperiment.Run(TestSession.Start(), config, temp.Combine("whole"));
         using var source = new CancellationTokenSource();
         string broken = temp.Combine("broken");
-        Assert.Throws<OperationCanceledException>(() => NotebookExperiment.Run(config, broken, TextWriter.Null, [new CancelAfter(1, source)], source.Token));
+        Assert.Throws<OperationCanceledException>(() => NotebookExperiment.Run(TestSession.Start(cancellationToken: source.Token), config, broken, [new CancelAfter(1, source)]));
 
-        var resumed = NotebookExperiment.Resume(broken, TextWriter.Null);
+        var resumed = NotebookExperiment.Resume(TestSession.Start(), broken);
 
         Assert.Equal(whole.History.Loss, resumed.History.Loss);
         Assert.Equal(whole.Evaluation, resumed.Evaluation);

@@ -12,7 +12,7 @@ public sealed class RunRecordTests
         using var temp = new TempDirectory();
         var config = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 1, TrainLimit = 64, TestLimit = 32 };
 
-        var result = NotebookExperiment.Run(config, temp.Combine("run"), TextWriter.Null);
+        var result = NotebookExperiment.Run(TestSession.Start(), config, temp.Combine("run"));
 
         string text = File.ReadAllText(Path.Combine(result.Folder, "config.json"));
         using var json = JsonDocument.Parse(text);

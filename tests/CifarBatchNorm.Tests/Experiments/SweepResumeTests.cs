@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Runtime;
 using CifarBatchNorm.Tests.Support;
 
 namespace CifarBatchNorm.Tests.Experiments;
@@ -27,13 +28,13 @@ public sealed class SweepResumeTests
     public void An_interrupted_comparison_keeps_finished_runs_and_resumes_to_the_uninterrupted_numbers()
     {
         using var temp = new TempDirectory();
-        var whole = CompareRunner.Run(Sweep, temp.Combine("whole"), TextWriter.Null);
+        var whole = CompareRunner.Run(TestSession.Start(), Sweep, temp.Combine("whole"));
         string dir = temp.Combine("stopped");
         using var stop = new CancellationTokenSource();
 
         // Ctrl+C after epoch 2 of the second run (grid index 1).
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            CompareRunner.Run(Sweep, dir, TextWriter.Null, stop.Token, cell => cell.Index == 1 ? new CancelAfter(2, stop) : null));
+            CompareRunner.Run(TestSession.Start(cancellationToken: stop.Token), Sweep, dir, cell => cell.Index == 1 ? new CancelAfter(2, stop) : null));
 
         Assert.True(File.Exists(Path.Combine(dir, "runs", "run-0000", "result.json")));
         Assert.True(File.Exists(Path.Combine(dir, "runs", "run-0001", "checkpoint.json")));
@@ -46,11 +47,11 @@ public sealed class SweepResumeTests
         }
 
         using var log = new StringWriter();
-        var resumed = CompareRunner.Resume(dir, log);
+        var resumed = CompareRunner.Resume(TestSession.Start(log), dir);
 
         Assert.Equal(Numbers(whole), Numbers(resumed));
         Assert.Contains("(finished earlier)", log.ToString(), StringComparison.Ordinal);
-        var e = Assert.Throws<CifarBatchNorm.Training.ModelFileException>(() => CompareRunner.Resume(dir, TextWriter.Null));
+        var e = Assert.Throws<CifarBatchNorm.Training.ModelFileException>(() => CompareRunner.Resume(TestSession.Start(), dir));
         Assert.Contains("holds a complete comparison", e.Message, StringComparison.Ordinal);
     }
 
@@ -62,7 +63,7 @@ public sealed class SweepResumeTests
         using var stop = new CancellationTokenSource();
         stop.Cancel();
 
-        Assert.ThrowsAny<OperationCanceledException>(() => CompareRunner.Run(Sweep, dir, TextWriter.Null, stop.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => CompareRunner.Run(TestSession.Start(cancellationToken: stop.Token), Sweep, dir));
 
         Assert.False(Directory.Exists(dir));
     }
@@ -78,22 +79,57 @@ public sealed class SweepResumeTests
             ProbeBatch = 32,
             Training = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 2, BatchSize = 64, TrainLimit = 256, TestLimit = 64, Seed = 5 },
         };
-        var whole = AnalyzeRunner.Run(config, temp.Combine("whole"), TextWriter.Null);
+        var whole = AnalyzeRunner.Run(TestSession.Start(), config, temp.Combine("whole"));
         string dir = temp.Combine("stopped");
         using var stop = new CancellationTokenSource();
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            AnalyzeRunner.Run(config, dir, TextWriter.Null, stop.Token, v => v == NormalizationVariant.None ? new CancelAfter(1, stop) : null));
+            AnalyzeRunner.Run(TestSession.Start(cancellationToken: stop.Token), config, dir, v => v == NormalizationVariant.None ? new CancelAfter(1, stop) : null));
         Assert.True(File.Exists(Path.Combine(dir, "variants", "bn.json")));
         Assert.False(File.Exists(Path.Combine(dir, "analysis.json")));
 
-        var resumed = AnalyzeRunner.Resume(dir, TextWriter.Null);
+        var resumed = AnalyzeRunner.Resume(TestSession.Start(), dir);
 
         foreach (string variant in new[] { "bn", "none" })
         {
             Assert.Equal(whole.Landscape[variant], resumed.Landscape[variant]);
             Assert.Equal(whole.Drift[variant], resumed.Drift[variant]);
             Assert.Equal(whole.Ics[variant], resumed.Ics[variant]);
+        }
+    }
+
+    [Fact]
+    public void A_resumed_comparison_runs_with_its_recorded_threads_not_the_resuming_process_pick()
+    {
+        using var temp = new TempDirectory();
+        int processDefault = TorchRuntime.Current!.Threads;
+        int recorded = processDefault == 1 ? 2 : 1;   // the sweep runs with a count the resuming process would not pick
+        try
+        {
+            TorchRuntime.Initialize(recorded);
+            var whole = CompareRunner.Run(TestSession.Start(), Sweep, temp.Combine("whole"));
+            string dir = temp.Combine("stopped");
+            using var stop = new CancellationTokenSource();
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                CompareRunner.Run(TestSession.Start(cancellationToken: stop.Token), Sweep, dir, cell => cell.Index == 1 ? new CancelAfter(2, stop) : null));
+            using (var sweep = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "sweep.json"))))
+            {
+                Assert.Equal(recorded, sweep.RootElement.GetProperty("runtime").GetProperty("threads").GetInt32());
+            }
+
+            TorchRuntime.Initialize(processDefault);   // a new process: every core
+            var refused = Assert.Throws<ArgumentException>(() => CompareRunner.Resume(TestSession.Start(), dir));
+            Assert.StartsWith($"TrainConfig.Threads {recorded} (as recorded) differs from the session's {processDefault} threads", refused.Message, StringComparison.Ordinal);
+
+            var (code, _, error) = InProcessCli.Run("compare", "--resume", dir);
+
+            Assert.True(code == 0, error);
+            Assert.Equal(recorded, TorchRuntime.Current!.Threads);
+            Assert.Equal(Numbers(whole), Numbers(CompareRunner.Read(dir)));
+        }
+        finally
+        {
+            TorchRuntime.Initialize(processDefault);
         }
     }
 }

@@ -1,3 +1,4 @@
+using CifarBatchNorm.Interop;
 using CifarBatchNorm.Tests.Support;
 using static TorchSharp.torch;
 

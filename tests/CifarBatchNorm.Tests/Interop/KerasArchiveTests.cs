@@ -21,7 +21,7 @@ public sealed class KerasArchiveTests
     {
         using var scope = NewDisposeScope();
         var reference = InteropFixtures.LoadReference("bn");
-        using var model = Sequential.Load(InteropFixtures.Path("tiny-bn.keras"));
+        using var model = ModelFiles.Load(InteropFixtures.Path("tiny-bn.keras"));
         Assert.Equal(["Conv2D", "BatchNormalization", "MaxPooling2D", "Conv2D", "BatchNormalization", "Flatten", "Dense", "BatchNormalization", "Dense"],
             model.Layers.Select(l => l.KerasType));
         Assert.Equal(new LayerShape(8, 6, 3), model.InputShape);
@@ -43,7 +43,7 @@ public sealed class KerasArchiveTests
         string path = dir.Combine("m.keras");
         ModelFiles.Save(model, path, FashionMnist.ClassNames);
 
-        using var loaded = Sequential.Load(path);
+        using var loaded = ModelFiles.Load(path);
         Assert.Equal(model.Layers.Select(l => (l.Name, l.KerasType, l.OutputShape)), loaded.Layers.Select(l => (l.Name, l.KerasType, l.OutputShape)));
         var x = InteropFixtures.Images(model, 3);
         Assert.True(model.Predict(x).eq(loaded.Predict(x)).all().item<bool>());
@@ -60,7 +60,7 @@ public sealed class KerasArchiveTests
         string path = dir.Combine("augmented.keras");
         model.Save(path);
 
-        using var loaded = Sequential.Load(path);
+        using var loaded = ModelFiles.Load(path);
         Assert.Equal(["RandomFlip", "RandomTranslation", "RandomCrop"], loaded.Layers.Take(3).Select(l => l.KerasType));
         Assert.Equal(FlipMode.Horizontal, ((RandomFlip)loaded.Layers[0]).Mode);
         Assert.Equal((-0.1, 0.1), ((RandomTranslation)loaded.Layers[1]).HeightRange);
@@ -99,7 +99,7 @@ public sealed class KerasArchiveTests
     }
 
     [Theory]
-    [InlineData("Dropout", null, "layer 'x' is a Dropout, which this library does not have")]
+    [InlineData("LayerNormalization", null, "layer 'x' is a LayerNormalization, which this library does not have")]
     [InlineData("Dense", "kernel_regularizer", "kernel_regularizer = {\"class_name\":\"L2\"}, which this library does not support")]
     [InlineData("Dense", "mystery", "has an argument 'mystery' that this library does not know")]
     public void Unknown_layers_and_arguments_are_one_line_naming_them(string className, string? argument, string fragment)
@@ -130,7 +130,7 @@ public sealed class KerasArchiveTests
             writer.Write(config.ToJsonString());
         }
 
-        var e = Assert.Throws<ModelFileException>(() => Sequential.Load(path));
+        var e = Assert.Throws<ModelFileException>(() => ModelFiles.Load(path));
         Assert.Contains(fragment, e.Message);
         Assert.Single(e.Message.Split('\n'));
     }
@@ -141,7 +141,7 @@ public sealed class KerasArchiveTests
         using var dir = new TempDirectory();
         string path = dir.Combine("m.keras");
         File.WriteAllText(path, "nope");
-        var e = Assert.Throws<ModelFileException>(() => Sequential.Load(path));
+        var e = Assert.Throws<ModelFileException>(() => ModelFiles.Load(path));
         Assert.Contains("is not a .keras archive", e.Message);
     }
 }

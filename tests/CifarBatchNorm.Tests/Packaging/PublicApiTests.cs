@@ -71,7 +71,7 @@ public sealed class PublicApiTests
         Assert.Contains("CifarBatchNorm.Experiments.TrainConfig: property string Device { get; init; }", lines);
         Assert.Contains("CifarBatchNorm.Experiments.TrainConfig: property int? Threads { get; init; }", lines);
         Assert.Contains("CifarBatchNorm.Experiments.TrainConfig: property string? DataDir { get; init; }", lines);
-        Assert.Contains("CifarBatchNorm.Callbacks.ModelCheckpoint: ctor(string filePath, string monitor = \"val_loss\", bool saveBestOnly = false, MonitorMode mode = MonitorMode.Auto)", lines);
+        Assert.Contains("CifarBatchNorm.Callbacks.ModelCheckpoint: ctor(string filePath, string monitor = \"val_loss\", bool saveBestOnly = false, MonitorMode mode = MonitorMode.Auto, Action<Sequential, string>? save = null)", lines);
         Assert.Contains(lines, l => l.StartsWith(
             "CifarBatchNorm.Training.Sequential: method Fit(ImageDataset x, int batchSize = 32, int epochs = 1, int verbose = 1, ImageDataset? validationData = null,",
             StringComparison.Ordinal) && l.EndsWith(", CancellationToken cancellationToken = default, BatchSampling sampling = BatchSampling.Iid, double validationSplit = 0) -> History", StringComparison.Ordinal));

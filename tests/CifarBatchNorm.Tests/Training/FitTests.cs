@@ -1,5 +1,6 @@
 using CifarBatchNorm.Data;
 using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Interop;
 using CifarBatchNorm.Tests.Support;
 using CifarBatchNorm.Training;
 using TorchSharp;

@@ -1,8 +1,7 @@
 using CifarBatchNorm.IO;
-using CifarBatchNorm.Training;
 using static TorchSharp.torch;
 
-namespace CifarBatchNorm.Interop;
+namespace CifarBatchNorm.Training;
 
 /// <summary>TorchSharp's own <c>.pt</c> format (<c>module.save</c>/<c>load</c>): every parameter and buffer, bit-exact.</summary>
 internal static class TorchSharpWeightsFile

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Runtime;
+
+namespace CifarBatchNorm.Cli;
+
+/// <summary>
+/// What one invocation of <c>cifar-bn</c> hands its command: the output, the Ctrl+C token, and the
+/// <see cref="RunSession"/>, built once after parsing, the first time a command asks for it (commands that touch no
+/// model, such as <c>download</c> or <c>compare merge</c>, never start torch). The session follows the parsed options
+/// the same way for every command: <c>--resume DIR</c> takes the device and threads DIR recorded (<see cref="RunSession.Resume"/>); otherwise
+/// <c>--device</c> (or the command's <see cref="CliCommand.Device"/>) and <c>--threads</c>.
+/// </summary>
+/// <param name="stdout">Where results go.</param>
+/// <param name="stderr">Where warnings and errors go.</param>
+/// <param name="cancellationToken">Set by the first Ctrl+C or SIGTERM.</param>
+internal sealed class CliSession(TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+{
+    private RunSession? _session;
+
+    /// <summary>Where results go.</summary>
+    public TextWriter Stdout { get; } = stdout;
+
+    /// <summary>Where warnings and errors go.</summary>
+    public TextWriter Stderr { get; } = stderr;
+
+    /// <summary>Set by the first Ctrl+C or SIGTERM.</summary>
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    /// <summary>The parsed command line (set by <see cref="App"/> before the command runs).</summary>
+    internal ParseResult? Parsed { get; set; }
+
+    /// <summary>The session of this invocation, started on first use.</summary>
+    public RunSession Session => _session ??= Start(Parsed ?? throw new InvalidOperationException("The command line has not been parsed."));
+
+    private RunSession Start(ParseResult parsed)
+    {
+        var command = parsed.CommandResult.Command;
+        if (Value<string?>(parsed, "--resume") is string resumed && RunSession.HasRecord(Path.GetFullPath(resumed)))
+        {
+            return RunSession.Resume(Path.GetFullPath(resumed), Stdout, CancellationToken);
+        }
+
+        // A folder without a record: the runner says what it lacks, in its own words.
+
+        int? threads = Value<int?>(parsed, "--threads");
+        if (threads is int count && count > Environment.ProcessorCount)
+        {
+            Stderr.WriteLine($"warning: --threads {count} is more than the {Environment.ProcessorCount} cores here; oversubscribed threads make every step slower.");
+        }
+
+        string device = Value<string>(parsed, "--device") ?? (command as CliCommand)?.Device ?? DeviceSelector.Auto;
+        return RunSession.Start(device, threads, Stdout, CancellationToken);
+    }
+
+    /// <summary>The value of the option named <paramref name="name"/> of the parsed command, or the default when the command has none.</summary>
+    private static T? Value<T>(ParseResult parsed, string name) =>
+        parsed.CommandResult.Command.Options.OfType<Option<T>>().FirstOrDefault(o => o.Name == name) is { } option ? parsed.GetValue(option) : default;
+}
