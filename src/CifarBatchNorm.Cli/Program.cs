@@ -16,8 +16,8 @@ catch (ArgumentException e)
 
 using var cancellation = new CancellationTokenSource();
 
-// The first Ctrl+C or SIGTERM asks a command that stops cleanly (train, compare, analyze, download) to stop between
-// two steps; a command that does not (bench, summary, evaluate), or a second signal, ends the process at once.
+// The first Ctrl+C or SIGTERM asks a command that stops cleanly (each declares it: CliCommand.StopsGracefully) to stop
+// between two steps; a command that does not, or a second signal, ends the process at once.
 bool stopsGracefully = App.StopsGracefully(args);
 bool StopGracefully()
 {

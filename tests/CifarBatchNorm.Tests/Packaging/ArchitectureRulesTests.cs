@@ -52,6 +52,19 @@ public sealed partial class ArchitectureRulesTests
     }
 
     [Fact]
+    public void Reporting_uses_only_the_parts_its_row_names()
+    {
+        string row = File.ReadLines(RepositoryRoot.Combine("docs", "architecture.md")).Single(l => l.StartsWith("| `CifarBatchNorm.Reporting`", StringComparison.Ordinal));
+        var allowed = row.Split('|')[^2].Split([',', ' ', '(', ')'], StringSplitOptions.RemoveEmptyEntries).Where(Parts.Contains).ToHashSet(StringComparer.Ordinal);
+        var used = PartDependencies.Of(typeof(CifarBatchNorm.Reporting.CompareReport).Assembly).Where(d => d.Key.From == "Reporting").ToList();
+
+        var offenders = used.Where(d => !allowed.Contains(d.Key.To)).Select(d => $"Reporting -> {d.Key.To}: {d.Value}").ToList();
+
+        Assert.True(offenders.Count == 0, "Reporting uses parts its row in docs/architecture.md does not name:\n" + string.Join("\n", offenders));
+        Assert.Equal(allowed.Order(StringComparer.Ordinal), used.Select(d => d.Key.To).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void The_parts_have_no_cycle_but_callbacks_and_training()
     {
         var edges = Actual().Keys.ToList();
