@@ -7,7 +7,7 @@ namespace CifarBatchNorm.Data;
 /// sampling, scaled to [0, 1] (pixels / 255, as in training), in (C, H, W) order. One-channel models get the
 /// luminance <c>0.299 R + 0.587 G + 0.114 B</c> (as PIL's "L" mode).
 /// </summary>
-public static class ImageFiles
+internal static class ImageFiles
 {
     /// <summary>The file extensions a folder is expanded to.</summary>
     public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp"];

@@ -9,7 +9,7 @@ namespace CifarBatchNorm.Experiments;
 /// through the model in training mode and records the 15th, 50th and 85th percentiles of the input of every ReLU.
 /// BN statistics and the RNG state are put back afterwards, so the run itself is unchanged.
 /// </summary>
-public sealed class ActivationDriftProbe : ProbeCallback
+internal sealed class ActivationDriftProbe : ProbeCallback
 {
     private static readonly double[] Quantiles = [0.15, 0.5, 0.85];
     private readonly List<DriftPoint> _points = [];

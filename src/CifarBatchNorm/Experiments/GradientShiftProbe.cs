@@ -13,7 +13,7 @@ namespace CifarBatchNorm.Experiments;
 /// (BN uses batch statistics, as in the step), with the update the optimizer actually made at step t, for every
 /// Conv2D and Dense layer (kernel and bias together). The first layer has no earlier layers, so its G' = G.
 /// </summary>
-public sealed class GradientShiftProbe : ProbeCallback
+internal sealed class GradientShiftProbe : ProbeCallback
 {
     private readonly List<IcsPoint> _points = [];
     private Tensor[][]? _before;

@@ -10,7 +10,7 @@ namespace CifarBatchNorm.Experiments;
 /// predictiveness (||grad L(w) - grad L(w - eta g)||) and the effective beta-smoothness (max of that change
 /// over ||eta g||). The model is in training mode, as during training; nothing about the run changes.
 /// </summary>
-public sealed class LandscapeProbe : ProbeCallback
+internal sealed class LandscapeProbe : ProbeCallback
 {
     private readonly List<LandscapePoint> _points = [];
 

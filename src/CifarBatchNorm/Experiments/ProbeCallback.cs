@@ -9,7 +9,7 @@ namespace CifarBatchNorm.Experiments;
 /// <see cref="Measure"/> and then puts back everything training depends on (weights, BN statistics, gradients,
 /// the global RNG state and the train/eval mode), so a probed run trains exactly like an unprobed one.
 /// </summary>
-public abstract class ProbeCallback : Callback, IDisposable
+internal abstract class ProbeCallback : Callback, IDisposable
 {
     private int _globalStep;
 

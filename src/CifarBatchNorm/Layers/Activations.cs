@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace CifarBatchNorm.Layers;
 
 /// <summary>Parses and applies <see cref="ActivationFunction"/> values.</summary>
-public static class Activations
+internal static class Activations
 {
     /// <summary>Parses a Keras activation name (<c>relu</c>, <c>softmax</c>, <c>sigmoid</c>, <c>tanh</c>, <c>linear</c>).</summary>
     public static ActivationFunction Parse(string name) => name?.ToLowerInvariant() switch
