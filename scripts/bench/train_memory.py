@@ -6,7 +6,7 @@ the RSS when each "Epoch k/N" line appears (the end of epoch k-1) and after the 
 the RSS at the end of epoch 2 and the highest RSS after it (growth = that / end of epoch 2 - 1), so a climb during
 the final evaluation counts against the run. Usage:
 
-    scripts/bench/train_memory.py [--epochs 10] [--allocator jemalloc|glibc] [-- extra train arguments]
+    scripts/bench/train_memory.py [--epochs 10] [--allocator jemalloc|glibc] [--cli PATH] [-- extra train arguments]
 
 Default: 10 epochs of the synthetic CIFAR-10-sized set (50,000 + 10,000 images), as docs/performance.md measures.
 """
@@ -38,6 +38,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--allocator", choices=["jemalloc", "glibc"], default="jemalloc")
+    parser.add_argument("--cli", default=CLI, help="the cifar-bn.dll to run (a copy lets the tree be rebuilt meanwhile)")
     parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
 
@@ -45,7 +46,7 @@ def main():
     if args.allocator == "glibc":
         env["CIFAR_BATCHNORM_ALLOCATOR"] = "glibc"
     with tempfile.TemporaryDirectory() as folder:
-        command = ["dotnet", CLI, "train", "--dataset", "synthetic", "--epochs", str(args.epochs),
+        command = ["dotnet", args.cli, "train", "--dataset", "synthetic", "--epochs", str(args.epochs),
                    "--output", os.path.join(folder, "run"), *args.extra]
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         samples = []
