@@ -62,8 +62,11 @@ def main():
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         epoch_ends = {}
+        evaluation = None
         for line in child.stdout:
             sys.stdout.write(line)
+            if line.startswith("Test loss") and evaluation is None:
+                evaluation = len(samples)
             match = re.match(r"Epoch (\d+)/(\d+)", line)
             if match and int(match.group(1)) > 1 and samples:
                 epoch_ends[int(match.group(1)) - 1] = (samples[-1], len(samples))
@@ -75,9 +78,14 @@ def main():
         print(f"train exited with {code} or ran fewer than 3 epochs; nothing measured", file=sys.stderr)
         return 1
     epoch2, index = epoch_ends[2]
+    last = epoch_ends[max(epoch_ends)][0]
     after = max(samples[index:])
-    print(f"allocator {args.allocator}: peak {max(samples):.0f} MB; end of epoch 2 {epoch2:.1f} MB; "
-          f"highest after it (final evaluation included) {after:.1f} MB; growth {100 * (after / epoch2 - 1):+.2f}%")
+    evaluation = evaluation if evaluation is not None else len(samples)
+    training_peak = max(samples[:evaluation])
+    final_peak = max(samples[evaluation:], default=0.0)
+    print(f"allocator {args.allocator}: peak {max(samples):.0f} MB (training {training_peak:.0f} MB, "
+          f"per-class evaluation after 'Test loss' {final_peak:.0f} MB); RSS at epoch ends: epoch 2 {epoch2:.1f} MB, "
+          f"epoch {max(epoch_ends)} {last:.1f} MB ({100 * (last / epoch2 - 1):+.2f}%); highest after epoch 2 {after:.1f} MB")
     return 0
 
 

@@ -39,7 +39,16 @@ public static class CompareRunner
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
         var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, output);
-        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location));
+        try
+        {
+            folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location));
+        }
+        catch
+        {
+            folder.Discard(); // a full disk at the start leaves no folder holding only its lock file
+            throw;
+        }
+
         return RunGrid(config, data, folder, output, resumed: false, cancellationToken, extra, finish);
     }
 

@@ -71,10 +71,11 @@ public static class NotebookExperiment
             CpuModel = MachineInfo.CpuModel(),
             StartedUtc = DateTimeOffset.UtcNow,
         };
-        folder.WriteJson(RunFolder.ConfigFile, record);
-        folder.WriteStatus(new RunStatus(RunState.Running, 0, "started"));
         try
         {
+            // Inside the try: a full disk here must not leave a folder holding only its lock file.
+            folder.WriteJson(RunFolder.ConfigFile, record);
+            folder.WriteStatus(new RunStatus(RunState.Running, 0, "started"));
             return Train(folder, record, data, policy, output, callbacks, resume: false, cancellationToken);
         }
         catch when (!RunCheckpoint.Exists(folder))

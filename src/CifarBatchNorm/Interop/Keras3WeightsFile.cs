@@ -37,7 +37,16 @@ internal static class Keras3WeightsFile
         }
 
         var file = new H5File { ["layers"] = layers };
-        file.Write(stream);
+        try
+        {
+            file.Write(stream);
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is IOException or UnauthorizedAccessException)
+        {
+            // PureHDF writes through reflection: a full disk arrives wrapped; pass on the I/O error itself.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
     }
 
     /// <summary>Loads weights from a Keras 3 <c>.weights.h5</c> file; nothing changes unless every layer matches.</summary>
