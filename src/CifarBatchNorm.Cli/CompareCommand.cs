@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Training;
 
 namespace CifarBatchNorm.Cli;
 
@@ -52,7 +53,13 @@ internal static class CompareCommand
             {
                 SweepResume.RefuseOtherOptions(result, "a comparison");
                 string dir = Path.GetFullPath(resumeDir);
-                return Finish(stdout, dir, Guard(dir, () => CompareRunner.Resume(cli.Session, dir)));
+                if (NeedsOnlyItsReport(dir))
+                {
+                    throw new ModelFileException(
+                        $"{dir} holds a complete comparison whose report was not written (the process stopped while writing it); write it with: cifar-bn compare report {CliOptions.ShellQuote(dir)}");
+                }
+
+                return Finish(stdout, Guard(dir, () => CompareRunner.Resume(cli.Session, dir, r => WriteReport(stdout, dir, r))));
             }
 
             var config = new CompareConfig
@@ -67,7 +74,7 @@ internal static class CompareCommand
                 Training = shared.ToConfig(result),
             };
             string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"));
-            return Finish(stdout, folder, Guard(folder, () => CompareRunner.Run(cli.Session, config, folder)));
+            return Finish(stdout, Guard(folder, () => CompareRunner.Run(cli.Session, config, folder, extra: null, r => WriteReport(stdout, folder, r))));
         });
         return command;
     }
@@ -75,20 +82,29 @@ internal static class CompareCommand
     private static CompareResult Guard(string folder, Func<CompareResult> run) =>
         SweepResume.Guard(folder, "compare", () => $"{CompareRunner.Progress(folder)}; every finished run and the interrupted run's last epoch are kept", run);
 
-    private static int Finish(TextWriter stdout, string folder, CompareResult measured)
+    /// <summary>Writes the report of an unsharded comparison; called while the runner still holds the folder's lock.</summary>
+    private static void WriteReport(TextWriter stdout, string folder, CompareResult measured)
     {
         if (measured.Config.Shard is null)
         {
             Reporting.CompareReport.Write(folder, measured);
             stdout.WriteLine($"Plots and report: {folder}");
         }
-        else
+    }
+
+    private static int Finish(TextWriter stdout, CompareResult measured)
+    {
+        if (measured.Config.Shard is not null)
         {
             stdout.WriteLine($"Shard {measured.Config.Shard} done; join the shards with: cifar-bn compare merge DIR_1 ... DIR_{measured.Config.Shard.Count} --output DIR");
         }
 
         return ExitCodes.Success;
     }
+
+    /// <summary>Whether <paramref name="dir"/> holds a complete, unsharded comparison without its report (stopped while writing it).</summary>
+    private static bool NeedsOnlyItsReport(string dir) =>
+        CompareRunner.IsComplete(dir) && !File.Exists(Path.Combine(dir, "report.md")) && CompareRunner.Read(dir).Config.Shard is null;
 
     private static CliCommand MergeCommand(TextWriter stdout, CancellationToken cancellationToken)
     {

@@ -29,44 +29,70 @@ internal static class PredictCommand
         return command;
     }
 
+    /// <summary>Images decoded and predicted at a time: memory stays that of one chunk however many files are given.</summary>
+    private const int ChunkSize = 256;
+
     private static int Predict(TrainedModel trained, IReadOnlyList<string> files, bool json, TextWriter stdout, TextWriter stderr)
     {
         var model = trained.Model;
         var shape = new ImageShape(model.InputShape.Dims[0], model.InputShape.Dims[1], model.InputShape.Dims[2]);
-        var decoded = new List<(string File, float[] Pixels)>();
         bool failed = false;
-        foreach (string file in files)
+        bool first = true;
+        if (json)
         {
-            try
-            {
-                decoded.Add((file, ImageFiles.Load(file, shape)));
-            }
-            catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
-            {
-                stderr.WriteLine($"error: {e.Message}");
-                failed = true;
-            }
+            stdout.Write('[');
         }
 
-        var rows = new List<object>();
-        if (decoded.Count > 0)
+        for (int offset = 0; offset < files.Count; offset += ChunkSize)
         {
-            using var scope = NewDisposeScope();
-            var x = tensor(decoded.SelectMany(d => d.Pixels).ToArray(), [decoded.Count, shape.Channels, shape.Height, shape.Width]);
-            float[] probabilities = model.Predict(x).data<float>().ToArray();
+            var decoded = new List<(string File, float[] Pixels)>();
+            foreach (string file in files.Skip(offset).Take(ChunkSize))
+            {
+                try
+                {
+                    decoded.Add((file, ImageFiles.Load(file, shape, warning => stderr.WriteLine($"warning: {warning}"))));
+                }
+                catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
+                {
+                    stderr.WriteLine($"error: {e.Message}");
+                    failed = true;
+                }
+            }
+
+            if (decoded.Count == 0)
+            {
+                continue;
+            }
+
+            float[] probabilities;
+            using (var scope = NewDisposeScope())
+            {
+                var x = tensor(decoded.SelectMany(d => d.Pixels).ToArray(), [decoded.Count, shape.Channels, shape.Height, shape.Width]);
+                probabilities = model.Predict(x).data<float>().ToArray();
+            }
+
             int classes = trained.ClassNames.Count;
             for (int i = 0; i < decoded.Count; i++)
             {
                 float[] p = probabilities[(i * classes)..((i + 1) * classes)];
+                if (p.Any(v => !float.IsFinite(v)))
+                {
+                    stderr.WriteLine($"error: the model's output for {decoded[i].File} is not a number (NaN or infinite); its weights are damaged or diverged, so there is no prediction.");
+                    failed = true;
+                    continue;
+                }
+
                 var top = Enumerable.Range(0, classes).OrderByDescending(c => p[c]).Take(3).ToArray();
                 if (json)
                 {
-                    rows.Add(new
+                    stdout.Write(first ? "\n" : ",\n");
+                    first = false;
+                    stdout.Write(JsonSerializer.Serialize(new
                     {
                         file = decoded[i].File,
                         probabilities = p,
                         top = top.Select(c => new { index = c, name = trained.ClassNames[c], probability = p[c] }).ToArray(),
-                    });
+                    }));
                 }
                 else
                 {
@@ -78,7 +104,7 @@ internal static class PredictCommand
 
         if (json)
         {
-            stdout.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+            stdout.WriteLine(first ? "]" : "\n]");
         }
 
         return failed ? ExitCodes.UserError : ExitCodes.Success;

@@ -17,17 +17,8 @@ internal static class DataFile
     /// <exception cref="DataFormatException">It is something else, or larger than the format allows.</exception>
     public static void RequireRegularFile(string path, long maxBytes, string what)
     {
-        if (OperatingSystem.IsLinux() && FileType(path) is int type && type != RegularFile)
+        if (NotRegularKind(path) is string kind)
         {
-            string kind = type switch
-            {
-                0x1000 => "a FIFO (named pipe)",
-                0x2000 => "a character device",
-                0x6000 => "a block device",
-                0x4000 => "a folder",
-                0xC000 => "a socket",
-                _ => "not a regular file",
-            };
             throw new DataFormatException($"{path} is {kind}, not a data file; point at the {what} file itself.");
         }
 
@@ -36,6 +27,28 @@ internal static class DataFile
         {
             throw new DataFormatException($"{path}: {length:N0} bytes, more than a {what} file can be ({maxBytes:N0}); it is not the expected file.");
         }
+    }
+
+    /// <summary>
+    /// What <paramref name="path"/> is when it is not a regular file (or a symlink to one): "a FIFO (named pipe)",
+    /// "a character device", ...; <c>null</c> for a regular file, or where the type cannot be known.
+    /// </summary>
+    public static string? NotRegularKind(string path)
+    {
+        if (!OperatingSystem.IsLinux() || FileType(path) is not int type || type == RegularFile)
+        {
+            return null;
+        }
+
+        return type switch
+        {
+            0x1000 => "a FIFO (named pipe)",
+            0x2000 => "a character device",
+            0x6000 => "a block device",
+            0x4000 => "a folder",
+            0xC000 => "a socket",
+            _ => "not a regular file",
+        };
     }
 
     /// <summary>The file type bits of <paramref name="path"/> after following symlinks (statx), or <c>null</c> when unknown.</summary>

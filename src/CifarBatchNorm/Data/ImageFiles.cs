@@ -47,7 +47,14 @@ internal static class ImageFiles
 
     /// <summary>Decodes one image and returns it as (C, H, W) floats in [0, 1] at <paramref name="shape"/>.</summary>
     /// <exception cref="DataFormatException">The file is not an image SkiaSharp can decode.</exception>
-    public static float[] Load(string path, ImageShape shape)
+    public static float[] Load(string path, ImageShape shape) => Load(path, shape, null);
+
+    /// <summary>
+    /// Decodes one image as <see cref="Load(string, ImageShape)"/> does, telling <paramref name="warn"/> when the file
+    /// ends before the image does (a truncated PNG or JPEG decodes to a partly blank image).
+    /// </summary>
+    /// <exception cref="DataFormatException">The file is not an image SkiaSharp can decode.</exception>
+    public static float[] Load(string path, ImageShape shape, Action<string>? warn)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         shape.Validate();
@@ -74,8 +81,7 @@ internal static class ImageFiles
             }
         }
 
-        using var decoded = SKBitmap.Decode(path)
-            ?? throw new DataFormatException($"{path} is not an image this program can read (PNG, JPEG or BMP).");
+        using var decoded = Decode(path, warn);
         using var scaled = new SKBitmap(new SKImageInfo(shape.Width, shape.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (!decoded.ScalePixels(scaled, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)))
         {
@@ -101,5 +107,25 @@ internal static class ImageFiles
         }
 
         return result;
+    }
+
+    private static SKBitmap Decode(string path, Action<string>? warn)
+    {
+        using var codec = SKCodec.Create(path)
+            ?? throw new DataFormatException($"{path} is not an image this program can read (PNG, JPEG or BMP).");
+        var info = codec.Info.WithColorType(SKColorType.Rgba8888).WithAlphaType(SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result == SKCodecResult.IncompleteInput)
+        {
+            warn?.Invoke($"{path} ends before its image does (truncated); the missing part is predicted as blank.");
+        }
+        else if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw new DataFormatException($"{path} is not an image this program can read (PNG, JPEG or BMP): {result}.");
+        }
+
+        return bitmap;
     }
 }

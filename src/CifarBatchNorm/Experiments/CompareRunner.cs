@@ -14,7 +14,7 @@ namespace CifarBatchNorm.Experiments;
 /// </summary>
 public static class CompareRunner
 {
-    /// <summary>Name of the file that records a comparison's config and data at its start (what <see cref="Resume"/> reads).</summary>
+    /// <summary>Name of the file that records a comparison's config and data at its start (what <see cref="Resume(RunSession, string)"/> reads).</summary>
     public const string SweepFile = SweepFolder.RecordFile;
 
     /// <summary>Name of the folder that holds one subfolder per run of the grid.</summary>
@@ -27,7 +27,7 @@ public static class CompareRunner
     /// <c>Reporting.CompareReport.Write</c> adds the plots and <c>report.md</c>. Every run of the grid checkpoints
     /// after each epoch and keeps its result when it ends; after each run <c>results.csv</c> holds every finished
     /// row. An interrupted or failed comparison keeps its folder (unless nothing had finished) and continues with
-    /// <see cref="Resume"/>.
+    /// <see cref="Resume(RunSession, string)"/>.
     /// </summary>
     /// <param name="session">The device, threads, output and cancellation token (<see cref="RunSession.For"/> with <see cref="CompareConfig.Training"/> gives the one the config asks for).</param>
     /// <param name="config">The grid and its training settings.</param>
@@ -36,16 +36,26 @@ public static class CompareRunner
     public static CompareResult Run(RunSession session, CompareConfig config, string outputDir) =>
         Run(session, config, outputDir, extra: null);
 
-    /// <summary><see cref="Run(RunSession, CompareConfig, string)"/> with an extra callback per run (tests use it to stop a run at a chosen epoch).</summary>
-    internal static CompareResult Run(RunSession session, CompareConfig config, string outputDir, Func<GridCell, Callbacks.Callback?>? extra)
+    /// <summary><see cref="Run(RunSession, CompareConfig, string)"/> with an extra callback per run (tests use it to stop a run at a chosen epoch) and <paramref name="finish"/>, called with the result before the folder's lock is released (the CLI writes its report there).</summary>
+    internal static CompareResult Run(RunSession session, CompareConfig config, string outputDir, Func<GridCell, Callbacks.Callback?>? extra,
+        Action<CompareResult>? finish = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         session.Check(config.Training);
         var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, session.Output);
-        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location) { Runtime = session.Runtime });
-        return RunGrid(session, config, data, folder, resumed: false, extra);
+        try
+        {
+            folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location) { Runtime = session.Runtime });
+        }
+        catch
+        {
+            folder.Discard(); // a full disk at the start leaves no folder holding only its lock file
+            throw;
+        }
+
+        return RunGrid(session, config, data, folder, resumed: false, extra, finish);
     }
 
     /// <summary>
@@ -56,12 +66,18 @@ public static class CompareRunner
     /// <param name="outputDir">The comparison's folder.</param>
     /// <exception cref="ModelFileException">The folder is not a comparison's, or it is complete.</exception>
     /// <exception cref="ArgumentException">The session runs another device or thread count than the comparison recorded.</exception>
-    public static CompareResult Resume(RunSession session, string outputDir) =>
+    public static CompareResult Resume(RunSession session, string outputDir) => Resume(session, outputDir, finish: null);
+
+    /// <summary>
+    /// <see cref="Resume(RunSession, string)"/>, calling <paramref name="finish"/> with the result before the folder's
+    /// lock is released and the sweep marked complete (the CLI writes its report there).
+    /// </summary>
+    internal static CompareResult Resume(RunSession session, string outputDir, Action<CompareResult>? finish) =>
         SweepFolder.Resume<SweepRecord, CompareResult>(session, outputDir, "comparison",
-            (sweep, data, folder) => RunGrid(session, sweep.Config, data, folder, resumed: true, extra: null));
+            (sweep, data, folder) => RunGrid(session, sweep.Config, data, folder, resumed: true, extra: null, finish));
 
     private static CompareResult RunGrid(RunSession session, CompareConfig config, LoadedData data, RunFolder folder, bool resumed,
-        Func<GridCell, Callbacks.Callback?>? extra)
+        Func<GridCell, Callbacks.Callback?>? extra, Action<CompareResult>? finish = null)
     {
         var output = session.Output;
         var cells = config.Cells().Where(c => config.Shard?.Contains(c.Index) ?? true).ToList();
@@ -100,24 +116,35 @@ public static class CompareRunner
 
             folder.WriteStatus(new RunStatus(e is OperationCanceledException ? RunState.Interrupted : RunState.Diverged, 0,
                 string.Create(CultureInfo.InvariantCulture, $"{runs.Count} of {cells.Count} runs finished; continue with CompareRunner.Resume")));
+            folder.ReleaseLock();
             throw;
+        }
+
+        // The lock is held until the last file is written (the caller's report included): no second writer meanwhile.
+        try
+        {
+            var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows, runs))
+            {
+                Runs = runs,
+                DatasetName = DatasetSelector.DisplayName(data.Kind),
+                ClassNames = data.Test.ClassNames,
+            };
+            WriteResults(folder, result);
+            finish?.Invoke(result);
+            folder.WriteStatus(new RunStatus(RunState.Complete, 0, string.Create(CultureInfo.InvariantCulture, $"{cells.Count} of {cells.Count} runs finished")));
+            output.WriteLine($"Results: {folder.Path}");
+            return result;
         }
         finally
         {
             folder.ReleaseLock();
         }
-
-        var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows, runs))
-        {
-            Runs = runs,
-            DatasetName = DatasetSelector.DisplayName(data.Kind),
-            ClassNames = data.Test.ClassNames,
-        };
-        WriteResults(folder, result);
-        folder.WriteStatus(new RunStatus(RunState.Complete, 0, string.Create(CultureInfo.InvariantCulture, $"{cells.Count} of {cells.Count} runs finished")));
-        output.WriteLine($"Results: {folder.Path}");
-        return result;
     }
+
+    /// <summary>Whether the comparison in <paramref name="outputDir"/> finished: its results are written and its status says so.</summary>
+    internal static bool IsComplete(string outputDir) =>
+        File.Exists(Path.Combine(outputDir, ResultsFile)) && File.Exists(Path.Combine(outputDir, RunFolder.StatusFile))
+        && RunFolder.OpenExisting(outputDir).ReadJson<RunStatus>(RunFolder.StatusFile).State == RunState.Complete;
 
     /// <summary>How many runs of the comparison in <paramref name="outputDir"/> have finished, of how many, from its <c>status.json</c>.</summary>
     internal static string Progress(string outputDir) => SweepFolder.Progress(outputDir, "no run finished");
@@ -167,34 +194,7 @@ public static class CompareRunner
             cancellationToken.ThrowIfCancellationRequested();
             return (Dir: dir, Result: ReadResults(dir));
         }).ToList();
-        var first = shards[0].Result.Config;
-        var unsharded = first with { Shard = null };
-        foreach (var (dir, result) in shards)
-        {
-            if (result.Config.Shard is null)
-            {
-                throw new ArgumentException($"{dir} holds an unsharded comparison; merge takes the folders of sharded runs (CompareConfig.Shard).", nameof(shardFolders));
-            }
-
-            if (!SameSweep(result.Config with { Shard = null }, unsharded))
-            {
-                throw new ArgumentException($"{dir} ran another configuration than {shards[0].Dir}; merge only shards of one sweep.", nameof(shardFolders));
-            }
-        }
-
-        int count = first.Shard!.Count;
-        var byIndex = shards.GroupBy(s => s.Result.Config.Shard!.Index).ToDictionary(g => g.Key, g => g.ToList());
-        if (byIndex.FirstOrDefault(kv => kv.Value.Count > 1) is { Value: not null } duplicate)
-        {
-            throw new ArgumentException($"shard {duplicate.Key}/{count} is given twice ({string.Join(", ", duplicate.Value.Select(s => s.Dir))}).", nameof(shardFolders));
-        }
-
-        var missing = Enumerable.Range(1, count).Where(k => !byIndex.ContainsKey(k)).ToList();
-        if (missing.Count > 0)
-        {
-            throw new ArgumentException($"shard(s) {string.Join(", ", missing.Select(k => $"{k}/{count}"))} missing; merge needs all {count}.", nameof(shardFolders));
-        }
-
+        var unsharded = ShardMergeCheck.Validate(shards);
         var order = unsharded.Cells().ToDictionary(c => (c.Variant, c.Seed, c.LearningRate, c.BatchSize), c => c.Index);
         int Order(string variant, int seed, double lr, int batch) => order[(ModelPresets.ParseVariant(variant), seed, lr, batch)];
         var rows = shards.SelectMany(s => s.Result.Epochs).OrderBy(r => Order(r.Variant, r.Seed, r.LearningRate, r.BatchSize)).ThenBy(r => r.Epoch).ToList();
@@ -234,20 +234,25 @@ public static class CompareRunner
             throw new ModelFileException($"{path} not found: pass the output folder of a comparison.");
         }
 
+        CompareResult? result;
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<CompareResult>(File.ReadAllText(path), RunFolder.Json)
-                ?? throw new ModelFileException($"{path} is empty.");
+            result = System.Text.Json.JsonSerializer.Deserialize<CompareResult>(File.ReadAllText(path), RunFolder.Json);
         }
-        catch (System.Text.Json.JsonException e)
+        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
-            throw new ModelFileException($"{path} is not a comparison's results ({e.Message.Split('\n')[0]}).", e);
+            throw new ModelFileException($"{path} is not a comparison's results ({e.Message.Split('\n')[0]}); it is damaged.", e);
         }
-    }
 
-    /// <summary>Whether two configs describe the same sweep (compared as JSON, so every setting counts).</summary>
-    private static bool SameSweep(CompareConfig a, CompareConfig b) =>
-        System.Text.Json.JsonSerializer.Serialize(a, RunFolder.Json) == System.Text.Json.JsonSerializer.Serialize(b, RunFolder.Json);
+        // A truncated or edited file can parse with parts missing: each part merge and reports read must be there.
+        if (result?.Config is null || result.Epochs is null || result.Runs is null || result.ClassNames is null || result.Config.Training is null
+            || result.Epochs.Any(e => e is null) || result.Runs.Any(r => r is null))
+        {
+            throw new ModelFileException($"{path} is not a comparison's results (its config, epochs or runs are missing); it is damaged.");
+        }
+
+        return result;
+    }
 
     /// <summary>
     /// One cell of the grid, checkpointed after every epoch into <paramref name="folder"/> and continued from its last

@@ -73,10 +73,11 @@ public static class NotebookExperiment
             CpuModel = MachineInfo.CpuModel(),
             StartedUtc = DateTimeOffset.UtcNow,
         };
-        folder.WriteJson(RunFolder.ConfigFile, record);
-        folder.WriteStatus(new RunStatus(RunState.Running, 0, "started"));
         try
         {
+            // Inside the try: a full disk here must not leave a folder holding only its lock file.
+            folder.WriteJson(RunFolder.ConfigFile, record);
+            folder.WriteStatus(new RunStatus(RunState.Running, 0, "started"));
             return Train(session, folder, record, data, callbacks, resume: false);
         }
         catch when (!RunCheckpoint.Exists(folder))

@@ -20,6 +20,9 @@ namespace CifarBatchNorm.Experiments;
 /// renamed; then the pointer file <c>checkpoint.json</c> is replaced atomically (flushed too), and only then is the
 /// previous folder deleted. A kill or a power cut at any instant leaves a pointer to a complete folder (or no pointer
 /// before the first epoch); what the interrupted step left behind is removed by <see cref="CleanLeftovers"/> on resume.
+/// Each folder holds <c>manifest.json</c>, the SHA-256 of every file in it, checked before a resume reads anything:
+/// a damaged file is an error naming it, never a silently different run. A pointer that names a missing folder (or
+/// is missing or damaged itself) falls back to the newest complete checkpoint folder, and then nothing is deleted.
 /// </remarks>
 internal sealed class RunCheckpoint : Callback
 {
@@ -32,6 +35,8 @@ internal sealed class RunCheckpoint : Callback
     private const string FolderPrefix = "checkpoint-";
     private const string StatesFile = "callbacks.json";
     private const string StateTensorsFile = "callbacks.bin";
+    private const string ManifestFile = "manifest.json";
+    private const string WeightsFile = "weights.pt";
 
     private readonly RunFolder _folder;
     private readonly IReadOnlyList<Callback> _tracked;
@@ -90,6 +95,7 @@ internal sealed class RunCheckpoint : Callback
         try
         {
             WriteContents(temp, model);
+            WriteManifest(temp);
             Durable.FlushTree(temp);
             if (Directory.Exists(final))
             {
@@ -117,7 +123,7 @@ internal sealed class RunCheckpoint : Callback
 
     private void WriteContents(string dir, Sequential model)
     {
-        model.save(Path.Combine(dir, "weights.pt"));
+        model.save(Path.Combine(dir, WeightsFile));
         using (var writer = new BinaryWriter(File.Create(Path.Combine(dir, "optimizer.bin"))))
         {
             model.Optimizer!.SaveState(writer);
@@ -153,15 +159,116 @@ internal sealed class RunCheckpoint : Callback
     /// <summary>A callback's key in the checkpoint: its position and type, so a resumed run with the same options matches.</summary>
     private static string Key(int index, Callback callback) => $"{index}-{callback.GetType().Name}";
 
-    /// <summary>The folder the pointer names, or the folder of earlier versions, or <c>null</c>.</summary>
-    private static string? CurrentFolder(RunFolder folder)
+    /// <summary>The folder the pointer names, or the folder of earlier versions, or the newest complete one, or <c>null</c>.</summary>
+    private static string? CurrentFolder(RunFolder folder) => Resolve(folder).Folder;
+
+    /// <summary>
+    /// The checkpoint to resume from, and whether the pointer named it. When the pointer is missing, damaged or names
+    /// a folder that is not there, the newest complete <c>checkpoint-NNNNNN</c> folder is taken instead.
+    /// </summary>
+    private static (string? Folder, bool FromPointer) Resolve(RunFolder folder)
     {
         if (File.Exists(folder.File(PointerFile)))
         {
-            return folder.File(folder.ReadJson<Pointer>(PointerFile).Folder);
+            try
+            {
+                string named = folder.File(folder.ReadJson<Pointer>(PointerFile).Folder);
+                if (IsComplete(named))
+                {
+                    return (named, true);
+                }
+            }
+            catch (ModelFileException)
+            {
+                // a damaged pointer: look for the newest complete folder below
+            }
         }
 
-        return Directory.Exists(folder.File(LegacyFolderName)) ? folder.File(LegacyFolderName) : null;
+        if (Directory.Exists(folder.File(LegacyFolderName)))
+        {
+            return (folder.File(LegacyFolderName), true);
+        }
+
+        string? newest = Directory.EnumerateDirectories(folder.Path, FolderPrefix + "*")
+            .Where(d => !Path.GetFileName(d).Contains('.', StringComparison.Ordinal) && IsComplete(d))
+            .OrderByDescending(d => Path.GetFileName(d), StringComparer.Ordinal)
+            .FirstOrDefault();
+        return (newest, false);
+    }
+
+    /// <summary>Whether <paramref name="dir"/> holds every file its manifest lists (or, before manifests, the weights).</summary>
+    private static bool IsComplete(string dir)
+    {
+        if (!Directory.Exists(dir))
+        {
+            return false;
+        }
+
+        string manifest = Path.Combine(dir, ManifestFile);
+        if (!File.Exists(manifest))
+        {
+            return File.Exists(Path.Combine(dir, WeightsFile));
+        }
+
+        try
+        {
+            var sums = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(manifest), RunFolder.Json);
+            return sums is not null && sums.Keys.All(name => File.Exists(Path.Combine(dir, name)));
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Writes <c>manifest.json</c>: the SHA-256 of every file of the checkpoint folder.</summary>
+    private static void WriteManifest(string dir)
+    {
+        var sums = Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal)
+            .ToDictionary(f => Path.GetFileName(f), Sha256, StringComparer.Ordinal);
+        File.WriteAllText(Path.Combine(dir, ManifestFile), JsonSerializer.Serialize(sums, RunFolder.Json));
+    }
+
+    /// <summary>Throws unless every file the manifest lists has its recorded SHA-256 (a folder of earlier versions has no manifest).</summary>
+    /// <exception cref="ModelFileException">A file is missing or differs from what was written.</exception>
+    private static void Verify(string dir)
+    {
+        string manifest = Path.Combine(dir, ManifestFile);
+        if (!File.Exists(manifest))
+        {
+            return;
+        }
+
+        Dictionary<string, string> sums;
+        try
+        {
+            sums = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(manifest), RunFolder.Json) ?? [];
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFileException($"{manifest} is damaged ({e.Message.Split('\n')[0]}); the checkpoint cannot be checked, so it is not resumed.", e);
+        }
+
+        foreach (var (name, expected) in sums)
+        {
+            string file = Path.Combine(dir, name);
+            if (!File.Exists(file))
+            {
+                throw new ModelFileException($"{file} is missing from the checkpoint; it cannot be resumed.");
+            }
+
+            if (!string.Equals(Sha256(file), expected, StringComparison.Ordinal))
+            {
+                throw new ModelFileException(
+                    $"{file} differs from the checkpoint's manifest (SHA-256); the file is damaged, so the run is not resumed from it. Restore the file, or start a new run.");
+            }
+        }
+    }
+
+    private static string Sha256(string file)
+    {
+        using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
     /// <summary>
@@ -171,12 +278,13 @@ internal sealed class RunCheckpoint : Callback
     public static void CleanLeftovers(RunFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        string? current = CurrentFolder(folder);
+        var (current, fromPointer) = Resolve(folder);
         foreach (string entry in Directory.EnumerateFileSystemEntries(folder.Path))
         {
             string name = Path.GetFileName(entry);
+            // Other checkpoint folders go only when the pointer is sound: after a fallback, nothing that may be needed is deleted.
             bool leftover = name.Contains(".tmp-", StringComparison.Ordinal) || name.Contains(".old-", StringComparison.Ordinal)
-                || (name.StartsWith(FolderPrefix, StringComparison.Ordinal) && entry != current);
+                || (fromPointer && name.StartsWith(FolderPrefix, StringComparison.Ordinal) && entry != current);
             if (!leftover)
             {
                 continue;
@@ -218,12 +326,14 @@ internal sealed class RunCheckpoint : Callback
         string? dir = CurrentFolder(folder);
         if (dir is null)
         {
+            RequireNoEpochDone(folder);
             return (new History(), new Dictionary<string, CallbackState>());
         }
 
+        Verify(dir);
         try
         {
-            model.LoadWeights(Path.Combine(dir, "weights.pt"));
+            model.LoadWeights(Path.Combine(dir, WeightsFile));
             using (var reader = new BinaryReader(File.OpenRead(Path.Combine(dir, "optimizer.bin"))))
             {
                 (model.Optimizer ?? throw new InvalidOperationException("Compile the model before restoring a checkpoint.")).LoadState(reader);
@@ -242,6 +352,22 @@ internal sealed class RunCheckpoint : Callback
         catch (Exception e) when (e is IOException or InvalidDataException or JsonException or ArgumentException)
         {
             throw new ModelFileException($"{dir} is damaged ({e.Message.Split('\n')[0]}); it cannot be resumed.", e);
+        }
+    }
+
+    /// <summary>With no checkpoint left, a run whose status says epochs are done must not silently start again from epoch 0.</summary>
+    private static void RequireNoEpochDone(RunFolder folder)
+    {
+        if (!File.Exists(folder.File(RunFolder.StatusFile)))
+        {
+            return;
+        }
+
+        var status = folder.ReadJson<RunStatus>(RunFolder.StatusFile);
+        if (status.CompletedEpochs > 0)
+        {
+            throw new ModelFileException(
+                $"{folder.Path}: {RunFolder.StatusFile} says {status.CompletedEpochs} epochs are done, but no checkpoint is left ({PointerFile} and its folder are gone), so the run cannot continue where it stopped. Start a new run in another folder.");
         }
     }
 

@@ -44,6 +44,7 @@ internal sealed class RunFolder
     public const string LockFile = ".lock";
 
     private FileStream? _lock;
+    private FolderLock? _folderLock;
 
     private RunFolder(string path, bool createdHere = false)
     {
@@ -98,8 +99,9 @@ internal sealed class RunFolder
     }
 
     /// <summary>
-    /// Takes an exclusive lock on the folder for the life of this process's run (a lock file held open without sharing,
-    /// which .NET maps to <c>flock</c> on Linux): a second process that runs or resumes the same folder gets one line and
+    /// Takes an exclusive lock on the folder for the life of this process's run (a <c>flock</c> on the folder's own
+    /// handle, <see cref="FolderLock"/>, and a lock file held open without sharing, which .NET maps to <c>flock</c> too and
+    /// which names the holder's pid): a second process that runs or resumes the same folder gets one line and
     /// stops, instead of silently overwriting the first one's files. The lock goes with the process, however it ends.
     /// </summary>
     /// <exception cref="IOException">Another process holds the folder, or it cannot be written.</exception>
@@ -113,14 +115,19 @@ internal sealed class RunFolder
         string path = File(LockFile);
         try
         {
+            // The folder itself is locked first: deleting the lock file cannot let a second writer in.
+            _folderLock = FolderLock.TryAcquire(Path)
+                ?? throw new IOException($"The run folder {Path} is in use by another running process; wait for it to finish or choose another folder.");
             _lock = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {
+            ReleaseLock();
             throw new IOException($"The run folder {Path} is in use by another running process; wait for it to finish or choose another folder.", e);
         }
         catch (UnauthorizedAccessException e)
         {
+            ReleaseLock();
             throw new IOException($"The run folder {Path} cannot be written ({e.Message}); choose a writable folder.", e);
         }
 
@@ -135,6 +142,8 @@ internal sealed class RunFolder
     {
         _lock?.Dispose();
         _lock = null;
+        _folderLock?.Dispose();
+        _folderLock = null;
     }
 
     /// <summary>

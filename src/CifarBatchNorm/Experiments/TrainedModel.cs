@@ -57,6 +57,19 @@ public sealed class TrainedModel : IDisposable
             var record = hasRecord ? RunFolder.ReadRecord(folder) : null;
             var model = ModelFiles.Load(weights).Apply(session.Policy);
             var names = KerasArchive.ClassNames(weights) ?? (record is null ? null : ClassNamesOf(record));
+            if (names is not null)
+            {
+                try
+                {
+                    ModelFileGuard.RequireClassNames(names, model.OutputShape.Features, Path.GetFullPath(weights));
+                }
+                catch
+                {
+                    model.Dispose();
+                    throw;
+                }
+            }
+
             return new TrainedModel(model, names ?? Generic(model.OutputShape.Features), record);
         }
 

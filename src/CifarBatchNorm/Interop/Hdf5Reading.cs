@@ -20,6 +20,7 @@ internal static class Hdf5Reading
         }
 
         stream.Position = 0;
+        Hdf5LinkCheck.Require(stream, source);
         try
         {
             using var file = H5File.Open(stream, leaveOpen: true);
@@ -35,13 +36,47 @@ internal static class Hdf5Reading
         }
     }
 
-    /// <summary>Reads a float dataset (float32 or float64 on disk) with its shape.</summary>
-    public static WeightArray ReadArray(IH5Dataset dataset, string name)
+    /// <summary>
+    /// Reads a float dataset (float32 or float64 on disk) with its shape, after checking its declared type and size:
+    /// any other type is refused (never reinterpreted), and so is a dataset of more than <paramref name="maxElements"/>
+    /// values (see <see cref="ModelFileGuard.MaxDatasetValues"/>), before anything is allocated.
+    /// </summary>
+    public static WeightArray ReadArray(IH5Dataset dataset, string name, string source, long maxElements)
     {
-        long[] shape = dataset.Space.Dimensions.Select(d => (long)d).ToArray();
-        float[] data = dataset.Type.Class == H5DataTypeClass.FloatingPoint && dataset.Type.Size == 8
+        var type = dataset.Type;
+        if (type.Class != H5DataTypeClass.FloatingPoint || type.Size is not (4 or 8))
+        {
+            string kind = type.Class switch
+            {
+                H5DataTypeClass.FloatingPoint => $"{type.Size * 8}-bit floats",
+                H5DataTypeClass.FixedPoint => $"{type.Size * 8}-bit integers",
+                _ => $"{type.Class} values",
+            };
+            throw new ModelFileException($"{source}: dataset '{name}' holds {kind}, not float32 or float64; weights must be floats, so the file is refused.");
+        }
+
+        ulong[] dimensions = dataset.Space.Dimensions;
+        long count = 1;
+        foreach (ulong d in dimensions)
+        {
+            if (d > (ulong)maxElements || (d > 0 && count > maxElements / (long)d))
+            {
+                throw new ModelFileException(
+                    $"{source}: dataset '{name}' declares shape {WeightArray.FormatShape(dimensions.Select(x => (long)Math.Min(x, long.MaxValue)).ToArray())}, more values than this model's weights can have ({maxElements:N0}); it is from another architecture or crafted.");
+            }
+
+            count *= (long)d;
+        }
+
+        long[] shape = dimensions.Select(d => (long)d).ToArray();
+        float[] data = type.Size == 8
             ? dataset.Read<double[]>().Select(v => (float)v).ToArray()
             : dataset.Read<float[]>();
+        if (data.LongLength != count)
+        {
+            throw new ModelFileException($"{source}: dataset '{name}' holds {data.LongLength:N0} values for shape {WeightArray.FormatShape(shape)}; it is damaged.");
+        }
+
         return new WeightArray(name, shape, data);
     }
 

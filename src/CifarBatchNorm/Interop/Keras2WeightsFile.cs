@@ -18,6 +18,7 @@ internal static class Keras2WeightsFile
         string source = Path.GetFullPath(path);
         using var stream = File.OpenRead(path);
         var mapped = KerasWeightMapper.Layers(model);
+        long maxElements = ModelFileGuard.MaxDatasetValues(model);
         var fileLayers = Hdf5Reading.Read(stream, source, root =>
         {
             var group = root.LinkExists("model_weights") ? root.Group("model_weights") : root;
@@ -35,7 +36,7 @@ internal static class Keras2WeightsFile
                 string[] weightNames = Hdf5Reading.ReadStrings(layerGroup, "weight_names");
                 if (weightNames.Length > 0)
                 {
-                    weighted.Add((name, weightNames.Select(w => Hdf5Reading.ReadArray(layerGroup.Dataset(w), w)).ToList()));
+                    weighted.Add((name, weightNames.Select(w => Hdf5Reading.ReadArray(layerGroup.Dataset(w), w, source, maxElements)).ToList()));
                 }
             }
 

@@ -37,7 +37,16 @@ internal static class Keras3WeightsFile
         }
 
         var file = new H5File { ["layers"] = layers };
-        file.Write(stream);
+        try
+        {
+            file.Write(stream);
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is IOException or UnauthorizedAccessException)
+        {
+            // PureHDF writes through reflection: a full disk arrives wrapped; pass on the I/O error itself.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
     }
 
     /// <summary>Loads weights from a Keras 3 <c>.weights.h5</c> file; nothing changes unless every layer matches.</summary>
@@ -51,6 +60,7 @@ internal static class Keras3WeightsFile
     public static void Load(Sequential model, Stream stream, string source)
     {
         var mapped = KerasWeightMapper.Layers(model);
+        long maxElements = ModelFileGuard.MaxDatasetValues(model);
         var found = Hdf5Reading.Read(stream, source, root =>
         {
             // Keras 2.13 wrote the same layout under _layer_checkpoint_dependencies (H5IOStore.get's fallback).
@@ -66,7 +76,7 @@ internal static class Keras3WeightsFile
             foreach (var layer in mapped)
             {
                 result.Add(group.LinkExists(layer.KerasPath) && group.Group(layer.KerasPath).LinkExists("vars")
-                    ? (layer.KerasPath, ReadVars(group.Group(layer.KerasPath).Group("vars")))
+                    ? (layer.KerasPath, ReadVars(group.Group(layer.KerasPath).Group("vars"), source, maxElements))
                     : null);
             }
 
@@ -85,13 +95,13 @@ internal static class Keras3WeightsFile
         KerasWeightMapper.Import(model, found.result, source, checkNames: false);
     }
 
-    private static List<WeightArray> ReadVars(IH5Group vars)
+    private static List<WeightArray> ReadVars(IH5Group vars, string source, long maxElements)
     {
         var result = new List<WeightArray>();
         for (int i = 0; vars.LinkExists(i.ToString(System.Globalization.CultureInfo.InvariantCulture)); i++)
         {
             string name = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            result.Add(Hdf5Reading.ReadArray(vars.Dataset(name), name));
+            result.Add(Hdf5Reading.ReadArray(vars.Dataset(name), name, source, maxElements));
         }
 
         return result;

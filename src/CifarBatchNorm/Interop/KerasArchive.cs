@@ -47,7 +47,7 @@ internal static class KerasArchive
     /// <summary>Builds the model from <c>config.json</c> and loads <c>model.weights.h5</c> into it.</summary>
     public static Sequential Load(string path)
     {
-        string source = Path.GetFullPath(path);
+        string source = ModelFileGuard.Check(path, ModelFileGuard.MaxFileBytes);
         using var zip = Open(path, source);
         var model = KerasConfig.Deserialize(ReadJson(zip, ConfigFile, source), source);
         try
@@ -65,7 +65,7 @@ internal static class KerasArchive
     /// <summary>Loads only the archive's weights into an existing model of the same architecture.</summary>
     public static void LoadWeights(Sequential model, string path)
     {
-        string source = Path.GetFullPath(path);
+        string source = ModelFileGuard.Check(path, ModelFileGuard.MaxBytesFor(model));
         using var zip = Open(path, source);
         LoadWeights(model, zip, source);
     }
@@ -73,7 +73,7 @@ internal static class KerasArchive
     /// <summary>The class names recorded in the archive's metadata, or <c>null</c>.</summary>
     public static IReadOnlyList<string>? ClassNames(string path)
     {
-        string source = Path.GetFullPath(path);
+        string source = ModelFileGuard.Check(path, ModelFileGuard.MaxFileBytes);
         using var zip = Open(path, source);
         return ReadJson(zip, MetadataFile, source)["class_names"] is JsonArray names
             ? names.Select(n => n?.GetValue<string>() ?? string.Empty).ToArray()
@@ -84,13 +84,7 @@ internal static class KerasArchive
     {
         var entry = zip.GetEntry(WeightsFile)
             ?? throw new ModelFileException($"{source} has no {WeightsFile}; Keras's npz weights format is not supported, save with the default h5.");
-        using var weights = new MemoryStream();
-        using (var stream = entry.Open())
-        {
-            stream.CopyTo(weights);
-        }
-
-        weights.Position = 0;
+        using var weights = new MemoryStream(ZipMemberGuard.Read(entry, ModelFileGuard.MaxBytesFor(model), source));
         Keras3WeightsFile.Load(model, weights, $"{source} ({WeightsFile})");
     }
 
@@ -111,8 +105,8 @@ internal static class KerasArchive
         var entry = zip.GetEntry(name) ?? throw new ModelFileException($"{source} has no {name}, so it is not a Keras 3 .keras archive.");
         try
         {
-            using var stream = entry.Open();
-            return JsonNode.Parse(stream) as JsonObject ?? throw new ModelFileException($"{source}: {name} is not a JSON object.");
+            return JsonNode.Parse(ZipMemberGuard.Read(entry, ZipMemberGuard.MaxJsonBytes, source)) as JsonObject
+                ?? throw new ModelFileException($"{source}: {name} is not a JSON object.");
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
         {

@@ -170,12 +170,26 @@ internal static class KerasConfig
 
         inputShape ??= ShapeOf(config["build_input_shape"] ?? (root["build_config"] as JsonObject)?["input_shape"], source)
             ?? throw new ModelFileException($"{source}: the config has no input shape (no InputLayer, no build_input_shape).");
+        KerasConfigLimits.CheckInput(inputShape, source);
+        KerasConfigLimits.CheckLayerCount(layerConfigs.Count, source);
         var model = new Sequential(inputShape, config["name"]?.GetValue<string>() ?? "sequential");
         try
         {
+            long parameters = 0;
             foreach (var layerConfig in layerConfigs)
             {
-                model.Add(CreateLayer(layerConfig, source));
+                var layer = CreateLayer(layerConfig, source);
+                try
+                {
+                    parameters = KerasConfigLimits.AddParameters(layer, model.OutputShape, parameters, source);
+                }
+                catch
+                {
+                    layer.Dispose();
+                    throw;
+                }
+
+                model.Add(layer);
             }
 
             return model;

@@ -37,9 +37,9 @@ public static class ModelFiles
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         var format = FormatOf(path);
-        if (!File.Exists(path))
+        if (format != ModelFileFormat.Onnx)
         {
-            throw new ModelFileException($"Weights file not found: {Path.GetFullPath(path)}. Pass the model.pt of a run folder or another {WeightExtensions} file.");
+            ModelFileGuard.Check(path, ModelFileGuard.MaxBytesFor(model));
         }
 
         switch (format)
@@ -103,6 +103,7 @@ public static class ModelFiles
             throw new ModelFileException($"{path}: only a .keras archive holds the architecture; for {WeightExtensions} weights build the model and call LoadWeights.");
         }
 
+        ModelFileGuard.Check(path, ModelFileGuard.MaxFileBytes);
         return KerasArchive.Load(path);
     }
 

@@ -58,6 +58,7 @@ internal static class SafetensorsFile
         byte[] bytes = File.ReadAllBytes(path);
         var (header, dataStart) = ParseHeader(bytes, source);
         var result = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
+        var spans = new List<(long Begin, long End, string Name)>();
         foreach (var (name, node) in header)
         {
             if (name == MetadataKey)
@@ -65,32 +66,74 @@ internal static class SafetensorsFile
                 continue;
             }
 
+            string dtype;
+            long[] shape;
+            long[] offsets;
             try
             {
-                string dtype = node!["dtype"]!.GetValue<string>();
-                long[] shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                var offsets = node["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                long count = shape.Aggregate(1L, (a, d) => a * d);
-                if (!ElementSizes.TryGetValue(dtype, out int size) || offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0]
-                    || dataStart + offsets[1] > bytes.LongLength || offsets[1] - offsets[0] != count * size || shape.Any(d => d < 0))
-                {
-                    throw new ModelFileException($"{source}: tensor '{name}' ({dtype}, shape {WeightArray.FormatShape(shape)}) has data offsets [{string.Join(", ", offsets)}] that do not fit the file; it is truncated or damaged.");
-                }
-
-                result[name] = new SafetensorsTensor(name, dtype, shape, bytes[(int)(dataStart + offsets[0])..(int)(dataStart + offsets[1])]);
+                dtype = node!["dtype"]!.GetValue<string>();
+                shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
+                offsets = node["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
             }
             catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)
             {
                 throw new ModelFileException($"{source}: the header entry of '{name}' is not a safetensors tensor description; the file is damaged.", e);
             }
+
+            if (!ElementSizes.TryGetValue(dtype, out int size) || offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0]
+                || offsets[1] > bytes.LongLength - dataStart || shape.Any(d => d < 0) || ByteCount(shape, size) != offsets[1] - offsets[0])
+            {
+                throw new ModelFileException($"{source}: tensor '{name}' ({dtype}, shape {WeightArray.FormatShape(shape)}) has data offsets [{string.Join(", ", offsets)}] that do not fit the file; it is truncated or damaged.");
+            }
+
+            spans.Add((offsets[0], offsets[1], name));
+        }
+
+        // The format's own rule (safetensors' validate): the tensors tile the data from its start to the file's end.
+        long expected = 0;
+        foreach (var (begin, end, name) in spans.OrderBy(s => s.Begin).ThenBy(s => s.End))
+        {
+            if (begin != expected)
+            {
+                string what = begin < expected ? "overlaps the tensor before it" : $"leaves a gap of {begin - expected:N0} bytes before it";
+                throw new ModelFileException($"{source}: tensor '{name}' (data offsets [{begin}, {end}]) {what}; the file is damaged.");
+            }
+
+            expected = end;
+        }
+
+        if (expected != bytes.LongLength - dataStart)
+        {
+            throw new ModelFileException($"{source}: the tensors cover {expected:N0} of the {bytes.LongLength - dataStart:N0} data bytes; the file is damaged.");
+        }
+
+        foreach (var (begin, end, name) in spans)
+        {
+            var node = header[name]!;
+            result[name] = new SafetensorsTensor(name, node["dtype"]!.GetValue<string>(),
+                node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray(), bytes[(int)(dataStart + begin)..(int)(dataStart + end)]);
         }
 
         return result;
     }
 
+    /// <summary>The bytes of a tensor of this shape, or -1 when the count overflows.</summary>
+    private static long ByteCount(long[] shape, int size)
+    {
+        try
+        {
+            return checked(shape.Aggregate(1L, (a, d) => a * d) * size);
+        }
+        catch (OverflowException)
+        {
+            return -1;
+        }
+    }
+
     /// <summary>The <c>__metadata__</c> strings of a file.</summary>
     public static Dictionary<string, string> ReadMetadata(string path)
     {
+        ModelFileGuard.Check(path, ModelFileGuard.MaxFileBytes);
         var (header, _) = ParseHeader(File.ReadAllBytes(path), Path.GetFullPath(path));
         return header[MetadataKey] is JsonObject metadata
             ? metadata.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? string.Empty, StringComparer.Ordinal)

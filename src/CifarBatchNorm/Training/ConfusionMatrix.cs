@@ -111,8 +111,21 @@ public sealed class ConfusionMatrix
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
-        using var probabilities = model.Predict(data, batchSize);
-        return FromProbabilities(probabilities, data.Labels, data.ClassNames);
+        // Batch by batch: only the predicted labels are kept, never the probabilities of the whole set.
+        var labels = data.Labels;
+        var actual = new int[labels.Length];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            actual[i] = labels[i];
+        }
+
+        var predicted = new int[labels.Length];
+        model.Predict(data, batchSize, (probabilities, start) =>
+        {
+            using var best = probabilities.argmax(1).to(ScalarType.Int32).cpu();
+            best.data<int>().CopyTo(predicted, start);
+        });
+        return FromLabels(actual, predicted, data.ClassNames);
     }
 
     /// <summary>

@@ -328,6 +328,19 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
         return PredictCore(source, batchSize);
     }
 
+    /// <summary>
+    /// Predicts <paramref name="data"/> batch by batch, handing each batch's probabilities (B, classes) and the index of
+    /// its first image to <paramref name="onBatch"/>; the batch's tensors are disposed after it returns.
+    /// </summary>
+    internal void Predict(ImageDataset data, int batchSize, Action<Tensor, int> onBatch)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckImageShape(data);
+        CheckBatchSize(batchSize);
+        using var source = BatchSource.From(data, batchSize, Device);
+        InferenceTrainer().Predict(source, batchSize, onBatch);
+    }
+
     /// <summary>Class probabilities (N, classes) for a (N, C, H, W) float tensor.</summary>
     public Tensor Predict(Tensor x, int batchSize = 256)
     {

@@ -242,22 +242,39 @@ public class Trainer
         return new EvaluationResult(lossSum / n, (double)correct / n, n);
     }
 
-    /// <summary>Class probabilities (N, classes) over <paramref name="source"/> in inference mode.</summary>
+    /// <summary>
+    /// Class probabilities (N, classes) over <paramref name="source"/> in inference mode, written batch by batch into
+    /// one result tensor, so no batch's activations outlive it.
+    /// </summary>
     internal Tensor Predict(BatchSource source, int batchSize)
+    {
+        Tensor? result = null;
+        Predict(source, batchSize, (probabilities, start) =>
+        {
+            result ??= empty([source.Count, probabilities.shape[1]], probabilities.dtype, probabilities.device).MoveToOuterDisposeScope();
+            result.narrow(0, start, probabilities.shape[0]).copy_(probabilities);
+        });
+        return result ?? empty([0, Model.OutputShape.Features]);
+    }
+
+    /// <summary>
+    /// Hands each batch's class probabilities (B, classes) to <paramref name="onBatch"/> with the index of the batch's
+    /// first sample, inside that batch's dispose scope: what the batch allocated is freed before the next one, so memory
+    /// stays that of one batch however many samples there are.
+    /// </summary>
+    internal void Predict(BatchSource source, int batchSize, Action<Tensor, int> onBatch)
     {
         using var inference = new InferenceMode(Model);
         int n = source.Count;
         int[] indices = new int[Math.Min(batchSize, n)];
-        var parts = new List<Tensor>();
-        using var scope = NewDisposeScope();
         for (int start = 0; start < n; start += batchSize)
         {
+            CollectWrappersPeriodically();
+            using var scope = NewDisposeScope();
             int count = Math.Min(batchSize, n - start);
             var (images, _) = source.Batch(Sequence(indices, start, count));
-            parts.Add(PredictStep(images));
+            onBatch(PredictStep(images), start);
         }
-
-        return cat(parts, 0).MoveToOuterDisposeScope();
     }
 
     private void CollectWrappersPeriodically()
