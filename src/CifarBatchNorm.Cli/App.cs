@@ -155,6 +155,7 @@ internal static class App
         try
         {
             var result = run();
+            Reporting.HistoryReport.Write(result);   // plots and report.html of every train run
             if (result.Advice is string advice)
             {
                 stdout.WriteLine($"Note: {CliMessages.ForUser(advice)}");
