@@ -117,7 +117,7 @@ public static class HistoryReport
         var html = new HtmlReport(title);
         foreach (string metric in Plots)
         {
-            Charts.Lines(Path.Combine(folder, metric), $"{Capitalized(metric)}: training vs validation, {title}", "epoch", metric, Series(history, metric));
+            Charts.Lines(Path.Combine(folder, metric), $"{Capitalized(metric)}, training vs validation: {title}", "epoch", metric, Series(history, metric));
             html.Figure(Path.Combine(folder, metric + ".svg"),
                 F($"{Capitalized(metric)} per epoch: training (thick line, filled markers) as Keras reports it, the running mean over each epoch; validation (thin line, open markers) after each epoch."));
         }
