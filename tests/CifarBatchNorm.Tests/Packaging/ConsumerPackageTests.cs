@@ -147,6 +147,46 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
     }
 
     [Fact]
+    public void A_build_of_a_version_tag_gets_the_tags_stable_version_and_the_commit_after_it_a_prerelease()
+    {
+        // A scratch repository with the repository's versioning files and an empty project, so no tag touches this one.
+        using var temp = new TempDirectory();
+        foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets" })
+        {
+            File.Copy(RepositoryRoot.Combine(file), temp.Combine(file));
+        }
+
+        File.WriteAllText(temp.Combine("Probe.csproj"), "<Project Sdk=\"Microsoft.NET.Sdk\" />");
+        int Git(params string[] arguments)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("git") { WorkingDirectory = temp.Path, UseShellExecute = false };
+            foreach (string argument in (string[])["-c", "user.name=test", "-c", "user.email=test@example.com", .. arguments])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var git = System.Diagnostics.Process.Start(start)!;
+            git.WaitForExit();
+            return git.ExitCode;
+        }
+
+        CommandResult Version(params string[] extra) =>
+            DotnetCli.Run(temp.Path, ["msbuild", "Probe.csproj", "-t:CifarBatchNormVersion", "-getProperty:Version", "-nologo", .. extra], Timeout);
+        Assert.Equal(0, Git("init", "-q"));
+        Assert.Equal(0, Git("add", "."));
+        Assert.Equal(0, Git("commit", "-q", "-m", "probe"));
+        Assert.Equal(0, Git("tag", "v1.4.2"));
+
+        var tagged = Version();
+        Assert.True(tagged.ExitCode == 0, tagged.Transcript);
+        Assert.Equal("1.4.2", tagged.Output.Trim());
+        Assert.Equal("0.1.0-ci.7", Version("-p:VersionSuffix=ci.7").Output.Trim());   // an explicit suffix still wins
+
+        Assert.Equal(0, Git("commit", "-q", "--allow-empty", "-m", "after the release"));
+        Assert.Matches(@"^0\.1\.0-dev\.2\.g[0-9a-f]{7}$", Version().Output.Trim());
+    }
+
+    [Fact]
     public void Fresh_console_project_restores_the_package_builds_with_the_native_load_fix_and_trains()
     {
         Assert.True(OperatingSystem.IsLinux(), "checks the Linux native-load fix");
