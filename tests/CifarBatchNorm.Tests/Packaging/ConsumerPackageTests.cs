@@ -87,6 +87,11 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
         // Protobuf for ONNX and TensorBoard files, HDF5 and image decoding for interop; no ScottPlot (plots are in
         // CifarBatchNorm.Reporting), no TorchSharp-* backend (Grpc.Tools is build-only).
         Assert.Equal(["Google.Protobuf 3.36.2", "PureHDF 2.2.0", "SkiaSharp 3.119.4", "SkiaSharp.NativeAssets.Linux.NoDependencies 3.119.4", "TorchSharp 0.107.0"], Dependencies(metadata).Order(StringComparer.Ordinal));
+        // The package's README names every dependency the nuspec lists, and says how to install a prerelease from a local feed.
+        string readme = File.ReadAllText(RepositoryRoot.Combine("src", "CifarBatchNorm", "PACKAGE.md"));
+        Assert.All(Dependencies(metadata).Select(d => d.Split(' ')[0]), id => Assert.Contains($"`{id}`", readme, StringComparison.Ordinal));
+        Assert.Contains("dotnet pack src/CifarBatchNorm -c Release -o ~/local-nuget", readme, StringComparison.Ordinal);
+        Assert.Contains("dotnet add package CifarBatchNorm --prerelease", readme, StringComparison.Ordinal);
         Assert.DoesNotContain(metadata.Elements(), e => e.Name.LocalName == "projectUrl");   // no remote here and none given: no placeholder URL
         Assert.DoesNotContain(metadata.Elements().Where(e => e.Name.LocalName == "repository"), e => e.Attribute("url") is not null);
     }
