@@ -69,6 +69,7 @@ internal static class TrainCommand
         try
         {
             var result = run();
+            Reporting.HistoryReport.Write(result);   // plots and report.html of every train run
             if (result.Advice is string advice)
             {
                 stdout.WriteLine($"Note: {CliMessages.ForUser(advice)}");

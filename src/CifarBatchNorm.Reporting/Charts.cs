@@ -41,7 +41,14 @@ internal static class Charts
     /// <param name="integerX">Put ticks on whole numbers only (epochs). The default value is <c>true</c>.</param>
     /// <param name="logY">Plot the Y values on a log10 scale (values must be positive). The default value is <c>false</c>.</param>
     public static (string Png, string Svg) Lines(string pathWithoutExtension, string title, string xLabel, string yLabel,
-        IReadOnlyList<ChartSeries> series, bool integerX = true, bool logY = false)
+        IReadOnlyList<ChartSeries> series, bool integerX = true, bool logY = false) =>
+        Save(LinesPlot(title, xLabel, yLabel, series, integerX, logY), pathWithoutExtension);
+
+    /// <summary>The line chart of <see cref="Lines"/> as SVG text, for showing inline (a notebook cell) without a file.</summary>
+    public static string LinesSvg(string title, string xLabel, string yLabel, IReadOnlyList<ChartSeries> series) =>
+        LinesPlot(title, xLabel, yLabel, series, integerX: true, logY: false).GetSvgXml(Width, Height);
+
+    private static Plot LinesPlot(string title, string xLabel, string yLabel, IReadOnlyList<ChartSeries> series, bool integerX, bool logY)
     {
         ArgumentNullException.ThrowIfNull(series);
         var plot = new Plot();
@@ -97,7 +104,7 @@ internal static class Charts
 
         Decorate(plot, title, xLabel, yLabel);
         plot.ShowLegend(Edge.Right);
-        return Save(plot, pathWithoutExtension);
+        return plot;
     }
 
     /// <summary>
@@ -148,7 +155,9 @@ internal static class Charts
 
     /// <summary>
     /// Writes a confusion matrix (rows: true class, columns: predicted class) as a heat map of each row's fractions,
-    /// with the counts written in the cells, to <paramref name="pathWithoutExtension"/>.png and .svg.
+    /// with the counts written in the cells, to <paramref name="pathWithoutExtension"/>.png and .svg. Each cell is
+    /// one filled rectangle, so the SVG (and the HTML report that inlines it) has sharp vector cells at any zoom
+    /// instead of a 10x10 bitmap scaled up with smoothing.
     /// </summary>
     public static (string Png, string Svg) Confusion(string pathWithoutExtension, string title, IReadOnlyList<string> classNames, IReadOnlyList<IReadOnlyList<int>> counts)
     {
@@ -166,14 +175,24 @@ internal static class Charts
         }
 
         var plot = new Plot();
-        var map = plot.Add.Heatmap(fractions);
-        map.Colormap = new Darkening(new ScottPlot.Colormaps.Blues());   // 0 white, 1 dark blue
-        map.ManualRange = new ScottPlot.Range(0, 1);
+        var colormap = new Darkening(new ScottPlot.Colormaps.Blues());   // 0 white, 1 dark blue
         for (int row = 0; row < n; row++)
         {
             for (int column = 0; column < n; column++)
             {
-                // Row 0 of the array is drawn at the top: y = n - 1 - row.
+                // Row 0 of the array is drawn at the top: y = n - 1 - row; cell (row, column) is centred on (column, y).
+                double y = n - 1 - row;
+                var cell = plot.Add.Rectangle(column - 0.5, column + 0.5, y - 0.5, y + 0.5);
+                cell.FillColor = colormap.GetColor(fractions[row, column]);
+                cell.LineColor = Colors.Transparent;
+                cell.LineWidth = 0;
+            }
+        }
+
+        for (int row = 0; row < n; row++)
+        {
+            for (int column = 0; column < n; column++)
+            {
                 var text = plot.Add.Text(counts[row][column].ToString(System.Globalization.CultureInfo.InvariantCulture), column, n - 1 - row);
                 text.LabelFontSize = 11;
                 text.LabelFontColor = fractions[row, column] > 0.5 ? Colors.White : Colors.Black;
@@ -188,7 +207,8 @@ internal static class Charts
         plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
         plot.Axes.Bottom.MinimumSize = 110;   // room for the slanted class names above the axis label
-        plot.Add.ColorBar(map);
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
+        plot.Add.ColorBar(new FractionScale(colormap));
         Decorate(plot, title, "predicted class", "true class");
         return Save(plot, pathWithoutExtension);
     }
@@ -207,6 +227,14 @@ internal static class Charts
         AtomicFile.Write(png, temp => plot.SavePng(temp, Width, Height));
         AtomicFile.Write(svg, temp => plot.SaveSvg(temp, Width, Height));
         return (png, svg);
+    }
+
+    /// <summary>The colour bar's source: the row fractions 0 to 1 in the cells' colours.</summary>
+    private sealed class FractionScale(IColormap colormap) : IHasColorAxis
+    {
+        public IColormap Colormap => colormap;
+
+        public ScottPlot.Range GetRange() => new(0, 1);
     }
 
     /// <summary>A colormap run backwards, so that larger values are darker (ScottPlot's Blues goes from dark to light).</summary>

@@ -99,8 +99,35 @@ public static class CompareReport
         var c = result.Config;
         return F($"{result.Dataset} {c.Seeds} seed(s) per cell, {c.Training.Epochs} epochs, ")
             + F($"learning rate(s) {string.Join(", ", c.GridLearningRates.Select(r => r.ToString("G3", CultureInfo.InvariantCulture)))}, ")
-            + F($"batch size(s) {string.Join(", ", c.GridBatchSizes)}, Adam, BN momentum {c.Training.BnMomentum}, ")
+            + F($"batch size(s) {string.Join(", ", c.GridBatchSizes)}, {Optimizer(c.Training)}, BN momentum {c.Training.BnMomentum}, ")
             + F($"training images {(c.Training.TrainLimit is int limit ? $"the first {limit:N0}" : "all")}. Machine: {result.Machine}.");
+    }
+
+    /// <summary>
+    /// The optimizer the runs used, in words: its name, the learning-rate schedule, SGD's momentum and the weight decay
+    /// (<c>SGD with Nesterov momentum 0.9, cosine decay to 0, weight decay 0.0001</c>).
+    /// </summary>
+    internal static string Optimizer(TrainConfig config)
+    {
+        string name = config.Optimizer switch
+        {
+            OptimizerKind.AdamW => "AdamW",
+            OptimizerKind.Sgd => "SGD",
+            _ => "Adam",
+        };
+        if (config.Optimizer == OptimizerKind.Sgd)
+        {
+            name += config.Momentum > 0 ? F($" with {(config.Nesterov ? "Nesterov " : "")}momentum {config.Momentum}") : " without momentum";
+        }
+
+        string schedule = config.LearningRateSchedule switch
+        {
+            LearningRateScheduleKind.Cosine => "cosine decay to 0",
+            LearningRateScheduleKind.Exponential => F($"exponential decay x{OptimizerFactory.ExponentialDecayPerEpoch} per epoch"),
+            _ => "constant learning rate",
+        };
+        double? decay = config.Optimizer == OptimizerKind.AdamW ? config.WeightDecay ?? OptimizerFactory.AdamWDefaultWeightDecay : config.WeightDecay;
+        return F($"{name}, {schedule}, {(decay is double d ? F($"weight decay {d}") : "no weight decay")}");
     }
 
     private static string Legend(CompareResult result) =>

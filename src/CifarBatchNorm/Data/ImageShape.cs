@@ -12,6 +12,15 @@ public readonly record struct ImageShape(int Height, int Width, int Channels)
     /// <summary>Fashion-MNIST images: 28x28x1.</summary>
     public static ImageShape FashionMnist => new(28, 28, 1);
 
+    /// <summary>The longest side a model input may have (what <c>ModelPresets.MaxImageSide</c> and model files are bounded by).</summary>
+    internal const int MaxModelSide = 512;
+
+    /// <summary>The most channels a model input may have.</summary>
+    internal const int MaxModelChannels = 4;
+
+    /// <summary>Whether every dimension lies within 1 to <see cref="MaxModelSide"/> (sides) and 1 to <see cref="MaxModelChannels"/> (channels).</summary>
+    internal bool IsWithinModelBounds => Height is >= 1 and <= MaxModelSide && Width is >= 1 and <= MaxModelSide && Channels is >= 1 and <= MaxModelChannels;
+
     /// <summary>Bytes of one image.</summary>
     public int Size => Height * Width * Channels;
 

@@ -9,7 +9,7 @@ namespace CifarBatchNorm.Experiments;
 /// says which and why. An explicit dataset never falls back: <see cref="DatasetKind.Cifar10"/> downloads with
 /// retries when missing, and a failure is an error that says where it looked and why the download failed.
 /// </summary>
-internal static class DatasetSelector
+public static class DatasetSelector
 {
     /// <summary>Environment variable naming the data folder when --data-dir is not given.</summary>
     public const string DataDirVariable = DataCache.DataDirectoryVariable;

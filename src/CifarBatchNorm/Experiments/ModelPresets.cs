@@ -8,10 +8,10 @@ namespace CifarBatchNorm.Experiments;
 public static class ModelPresets
 {
     /// <summary>The largest image side the notebook's model is built for (its Dense layer grows with the image area).</summary>
-    public const int MaxImageSide = 512;
+    public const int MaxImageSide = ImageShape.MaxModelSide;
 
     /// <summary>The most channels an input image may have (gray, RGB, RGBA).</summary>
-    public const int MaxChannels = 4;
+    public const int MaxChannels = ImageShape.MaxModelChannels;
 
     /// <summary>
     /// Throws unless the notebook's model can be built and trained for <paramref name="input"/> in a machine's memory:
@@ -21,7 +21,7 @@ public static class ModelPresets
     /// <exception cref="ArgumentException">The shape is outside those bounds; <c>ParamName</c> is <c>ImageShape</c>.</exception>
     public static void CheckInputShape(ImageShape input)
     {
-        if (input.Height is < 1 or > MaxImageSide || input.Width is < 1 or > MaxImageSide || input.Channels is < 1 or > MaxChannels)
+        if (!input.IsWithinModelBounds)
         {
             long dense = (long)Math.Max(1, input.Height / 4) * Math.Max(1, input.Width / 4) * 16 * 256;
             throw new ArgumentException(

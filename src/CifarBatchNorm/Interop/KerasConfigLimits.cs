@@ -1,5 +1,4 @@
 using CifarBatchNorm.Data;
-using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Layers;
 using CifarBatchNorm.Training;
 
@@ -8,7 +7,7 @@ namespace CifarBatchNorm.Interop;
 /// <summary>
 /// Bounds on a model described by a <c>.keras</c> archive's <c>config.json</c>, checked before each layer is built (and
 /// so before its weights are allocated): the input shape within the same range as the command line's input shape
-/// (<see cref="ModelPresets.CheckInputShape"/>), at most <see cref="MaxLayers"/> layers and
+/// (<c>ModelPresets.CheckInputShape</c>, bounded by <see cref="ImageShape"/>), at most <see cref="MaxLayers"/> layers and
 /// <see cref="MaxParameters"/> weights in all, and no layer output of more than <see cref="MaxActivations"/> values per
 /// image (each at least ten times what the notebook's model reaches at its largest input).
 /// </summary>
@@ -28,23 +27,22 @@ internal static class KerasConfigLimits
     {
         if (shape.Rank == 3)
         {
-            try
+            var image = new ImageShape(shape.Dims[0], shape.Dims[1], shape.Dims[2]);
+            if (!image.IsWithinModelBounds)
             {
-                ModelPresets.CheckInputShape(new ImageShape(shape.Dims[0], shape.Dims[1], shape.Dims[2]));
-                return;
+                throw new ModelFileException(
+                    $"{source}: the config's input shape is out of range: ImageShape {image} is outside what the notebook's model can train here: sides of 1 to {ImageShape.MaxModelSide} pixels and 1 to {ImageShape.MaxModelChannels} channels.");
             }
-            catch (ArgumentException e)
-            {
-                throw new ModelFileException($"{source}: the config's input shape is out of range: {e.Message}", e);
-            }
+
+            return;
         }
 
         long values = shape.Dims.Aggregate(1L, (a, d) => a * d);
-        long largest = (long)ModelPresets.MaxImageSide * ModelPresets.MaxImageSide * ModelPresets.MaxChannels;
+        long largest = (long)ImageShape.MaxModelSide * ImageShape.MaxModelSide * ImageShape.MaxModelChannels;
         if (shape.Rank is < 1 or > 3 || values > largest)
         {
             throw new ModelFileException(
-                $"{source}: the config's input shape {shape} is out of range: images of up to {ModelPresets.MaxImageSide}x{ModelPresets.MaxImageSide}x{ModelPresets.MaxChannels} ({largest:N0} values) are loaded.");
+                $"{source}: the config's input shape {shape} is out of range: images of up to {ImageShape.MaxModelSide}x{ImageShape.MaxModelSide}x{ImageShape.MaxModelChannels} ({largest:N0} values) are loaded.");
         }
     }
 

@@ -87,10 +87,26 @@ public static class TorchRuntime
         }
     }
 
-    /// <summary>The settings in force.</summary>
-    /// <exception cref="InvalidOperationException"><see cref="Initialize"/> has not run.</exception>
+    /// <summary>
+    /// The settings in force. Training requires them: <c>Fit</c> and <c>TrainOnBatch</c> of a <c>Sequential</c> and every
+    /// experiment call this first, because without <see cref="Initialize"/> the AVX-512 kernels of the bundled oneDNN can
+    /// compute wrong or NaN convolution gradients and every step faults its memory in again.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><see cref="Initialize"/> has not run; the message says what to call.</exception>
     public static RuntimeSettings Require() => Current ?? throw new InvalidOperationException(
-        "TorchRuntime.Initialize() has not run: call it once at start-up, before the first torch call (see the README's quick start).");
+        "TorchRuntime.Initialize() has not run: call it once at start-up, before the first torch call and before training "
+        + "(it caps oneDNN at AVX2, whose AVX-512 kernels compute wrong convolution gradients on some CPUs, and keeps freed memory warm).");
+
+    /// <summary>Replaces the settings in force and returns the previous ones: lets a test see the process as if <see cref="Initialize"/> had not run.</summary>
+    internal static RuntimeSettings? Exchange(RuntimeSettings? settings)
+    {
+        lock (Gate)
+        {
+            var previous = s_settings;
+            s_settings = settings;
+            return previous;
+        }
+    }
 
     /// <summary>
     /// Idle OpenMP workers spin for a while before they sleep (libgomp's default), which is 20-35% faster per step on

@@ -352,6 +352,103 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
         return PredictCore(source, batchSize);
     }
 
+    /// <summary>The most probable class of every image (the argmax of <see cref="Predict(ImageDataset, int)"/>).</summary>
+    /// <param name="data">Images (their labels are not used).</param>
+    /// <param name="batchSize">Samples per forward pass. The default value is 256.</param>
+    public int[] PredictClasses(ImageDataset data, int batchSize = 256)
+    {
+        using var scope = NewDisposeScope();
+        return ArgMax(Predict(data, batchSize));
+    }
+
+    /// <summary>The most probable class for every sample of a (N, C, H, W) float tensor.</summary>
+    /// <param name="x">Samples in TorchSharp's layout, pixels scaled to [0, 1].</param>
+    /// <param name="batchSize">Samples per forward pass. The default value is 256.</param>
+    public int[] PredictClasses(Tensor x, int batchSize = 256)
+    {
+        using var scope = NewDisposeScope();
+        return ArgMax(Predict(x, batchSize));
+    }
+
+    /// <summary>
+    /// Class probabilities for samples given as a flat array: N samples of (C, H, W) floats in [0, 1] (or N vectors),
+    /// one after another; returns N x classes floats, sample by sample.
+    /// </summary>
+    /// <param name="x">The samples; its length must be a multiple of one sample's size.</param>
+    /// <param name="batchSize">Samples per forward pass. The default value is 256.</param>
+    /// <exception cref="ArgumentException">The length is not a whole number of samples.</exception>
+    public float[] Predict(float[] x, int batchSize = 256)
+    {
+        using var scope = NewDisposeScope();
+        return Predict(FromArray(x), batchSize).cpu().data<float>().ToArray();
+    }
+
+    /// <summary>The most probable class of each sample of a flat array (see <see cref="Predict(float[], int)"/> for the layout).</summary>
+    /// <param name="x">The samples.</param>
+    /// <param name="batchSize">Samples per forward pass. The default value is 256.</param>
+    public int[] PredictClasses(float[] x, int batchSize = 256)
+    {
+        using var scope = NewDisposeScope();
+        return ArgMax(Predict(FromArray(x), batchSize));
+    }
+
+    /// <summary>
+    /// Classifies image files (PNG, JPEG, BMP): each is resized to the model's input and scaled by 1/255, as the
+    /// command line's <c>predict</c> does; returns per file the best class, its name and every class's probability.
+    /// </summary>
+    /// <param name="files">Image files; a file that cannot be read stops the call with a message naming it.</param>
+    /// <param name="classNames">Names indexed by class, e.g. <c>train.ClassNames</c>. The default value is <c>null</c>: <c>class_0</c>, <c>class_1</c>, ...</param>
+    /// <param name="batchSize">Images per forward pass. The default value is 256.</param>
+    /// <exception cref="DataFormatException">A file is not an image that can be read.</exception>
+    /// <exception cref="ArgumentException">The model does not take images, or <paramref name="classNames"/> does not name every class.</exception>
+    public IReadOnlyList<ImagePrediction> PredictImageFiles(IEnumerable<string> files, IReadOnlyList<string>? classNames = null, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        if (InputShape.Rank != 3)
+        {
+            throw new ArgumentException($"The model takes input {InputShape}, not images (height, width, channels).", nameof(files));
+        }
+
+        int classes = OutputShape.Features;
+        var names = classNames ?? Enumerable.Range(0, classes).Select(c => $"class_{c}").ToList();
+        if (names.Count != classes)
+        {
+            throw new ArgumentException($"{names.Count} class names given for a model with {classes} outputs.", nameof(classNames));
+        }
+
+        var shape = new ImageShape(InputShape.Dims[0], InputShape.Dims[1], InputShape.Dims[2]);
+        var paths = files.ToList();
+        if (paths.Count == 0)
+        {
+            return [];
+        }
+
+        float[] pixels = paths.SelectMany(path => ImageFiles.Load(path, shape)).ToArray();
+        float[] probabilities = Predict(pixels, batchSize);
+        return paths.Select((path, i) =>
+        {
+            float[] p = probabilities[(i * classes)..((i + 1) * classes)];
+            int best = Array.IndexOf(p, p.Max());
+            return new ImagePrediction(path, best, names[best], p[best], p);
+        }).ToList();
+    }
+
+    private Tensor FromArray(float[] x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        long sample = InputShape.Size;
+        if (x.Length == 0 || x.Length % sample != 0)
+        {
+            throw new ArgumentException(
+                $"x has {x.Length:N0} values, not a whole number of samples of {InputShape} ({sample:N0} values each).", nameof(x));
+        }
+
+        return tensor(x, InputShape.TorchShape(x.Length / sample));
+    }
+
+    private static int[] ArgMax(Tensor probabilities) =>
+        probabilities.argmax(1).to(ScalarType.Int32).cpu().data<int>().ToArray();
+
     /// <summary>Writes Keras 3's summary table (layer, output shape, parameter count, totals).</summary>
     public void Summary(TextWriter? writer = null) => ModelSummary.Write(this, writer ?? Console.Out);
 
@@ -386,8 +483,13 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
 
     private Trainer? _inferenceTrainer;
 
-    private Trainer CompiledTrainer(string caller) =>
-        _trainer ?? throw new InvalidOperationException($"The model is not compiled: call Compile(optimizer) before {caller}.");
+    /// <summary>The trainer for a training call; training needs <see cref="Runtime.TorchRuntime.Initialize"/> (see <see cref="Runtime.TorchRuntime.Require"/>).</summary>
+    private Trainer CompiledTrainer(string caller)
+    {
+        var trainer = _trainer ?? throw new InvalidOperationException($"The model is not compiled: call Compile(optimizer) before {caller}.");
+        _ = Runtime.TorchRuntime.Require();
+        return trainer;
+    }
 
     private EvaluationResult EvaluateCore(BatchSource source, int batchSize) => InferenceTrainer().Evaluate(source, batchSize);
 

@@ -87,6 +87,11 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
         // Protobuf for ONNX and TensorBoard files, HDF5 and image decoding for interop; no ScottPlot (plots are in
         // CifarBatchNorm.Reporting), no TorchSharp-* backend (Grpc.Tools is build-only).
         Assert.Equal(["Google.Protobuf 3.36.2", "PureHDF 2.2.0", "SkiaSharp 3.119.4", "SkiaSharp.NativeAssets.Linux.NoDependencies 3.119.4", "TorchSharp 0.107.0"], Dependencies(metadata).Order(StringComparer.Ordinal));
+        // The package's README names every dependency the nuspec lists, and says how to install a prerelease from a local feed.
+        string readme = File.ReadAllText(RepositoryRoot.Combine("src", "CifarBatchNorm", "PACKAGE.md"));
+        Assert.All(Dependencies(metadata).Select(d => d.Split(' ')[0]), id => Assert.Contains($"`{id}`", readme, StringComparison.Ordinal));
+        Assert.Contains("dotnet pack src/CifarBatchNorm -c Release -o ~/local-nuget", readme, StringComparison.Ordinal);
+        Assert.Contains("dotnet add package CifarBatchNorm --prerelease", readme, StringComparison.Ordinal);
         Assert.DoesNotContain(metadata.Elements(), e => e.Name.LocalName == "projectUrl");   // no remote here and none given: no placeholder URL
         Assert.DoesNotContain(metadata.Elements().Where(e => e.Name.LocalName == "repository"), e => e.Attribute("url") is not null);
     }
@@ -144,6 +149,46 @@ public sealed class ConsumerPackageTests(PackedLibrary packed) : IClassFixture<P
         Assert.Matches(@"^0\.1\.0-dev\.\d+\.g[0-9a-f]{7}$", fromGit.Output.Trim());
         Assert.Equal("0.1.0-ci.1234", fromCi.Output.Trim());
         Assert.Equal("0.1.0", release.Output.Trim());
+    }
+
+    [Fact]
+    public void A_build_of_a_version_tag_gets_the_tags_stable_version_and_the_commit_after_it_a_prerelease()
+    {
+        // A scratch repository with the repository's versioning files and an empty project, so no tag touches this one.
+        using var temp = new TempDirectory();
+        foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets" })
+        {
+            File.Copy(RepositoryRoot.Combine(file), temp.Combine(file));
+        }
+
+        File.WriteAllText(temp.Combine("Probe.csproj"), "<Project Sdk=\"Microsoft.NET.Sdk\" />");
+        int Git(params string[] arguments)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("git") { WorkingDirectory = temp.Path, UseShellExecute = false };
+            foreach (string argument in (string[])["-c", "user.name=test", "-c", "user.email=test@example.com", .. arguments])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var git = System.Diagnostics.Process.Start(start)!;
+            git.WaitForExit();
+            return git.ExitCode;
+        }
+
+        CommandResult Version(params string[] extra) =>
+            DotnetCli.Run(temp.Path, ["msbuild", "Probe.csproj", "-t:CifarBatchNormVersion", "-getProperty:Version", "-nologo", .. extra], Timeout);
+        Assert.Equal(0, Git("init", "-q"));
+        Assert.Equal(0, Git("add", "."));
+        Assert.Equal(0, Git("commit", "-q", "-m", "probe"));
+        Assert.Equal(0, Git("tag", "v1.4.2"));
+
+        var tagged = Version();
+        Assert.True(tagged.ExitCode == 0, tagged.Transcript);
+        Assert.Equal("1.4.2", tagged.Output.Trim());
+        Assert.Equal("0.1.0-ci.7", Version("-p:VersionSuffix=ci.7").Output.Trim());   // an explicit suffix still wins
+
+        Assert.Equal(0, Git("commit", "-q", "--allow-empty", "-m", "after the release"));
+        Assert.Matches(@"^0\.1\.0-dev\.2\.g[0-9a-f]{7}$", Version().Output.Trim());
     }
 
     [Fact]
