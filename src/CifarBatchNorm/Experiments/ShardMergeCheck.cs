@@ -80,7 +80,7 @@ internal static class ShardMergeCheck
         var missing = cells.Select(Key).Where(k => !seen.ContainsKey(k)).ToList();
         if (missing.Count > 0)
         {
-            throw Fail($"{missing.Count} of {cells.Count} cells have no run in the shards: {string.Join("; ", missing.Select(Name))}. Finish those shards (compare --resume) and merge again.");
+            throw Fail($"{missing.Count} of {cells.Count} cells have no run in the shards: {string.Join("; ", missing.Select(Name))}. Resume those shards to finish them, then merge again.");
         }
     }
 

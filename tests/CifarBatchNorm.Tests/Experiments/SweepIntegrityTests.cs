@@ -50,7 +50,7 @@ public sealed class SweepIntegrityTests
 
         Assert.StartsWith($"error: {temp.Combine("fashion")} trained on Fashion-MNIST (10 classes), {temp.Combine("a")} on ", data.Err, StringComparison.Ordinal);
         Assert.StartsWith($"error: {temp.Combine("c")} is shard 2/3 of a sweep in 3 shards, {temp.Combine("a")} of one in 2", counts.Err, StringComparison.Ordinal);
-        Assert.Equal("error: 1 of 2 cells have no run in the shards: bn seed 43 lr 0.001 batch 256. Finish those shards (compare --resume) and merge again.", cells.Err.TrimEnd());
+        Assert.Equal("error: 1 of 2 cells have no run in the shards: bn seed 43 lr 0.001 batch 256. Resume those shards to finish them, then merge again.", cells.Err.TrimEnd());
         Assert.StartsWith($"error: {damaged} is not a comparison's results (", broken.Err, StringComparison.Ordinal);
         Assert.All(new[] { data, counts, cells, broken }, r =>
         {
