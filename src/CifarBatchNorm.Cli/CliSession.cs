@@ -36,12 +36,12 @@ internal sealed class CliSession(TextWriter stdout, TextWriter stderr, Cancellat
     private RunSession Start(ParseResult parsed)
     {
         var command = parsed.CommandResult.Command;
+
+        // --resume DIR runs as DIR recorded; a folder without a record is left to the runner, which says what it lacks.
         if (Value<string?>(parsed, "--resume") is string resumed && RunSession.HasRecord(Path.GetFullPath(resumed)))
         {
             return RunSession.Resume(Path.GetFullPath(resumed), Stdout, CancellationToken);
         }
-
-        // A folder without a record: the runner says what it lacks, in its own words.
 
         int? threads = Value<int?>(parsed, "--threads");
         if (threads is int count && count > Environment.ProcessorCount)
