@@ -62,27 +62,26 @@ elif tool="$(command -v cifar-bn)"; then
   cli=("$tool")
 else
   dotnet="$(command -v dotnet)" || fail "no cifar-bn on PATH and no dotnet to run this repository's build; install the tool (README: Install the command line) or set CIFAR_BN_COMMAND" 1
+  # The newest of a `dotnet publish` and a `dotnet build -c Release` of the CLI.
+  dll=$(ls -t "$root"/src/CifarBatchNorm.Cli/bin/Release/net10.0/{,linux-x64/}{publish/,}cifar-bn.dll 2>/dev/null | head -n 1 || true)
   cli=()
-  for dll in "$root"/src/CifarBatchNorm.Cli/bin/Release/net10.0/publish/cifar-bn.dll \
-             "$root"/src/CifarBatchNorm.Cli/bin/Release/net10.0/cifar-bn.dll; do
-    if [[ -f "$dll" ]]; then cli=("$dotnet" "$dll"); break; fi
-  done
+  [[ -n "$dll" ]] && cli=("$dotnet" "$dll")
   [[ ${#cli[@]} -gt 0 ]] || fail "no cifar-bn on PATH and no build in $root/src/CifarBatchNorm.Cli/bin/Release; run 'dotnet build -c Release' there, install the tool, or set CIFAR_BN_COMMAND" 1
 fi
 
 mkdir -p "$output/logs"
 dir="$(cd "$output" && pwd)"
 
-# A folder that already holds a sweep is resubmitted only with the same arguments: its shards resume.
+# A folder whose shards have started is resubmitted only with the same arguments: its shards resume.
 record="$dir/slurm-sweep.txt"
 quoted=""
 [[ ${#compare_args[@]} -eq 0 ]] || printf -v quoted ' %q' "${compare_args[@]}"
 wanted="shards $shards"$'\n'"compare$quoted"$'\n'
-if [[ -f "$record" ]]; then
-  [[ "$(cat "$record")"$'\n' == "$wanted" ]] || fail "$dir holds a sweep with other arguments (see $record); resubmit it with those, or choose a new --output"
-else
-  printf '%s' "$wanted" > "$record.tmp" && mv "$record.tmp" "$record"
+started=("$dir"/shard-*/sweep.json)
+if [[ -e "${started[0]}" && -f "$record" && "$(cat "$record")"$'\n' != "$wanted" ]]; then
+  fail "$dir holds a started sweep with other arguments (see $record); resubmit it with those, or choose a new --output"
 fi
+printf '%s' "$wanted" > "$record.tmp" && mv "$record.tmp" "$record"
 
 array=$(sbatch --parsable --job-name=cifar-bn-shard --array="0-$((shards - 1))" --requeue --signal=B:TERM@120 \
   --open-mode=append --output="$dir/logs/shard-%a.log" "${sbatch_args[@]}" \
@@ -90,25 +89,41 @@ array=$(sbatch --parsable --job-name=cifar-bn-shard --array="0-$((shards - 1))" 
 array="${array%%;*}"
 echo "Shards: array job $array (tasks 0-$((shards - 1))), logs in $dir/logs/shard-<task>.log"
 
-merge_args=(--job-name=cifar-bn-merge --dependency="afterok:$array" --kill-on-invalid-dep=yes
-  --open-mode=append --output="$dir/logs/merge.log" "${sbatch_args[@]}"
+merge=$(sbatch --parsable --job-name=cifar-bn-merge --dependency="afterok:$array" --kill-on-invalid-dep=yes \
+  --open-mode=append --output="$dir/logs/merge.log" "${sbatch_args[@]}" \
   "$here/merge.sbatch" "$dir" "$shards" "${#cli[@]}" "${cli[@]}")
-if (( ! wait )); then
-  merge=$(sbatch --parsable "${merge_args[@]}")
-  echo "Merge: job ${merge%%;*} (starts when every shard has succeeded), log in $dir/logs/merge.log"
-  exit 0
-fi
-
-# sbatch --wait prints the job id at once and exits with the job's exit code when it ends.
-exec {jobs}< <(sbatch --parsable --wait "${merge_args[@]}"; echo "exit $?")
-read -r merge <&"$jobs"
 merge="${merge%%;*}"
-echo "Merge: job $merge (starts when every shard has succeeded), log in $dir/logs/merge.log; waiting for it"
-read -r _ code <&"$jobs"
-if [[ "$code" -eq 0 ]]; then
+echo "Merge: job $merge (starts when every shard has succeeded), log in $dir/logs/merge.log"
+(( wait )) || exit 0
+
+# Until the merge job has ended: poll its state (every 1 s at first, then every 5 s).
+interval=1
+while :; do
+  if line=$(scontrol show job -o "$merge" 2>&1); then
+    state=$(grep -o 'JobState=[A-Z_]*' <<<"$line" | head -n 1)
+    state="${state#JobState=}"
+    case "$state" in
+      PENDING|CONFIGURING|RUNNING|COMPLETING|SUSPENDED|REQUEUED|REQUEUE_HOLD|RESIZING|SIGNALING|STAGE_OUT|"") ;;
+      *) break ;;
+    esac
+  elif [[ "$line" == *"Invalid job id"* ]]; then
+    fail "merge job $merge is no longer known to Slurm; see $dir/logs/merge.log and whether $dir/results.json exists" 1
+  fi
+  sleep "$interval"
+  (( interval < 5 )) && interval=$((interval + 1))
+done
+
+exit_code=$(grep -o 'ExitCode=[0-9]*:[0-9]*' <<<"$line" | head -n 1)
+exit_code="${exit_code#ExitCode=}"
+code="${exit_code%%:*}" signal="${exit_code##*:}"
+(( code == 0 && signal > 0 )) && code=$((128 + signal))
+[[ "$state" == COMPLETED ]] || (( code != 0 )) || code=1
+if (( code == 0 )); then
   echo "Merged results, plots and report: $dir"
 else
-  state=$(scontrol show job -o "$merge" 2>/dev/null | grep -o 'JobState=[A-Z_]* Reason=[A-Za-z_]*' || true)
-  echo "error: merge job $merge ended with exit code $code (${state:-state unknown}); see $dir/logs. Run the same command again to resubmit: finished shards are kept, interrupted ones resume." >&2
+  reason=$(grep -o 'Reason=[A-Za-z_]*' <<<"$line" | head -n 1)
+  reason="${reason#Reason=}"
+  if [[ "$reason" == Dependency* ]]; then why="a shard failed"; else why="the merge failed"; fi
+  echo "error: merge job $merge ended $state ($reason, exit $exit_code): $why; see $dir/logs. Run the same command again to resubmit: finished shards are kept, interrupted ones resume." >&2
 fi
 exit "$code"

@@ -92,6 +92,12 @@ public sealed class SlurmCluster : IDisposable
         return start;
     }
 
+    /// <summary>The last lines of the controller's log, for assertion messages.</summary>
+    public string ControllerLog(int lines = 40) =>
+        File.Exists(Path.Combine(Folder, "log", "slurmctld.log"))
+            ? "\n--- slurmctld.log ---\n" + string.Join('\n', File.ReadLines(Path.Combine(Folder, "log", "slurmctld.log")).TakeLast(lines))
+            : "";
+
     /// <summary>One field (e.g. <c>JobState</c>) of <c>scontrol show job</c> for <paramref name="job"/>, or <c>null</c>.</summary>
     public string? JobField(string job, string field)
     {

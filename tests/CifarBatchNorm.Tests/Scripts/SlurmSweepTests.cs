@@ -61,7 +61,7 @@ public sealed class SlurmSweepTests : IClassFixture<SlurmCluster>
         var other = SlurmCluster.Run(ScriptStart(["--shards", "2", "--output", sweep, "--", .. Sweep, "--seed", "7"]));
 
         Assert.Equal(2, other.ExitCode);
-        Assert.Equal($"error: {sweep} holds a sweep with other arguments (see {sweep}/slurm-sweep.txt); resubmit it with those, or choose a new --output", other.Error.TrimEnd());
+        Assert.Equal($"error: {sweep} holds a started sweep with other arguments (see {sweep}/slurm-sweep.txt); resubmit it with those, or choose a new --output", other.Error.TrimEnd());
     }
 
     [SkippableFact]
@@ -81,17 +81,22 @@ public sealed class SlurmSweepTests : IClassFixture<SlurmCluster>
         // As Slurm does before the time limit (--signal=B:TERM@120): SIGTERM to the task's batch shell, once shard 1
         // has checkpointed the first epoch of its first run.
         WaitFor(() => File.Exists(Path.Combine(sweep, "shard-0", "runs", "run-0000", "checkpoint.json")), "shard 1's first checkpoint", sweep);
+        string shardLog = Path.Combine(sweep, "logs", "shard-0.log");
         var signal = _cluster.Run("/usr/bin/scancel", "--signal=TERM", "--batch", task);
         Assert.True(signal.ExitCode == 0, signal.Transcript);
 
         // The task requeues itself; Slurm holds a requeued job back for two minutes, which the test skips.
-        WaitFor(() => _cluster.JobField(task, "Restarts") == "1" && _cluster.JobField(task, "JobState") == "PENDING", "the task to requeue itself", sweep);
+        WaitFor(() =>
+        {
+            Assert.False(File.ReadAllText(shardLog).Contains("exit 0", StringComparison.Ordinal), "shard 1 finished before the signal reached it: lengthen the sweep" + Logs(sweep));
+            return _cluster.JobField(task, "Restarts") == "1" && _cluster.JobField(task, "JobState") == "PENDING";
+        }, "the task to requeue itself", sweep);
         var release = _cluster.Run("/usr/bin/scontrol", "update", $"jobid={task}", "starttime=now");
         Assert.True(release.ExitCode == 0, release.Transcript);
 
         Assert.True(submit.WaitForExit(TimeSpan.FromMinutes(3)), "compare.sh --wait did not return" + Logs(sweep));
         Assert.True(submit.ExitCode == 0, $"exit {submit.ExitCode}\n{first}\n{rest.Result}\n{error.Result}{Logs(sweep)}");
-        string log = File.ReadAllText(Path.Combine(sweep, "logs", "shard-0.log"));
+        string log = File.ReadAllText(shardLog);
         Assert.Contains("SIGTERM: asking compare to checkpoint and stop", log);
         Assert.Contains("Interrupted. ", log);
         Assert.Contains($"checkpointed; requeueing {task}", log);
@@ -109,7 +114,7 @@ public sealed class SlurmSweepTests : IClassFixture<SlurmCluster>
         return start;
     }
 
-    private static void WaitFor(Func<bool> condition, string what, string sweep)
+    private void WaitFor(Func<bool> condition, string what, string sweep)
     {
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (!condition())
@@ -130,9 +135,9 @@ public sealed class SlurmSweepTests : IClassFixture<SlurmCluster>
         return json.ToJsonString();
     }
 
-    /// <summary>The jobs' logs, for assertion messages.</summary>
-    private static string Logs(string sweep) =>
-        Directory.Exists(Path.Combine(sweep, "logs"))
+    /// <summary>The jobs' logs and the controller's, for assertion messages.</summary>
+    private string Logs(string sweep) =>
+        (Directory.Exists(Path.Combine(sweep, "logs"))
             ? string.Concat(Directory.GetFiles(Path.Combine(sweep, "logs")).Order().Select(f => $"\n--- {Path.GetFileName(f)} ---\n{File.ReadAllText(f)}"))
-            : "";
+            : "") + _cluster.ControllerLog();
 }
