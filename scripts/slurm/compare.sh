@@ -33,7 +33,7 @@ while [[ $# -gt 0 ]]; do
     --partition) [[ $# -ge 2 ]] || fail "--partition needs a name"; sbatch_args+=("--partition=$2"); shift 2 ;;
     --cpus-per-task) [[ $# -ge 2 ]] || fail "--cpus-per-task needs a number"; cpus="$2"; shift 2 ;;
     --time) [[ $# -ge 2 ]] || fail "--time needs a time limit, e.g. 02:00:00"; sbatch_args+=("--time=$2"); shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     --) shift; break ;;
     *) fail "unknown option '$1'; the compare options go after '--' (see --help)" ;;
   esac

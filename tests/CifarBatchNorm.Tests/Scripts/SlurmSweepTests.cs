@@ -85,12 +85,16 @@ public sealed class SlurmSweepTests : IClassFixture<SlurmCluster>
         var signal = _cluster.Run("/usr/bin/scancel", "--signal=TERM", "--batch", task);
         Assert.True(signal.ExitCode == 0, signal.Transcript);
 
-        // The task requeues itself; Slurm holds a requeued job back for two minutes, which the test skips.
+        // The task requeues itself. Slurm holds a requeued job back for two minutes; the test releases it after two
+        // seconds. Not at once: slurmd refuses a launch whose credential dates from the same second as the revocation
+        // of the stopped attempt's ("Job credential revoked"), and the task would fail. The release (an update) makes
+        // the controller schedule at once, where a begin time that merely passes waits for its next scheduling pass.
         WaitFor(() =>
         {
             Assert.False(File.ReadAllText(shardLog).Contains("exit 0", StringComparison.Ordinal), "shard 1 finished before the signal reached it: lengthen the sweep" + Logs(sweep));
             return _cluster.JobField(task, "Restarts") == "1" && _cluster.JobField(task, "JobState") == "PENDING";
         }, "the task to requeue itself", sweep);
+        Thread.Sleep(TimeSpan.FromSeconds(2));
         var release = _cluster.Run("/usr/bin/scontrol", "update", $"jobid={task}", "starttime=now");
         Assert.True(release.ExitCode == 0, release.Transcript);
 
@@ -103,6 +107,26 @@ public sealed class SlurmSweepTests : IClassFixture<SlurmCluster>
         Assert.Contains($"shard 1/2, attempt 2 on ", log);
         Assert.Contains($"compare --resume {Path.Combine(sweep, "shard-0")}", log);
         Assert.Equal(Unsharded.Value, Comparable(sweep));
+    }
+
+    [Fact]
+    public void Usage_errors_are_one_line_and_exit_2_before_anything_is_submitted()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "runs a bash script");
+        using var temp = new TempDirectory();
+        string sweep = temp.Combine("sweep");
+
+        var noCount = SlurmCluster.Run(ScriptStart(["--shards", "0", "--output", sweep, "--", .. Sweep]));
+        var noOutput = SlurmCluster.Run(ScriptStart(["--shards", "2", "--", .. Sweep]));
+        var ownShard = SlurmCluster.Run(ScriptStart(["--shards", "2", "--output", sweep, "--", .. Sweep, "--shard", "1/2"]));
+        var misplaced = SlurmCluster.Run(ScriptStart(["--shards", "2", "--output", sweep, "--epochs", "3"]));
+
+        Assert.Equal("error: --shards '0' is not a whole number of at least 1; give e.g. --shards 4", noCount.Error.TrimEnd());
+        Assert.Equal("error: --output DIR is required: the sweep's folder, on a file system every node sees", noOutput.Error.TrimEnd());
+        Assert.Equal("error: '--shard' is set by this script for each shard; leave it out of the compare arguments", ownShard.Error.TrimEnd());
+        Assert.Equal("error: unknown option '--epochs'; the compare options go after '--' (see --help)", misplaced.Error.TrimEnd());
+        Assert.All(new[] { noCount, noOutput, ownShard, misplaced }, r => Assert.Equal(2, r.ExitCode));
+        Assert.False(Directory.Exists(sweep));
     }
 
     /// <summary>The script against the test cluster, running this build's CLI (<c>CIFAR_BN_COMMAND</c>).</summary>
