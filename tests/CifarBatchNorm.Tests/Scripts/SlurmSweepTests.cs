@@ -103,6 +103,7 @@ public sealed class SlurmSweepTests : IClassFixture<SlurmCluster>
         string log = File.ReadAllText(shardLog);
         Assert.Contains("SIGTERM: asking compare to checkpoint and stop", log);
         Assert.Contains("Interrupted. ", log);
+        Assert.Contains("Z exit 130\n", log);
         Assert.Contains($"checkpointed; requeueing {task}", log);
         Assert.Contains($"shard 1/2, attempt 2 on ", log);
         Assert.Contains($"compare --resume {Path.Combine(sweep, "shard-0")}", log);
