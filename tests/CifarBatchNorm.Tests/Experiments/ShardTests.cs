@@ -30,7 +30,7 @@ public sealed class ShardTests
     }
 
     /// <summary>results.json without what depends on the clock or on sharding itself.</summary>
-    private static string Comparable(string folder)
+    internal static string Comparable(string folder)
     {
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "results.json")))!;
         foreach (var row in json["epochs"]!.AsArray())

@@ -24,7 +24,8 @@ internal static class RequiredData
         Require(Directory.EnumerateFiles("/usr/lib", "libjemalloc.so.2", SearchOption.AllDirectories).Any(),
             "jemalloc is not installed; install it with: apt-get install libjemalloc2");
 
-    private static void Require(bool present, string reason)
+    /// <summary>Skips (or fails under CI) unless <paramref name="present"/>; <paramref name="reason"/> names the install command.</summary>
+    internal static void Require(bool present, string reason)
     {
         if (present)
         {
