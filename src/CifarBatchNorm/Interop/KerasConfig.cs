@@ -14,7 +14,7 @@ namespace CifarBatchNorm.Interop;
 /// </summary>
 internal static class KerasConfig
 {
-    private static readonly string[] Known = ["Conv2D", "BatchNormalization", "MaxPooling2D", "Flatten", "Dense", "Activation", "RandomFlip", "RandomTranslation", "RandomCrop"];
+    private static readonly string[] Known = ["Conv2D", "BatchNormalization", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Activation", "RandomFlip", "RandomTranslation", "RandomCrop"];
 
     /// <summary>The model's config as Keras 3 writes it.</summary>
     public static JsonObject Serialize(Sequential model)
@@ -106,6 +106,11 @@ internal static class KerasConfig
                 break;
             case Activation activation:
                 config["activation"] = Activations.Name(activation.Function);
+                break;
+            case Dropout dropout:
+                config["rate"] = dropout.Rate;
+                config["seed"] = null;
+                config["noise_shape"] = null;
                 break;
             case RandomFlip flip:
                 config["mode"] = Snake(flip.Mode);
@@ -337,6 +342,7 @@ internal static class KerasConfig
             "MaxPooling2D" => Pooling(args, name),
             "Flatten" => FlattenLayer(args, name),
             "Activation" => new Activation(args.Activation("activation"), name),
+            "Dropout" => DropoutLayer(args, name),
             "RandomFlip" or "RandomTranslation" or "RandomCrop" => Augmentation(className, args, name),
             _ => throw new ModelFileException(
                 $"{source}: layer '{name}' is a {className}, which this library does not have (it has {string.Join(", ", Known)})."),
@@ -414,6 +420,14 @@ internal static class KerasConfig
         var padding = args.Padding();
         args.Expect("data_format", "channels_last", null);
         return new MaxPooling2D(pool, strides, padding, name);
+    }
+
+    private static Dropout DropoutLayer(ConfigArguments args, string name)
+    {
+        double rate = args.Double("rate", double.NaN);
+        args.Take("noise_shape", mustBeNull: true);
+        args.Take("seed");   // one seed drives every draw of a run
+        return new Dropout(rate, name);
     }
 
     private static Flatten FlattenLayer(ConfigArguments args, string name)

@@ -108,8 +108,8 @@ public static class OnnxExporter
                 case Activation activation:
                     x = graph.Activation(x, activation.Function);
                     break;
-                case RandomFlip or RandomTranslation:
-                    break;   // training-only augmentation: the identity at inference
+                case RandomFlip or RandomTranslation or Dropout:
+                    break;   // training-only: the identity at inference
                 case RandomCrop crop when layer.InputShape.Dims[0] == crop.Height && layer.InputShape.Dims[1] == crop.Width:
                     break;   // a crop back to the input's size is the identity at inference
                 default:

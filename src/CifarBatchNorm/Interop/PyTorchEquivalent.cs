@@ -53,6 +53,9 @@ internal static class PyTorchEquivalent
                 case Activation activation:
                     AddActivation(modules, activation.Function);
                     break;
+                case Dropout dropout:
+                    modules.Add(Invariant($"nn.Dropout(p={dropout.Rate:R})"));
+                    break;
                 default:
                     throw new NotSupportedException($"Layer '{layer.Name}' ({layer.KerasType}) has no PyTorch equivalent here.");
             }

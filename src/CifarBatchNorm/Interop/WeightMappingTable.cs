@@ -51,7 +51,7 @@ internal static class WeightMappingTable
         Dense dense => dense.UseBias ? DenseWithBias : DenseWithBias[..1],
         BatchNormalization => BatchNorm,
         BatchRenormalization renorm => Renorm(renorm.Epsilon),
-        Flatten or MaxPooling2D or Activation or RandomFlip or RandomTranslation or RandomCrop => [],
+        Flatten or MaxPooling2D or Activation or Dropout or RandomFlip or RandomTranslation or RandomCrop => [],
         _ => throw new NotSupportedException($"Layer '{layer.Name}' of type {layer.KerasType} has no entry in the weight mapping table."),
     };
 

@@ -99,7 +99,7 @@ public sealed class KerasArchiveTests
     }
 
     [Theory]
-    [InlineData("Dropout", null, "layer 'x' is a Dropout, which this library does not have")]
+    [InlineData("GaussianNoise", null, "layer 'x' is a GaussianNoise, which this library does not have")]
     [InlineData("Dense", "kernel_regularizer", "kernel_regularizer = {\"class_name\":\"L2\"}, which this library does not support")]
     [InlineData("Dense", "mystery", "has an argument 'mystery' that this library does not know")]
     public void Unknown_layers_and_arguments_are_one_line_naming_them(string className, string? argument, string fragment)
