@@ -1,0 +1,153 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text.Json.Nodes;
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Interop;
+using CifarBatchNorm.Layers;
+using CifarBatchNorm.Tests.Support;
+using CifarBatchNorm.Training;
+
+namespace CifarBatchNorm.Tests.Interop;
+
+/// <summary>
+/// A <c>.keras</c> export opens in the Keras version it declares, and in every later one: each layer config uses only
+/// the arguments that version's layer takes. Keras raises "Unrecognized keyword arguments" for any other.
+/// </summary>
+public sealed class KerasArchiveVersionTests
+{
+    /// <summary>Arguments every Keras 3 layer takes (keras/src/layers/layer.py, <c>Layer.__init__</c>: activity_regularizer, trainable, dtype, autocast, name).</summary>
+    private static readonly string[] LayerArguments = ["activity_regularizer", "trainable", "dtype", "autocast", "name"];
+
+    private static readonly string[] BatchNormalization38 =
+    [
+        "axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "moving_mean_initializer",
+        "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "synchronized",
+    ];
+
+    private static readonly string[] Conv2D38 =
+    [
+        "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias",
+        "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",
+    ];
+
+    private static readonly string[] Dense38 =
+    [
+        "units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+        "activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank",
+    ];
+
+    /// <summary>
+    /// The <c>__init__</c> arguments of each layer per Keras release, read from the tags of keras-team/keras:
+    /// keras/src/layers/normalization/batch_normalization.py, convolutional/conv2d.py, core/dense.py,
+    /// pooling/max_pooling2d.py, reshaping/flatten.py, regularization/dropout.py. Between 3.8.0 and 3.15.1 only three
+    /// changes: Dense gains lora_alpha in 3.10.0 and quantization_config in 3.13; BatchNormalization gains renorm,
+    /// renorm_clipping and renorm_momentum in 3.14.0.
+    /// </summary>
+    public static TheoryData<string> Versions => ["3.8.0", "3.10.0", "3.13.0", "3.14.0", "3.15.1"];
+
+    private static Dictionary<string, string[]> Signatures(string version)
+    {
+        var v = Version.Parse(version);
+        string[] dense = v >= new Version(3, 13) ? [.. Dense38, "lora_alpha", "quantization_config"]
+            : v >= new Version(3, 10) ? [.. Dense38, "lora_alpha"] : Dense38;
+        string[] bn = v >= new Version(3, 14) ? [.. BatchNormalization38, "renorm", "renorm_clipping", "renorm_momentum"] : BatchNormalization38;
+        return new Dictionary<string, string[]>(StringComparer.Ordinal)
+        {
+            ["BatchNormalization"] = bn,
+            ["Conv2D"] = Conv2D38,
+            ["Dense"] = dense,
+            ["MaxPooling2D"] = ["pool_size", "strides", "padding", "data_format"],
+            ["Flatten"] = ["data_format"],
+            ["Dropout"] = ["rate", "noise_shape", "seed"],
+            ["Activation"] = ["activation"],
+        };
+    }
+
+    private static (string Declared, JsonArray Layers) Export(Sequential model, TempDirectory dir)
+    {
+        string path = dir.Combine("m.keras");
+        ModelFiles.Save(model, path);
+        using var zip = ZipFile.OpenRead(path);
+        JsonObject Read(string name)
+        {
+            using var stream = zip.GetEntry(name)!.Open();
+            return JsonNode.Parse(stream)!.AsObject();
+        }
+
+        return (Read("metadata.json")["keras_version"]!.GetValue<string>(), Read("config.json")["config"]!["layers"]!.AsArray());
+    }
+
+    /// <summary>The arguments of the exported layers that <paramref name="version"/>'s layers do not take.</summary>
+    private static List<string> Rejected(JsonArray layers, string version)
+    {
+        var signatures = Signatures(version);
+        var rejected = new List<string>();
+        foreach (var layer in layers.Skip(1).Select(l => l!.AsObject()))
+        {
+            string className = layer["class_name"]!.GetValue<string>();
+            var accepted = signatures[className].Concat(LayerArguments).ToHashSet(StringComparer.Ordinal);
+            rejected.AddRange(layer["config"]!.AsObject().Select(kv => kv.Key).Where(k => !accepted.Contains(k)).Select(k => $"{className}.{k}"));
+        }
+
+        return rejected;
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public void A_bn_export_declares_3_8_and_every_later_version_takes_its_config(string version)
+    {
+        using var dir = new TempDirectory();
+        using var model = ModelPresets.Notebook(ImageShape.FashionMnist);
+        model.Add(new Dropout(0.5));
+        model.Add(new Activation(ActivationFunction.Linear));
+        var (declared, layers) = Export(model, dir);
+        Assert.Equal("3.8.0", declared);
+        Assert.Empty(Rejected(layers, declared));
+        Assert.Empty(Rejected(layers, version));
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public void A_renorm_export_declares_3_14_the_first_version_with_renorm(string version)
+    {
+        using var dir = new TempDirectory();
+        using var model = ModelPresets.Notebook(ImageShape.FashionMnist, variant: NormalizationVariant.Renorm);
+        var (declared, layers) = Export(model, dir);
+        Assert.Equal("3.14.0", declared);
+        Assert.Empty(Rejected(layers, declared));
+        var rejected = Rejected(layers, version);
+        if (Version.Parse(version) >= new Version(3, 14))
+        {
+            Assert.Empty(rejected);
+        }
+        else
+        {
+            Assert.Contains("BatchNormalization.renorm", rejected);   // why 3.14 is declared
+        }
+    }
+
+    [Fact]
+    public void Members_are_stored_uncompressed_in_keras_order()
+    {
+        using var dir = new TempDirectory();
+        using var model = InteropFixtures.TinyModel();
+        string path = dir.Combine("m.keras");
+        ModelFiles.Save(model, path);
+        byte[] bytes = File.ReadAllBytes(path);
+        var members = new List<(string Name, int Method)>();
+        int offset = 0;
+        // Walk the local file headers (PKWARE APPNOTE 4.3.7): method at +8, compressed size at +18, name at +30.
+        while (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset)) == 0x04034b50)
+        {
+            int method = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(offset + 8));
+            int compressed = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 18));
+            int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(offset + 26));
+            int extraLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(offset + 28));
+            members.Add((System.Text.Encoding.UTF8.GetString(bytes, offset + 30, nameLength), method));
+            offset += 30 + nameLength + extraLength + compressed;
+        }
+
+        Assert.Equal([("metadata.json", 0), ("config.json", 0), ("model.weights.h5", 0)], members);
+    }
+}
