@@ -186,7 +186,7 @@ internal static class CliOptions
         CustomParser = r => ParseNumber(r, "--momentum"),
         Validators =
         {
-            r => Check<double>(r, v => v is >= 0 and < 1
+            r => Check<double>(r, v => v is >= 0 and <= 1
                 ? null
                 : $"--momentum {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected {TrainConfig.MomentumAllowed}."),
         },
