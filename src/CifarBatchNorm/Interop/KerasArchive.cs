@@ -31,6 +31,7 @@ internal static class KerasArchive
     public static void Save(Sequential model, string path, IReadOnlyList<string>? classNames = null)
     {
         var config = KerasConfig.Serialize(model);
+        config["compile_config"] = KerasCompileState.CompileConfig(model);
         var metadata = new JsonObject
         {
             ["keras_version"] = DeclaredVersion(model),

@@ -107,6 +107,16 @@ public abstract class Optimizer
     /// <summary>The per-parameter state tensors (moments, velocities), saved and loaded with the optimizer's state.</summary>
     protected virtual IEnumerable<Tensor> Slots => [];
 
+    /// <summary>
+    /// The slots in the order Keras 3 creates its optimizer variables after the iteration and the learning rate, each
+    /// with the index of its parameter in <see cref="Parameters"/> (Adam: momentum and velocity per parameter, then
+    /// the AMSGrad maxima; SGD: one momentum per parameter).
+    /// </summary>
+    internal virtual IEnumerable<(int Parameter, Tensor Slot)> KerasSlots => [];
+
+    /// <summary>How many parameters the optimizer updates.</summary>
+    internal int ParameterCount => _parameters.Count;
+
     /// <summary>Keras's name of the optimizer, e.g. <c>adam</c>.</summary>
     public abstract string KerasName { get; }
 

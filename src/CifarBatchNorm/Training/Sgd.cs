@@ -54,6 +54,9 @@ public sealed class Sgd : Optimizer
     protected override IEnumerable<Tensor> Slots => _m;
 
     /// <inheritdoc />
+    internal override IEnumerable<(int Parameter, Tensor Slot)> KerasSlots => _m.Select((m, i) => (i, m));
+
+    /// <inheritdoc />
     public override void Bind(IEnumerable<TorchSharp.Modules.Parameter> parameters)
     {
         base.Bind(parameters);

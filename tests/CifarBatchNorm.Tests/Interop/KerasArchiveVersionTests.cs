@@ -150,4 +150,69 @@ public sealed class KerasArchiveVersionTests
 
         Assert.Equal([("metadata.json", 0), ("config.json", 0), ("model.weights.h5", 0)], members);
     }
+
+    /// <summary>Keras 3.8's Adam.get_config keys (base_optimizer.py get_config, then adam.py get_config).</summary>
+    private static readonly string[] AdamConfig =
+    [
+        "name", "learning_rate", "weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use_ema", "ema_momentum",
+        "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps", "beta_1", "beta_2", "epsilon", "amsgrad",
+    ];
+
+    [SkippableFact]
+    public void A_compiled_model_writes_its_compile_config_and_the_optimizer_variables_in_keras_order()
+    {
+        Python.Require("h5py", "numpy");
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        using var dir = new TempDirectory();
+        using var model = InteropFixtures.TinyModel();
+        model.Compile(new Adam(learningRate: 0.002));
+        var (train, _) = SyntheticImages.Generate(new SyntheticOptions { TrainCount = 8, TestCount = 8, Shape = new ImageShape(8, 6, 3), Classes = 3 });
+        model.Fit(train, batchSize: 4, epochs: 1, verbose: 0);
+        string path = dir.Combine("m.keras");
+        ModelFiles.Save(model, path);
+
+        using (var zip = ZipFile.OpenRead(path))
+        using (var stream = zip.GetEntry("config.json")!.Open())
+        {
+            var compile = JsonNode.Parse(stream)!["compile_config"]!.AsObject();
+            var optimizer = compile["optimizer"]!.AsObject();
+            Assert.Equal("Adam", optimizer["class_name"]!.GetValue<string>());
+            Assert.Equal(AdamConfig.Order(), optimizer["config"]!.AsObject().Select(kv => kv.Key).Order());
+            Assert.Equal(0.002, optimizer["config"]!["learning_rate"]!.GetValue<double>());
+            Assert.Equal("categorical_crossentropy", compile["loss"]!.GetValue<string>());
+            Assert.Equal("[\"accuracy\"]", compile["metrics"]!.ToJsonString());
+        }
+
+        // Keras's order: iteration (int64), learning_rate, then momentum and velocity per trainable variable, in
+        // Keras's layout (the first conv kernel's moments as HWIO).
+        string script = """
+import io, json, sys, zipfile
+import h5py, numpy as np
+with zipfile.ZipFile(sys.argv[1]) as z:
+    f = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r")
+    v = f["optimizer/vars"]
+    n = len(v.keys())
+    print(json.dumps({"count": n, "iteration": int(v["0"][()]), "iteration_dtype": str(v["0"].dtype),
+                      "lr": float(v["1"][()]), "m0_shape": list(v["2"].shape), "m0": v["2"][()].reshape(-1).tolist(),
+                      "v0_shape": list(v["3"].shape)}))
+""";
+        var (code, output, error) = Python.Run(script, path);
+        Assert.True(code == 0, error);
+        var read = JsonNode.Parse(output)!;
+        var adam = (Adam)model.Optimizer!;
+        int trainable = model.parameters().Count(p => p.requires_grad);
+        Assert.Equal(2 + (2 * trainable), read["count"]!.GetValue<int>());
+        Assert.Equal(2, read["iteration"]!.GetValue<long>());
+        Assert.Equal("int64", read["iteration_dtype"]!.GetValue<string>());
+        Assert.Equal(0.002, read["lr"]!.GetValue<double>(), 1e-7);
+        Assert.Equal("[3,3,3,4]", read["m0_shape"]!.ToJsonString());
+        Assert.Equal("[3,3,3,4]", read["v0_shape"]!.ToJsonString());
+        float[] expected = adam.FirstMoments[0].permute(2, 3, 1, 0).contiguous().data<float>().ToArray();   // (out, in, kh, kw) -> HWIO
+        float[] written = read["m0"]!.AsArray().Select(e => e!.GetValue<float>()).ToArray();
+        Assert.Equal(expected, written);
+
+        using var loaded = Sequential.Load(path);
+        var x = InteropFixtures.Images(model, 2);
+        Assert.True(model.Predict(x).eq(loaded.Predict(x)).all().item<bool>());
+    }
 }
