@@ -85,6 +85,15 @@ public sealed partial class StandaloneModelTests
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.Contains("holds weights only, not the architecture; name its architecture (--architecture notebook", error);
 
+        string image = dir.Combine("gray.png");
+        CifarBatchNorm.Tests.Data.ImageFilesTests.WritePng(image, 28, 28, (x, y) => new SkiaSharp.SKColor((byte)(x * 9), (byte)(y * 9), 100));
+        (code, output, error) = Run("predict", "--weights", dir.Combine("full.h5"), image);
+        Assert.True(code == 0, error);
+        Assert.StartsWith($"{image}: class_", output, StringComparison.Ordinal);   // no class names in a Keras 2 file
+        Assert.Equal(3, output.Trim().Split(", ").Length);
+        (code, _, error) = Run("predict", "--weights", dir.Combine("weights.h5"), "--architecture", "notebook", image);
+        Assert.True(code == 0, error);
+
         string safetensors = dir.Combine("exported.safetensors");
         (code, _, error) = Run("export", "--weights", dir.Combine("full.h5"), "--format", "safetensors", "--output", safetensors);
         Assert.True(code == 0, error);
