@@ -10,12 +10,13 @@ namespace CifarBatchNorm.Interop;
 /// weighted_metrics, run_eagerly, steps_per_execution, jit_compile; the optimizer serialized with its
 /// <c>get_config</c>, base_optimizer.py and adam.py / sgd.py), and the optimizer's variables under
 /// <c>optimizer/vars/&lt;i&gt;</c> of <c>model.weights.h5</c> (base_optimizer.py <c>save_own_variables</c>: the
-/// iteration, the learning rate, then the slots in creation order). Only this library's Keras optimizers (Adam,
-/// AdamW, SGD) with a fixed learning rate have a Keras form; anything else is written as not compiled.
+/// iteration, the learning rate unless it is a schedule, then the slots in creation order). Only this library's Keras
+/// optimizers (Adam, AdamW, SGD; a fixed rate, ExponentialDecay or CosineDecay) have a Keras form; anything else is
+/// written as not compiled.
 /// </summary>
 internal static class KerasCompileState
 {
-    /// <summary>The model's compile_config, or <c>null</c> when it is not compiled with a Keras optimizer and a fixed rate.</summary>
+    /// <summary>The model's compile_config, or <c>null</c> when it is not compiled with an optimizer Keras can rebuild.</summary>
     public static JsonObject? CompileConfig(Sequential model)
     {
         if (KerasOptimizer(model) is not { } optimizer)
@@ -26,7 +27,7 @@ internal static class KerasCompileState
         var config = new JsonObject
         {
             ["name"] = optimizer.KerasName,
-            ["learning_rate"] = optimizer.LearningRate,
+            ["learning_rate"] = optimizer.Schedule is { } schedule ? Schedule(schedule) : optimizer.LearningRate,
             ["weight_decay"] = optimizer.WeightDecay,
             ["clipnorm"] = optimizer.ClipNorm,
             ["global_clipnorm"] = optimizer.GlobalClipNorm,
@@ -103,7 +104,13 @@ internal static class KerasCompileState
             return null;
         }
 
-        var result = new List<(long[], object)> { ([], optimizer.Iterations), ([], (float)optimizer.LearningRate) };
+        // base_optimizer.py keeps a schedule as it is: only a fixed rate is a variable.
+        var result = new List<(long[], object)> { ([], optimizer.Iterations) };
+        if (optimizer.Schedule is null)
+        {
+            result.Add(([], (float)optimizer.LearningRate));
+        }
+
         if (!optimizer.IsBuilt)
         {
             return result;
@@ -131,7 +138,40 @@ internal static class KerasCompileState
         return result;
     }
 
-    /// <summary>The model's optimizer when Keras can rebuild it: Adam, AdamW or SGD with a fixed learning rate.</summary>
+    /// <summary>The model's optimizer when Keras can rebuild it: Adam, AdamW or SGD with a fixed rate or a schedule Keras has.</summary>
     private static Optimizer? KerasOptimizer(Sequential model) =>
-        model.Optimizer is Adam or Sgd && model.Optimizer.Schedule is null ? model.Optimizer : null;
+        model.Optimizer is Adam or Sgd && model.Optimizer.Schedule is null or ExponentialDecay or CosineDecay ? model.Optimizer : null;
+
+    /// <summary>A schedule as serialization_lib serializes it, with learning_rate_schedule.py's get_config (v3.8.0).</summary>
+    private static JsonObject Schedule(LearningRateSchedule schedule)
+    {
+        var (className, config) = schedule switch
+        {
+            ExponentialDecay e => ("ExponentialDecay", new JsonObject
+            {
+                ["initial_learning_rate"] = e.InitialLearningRate,
+                ["decay_steps"] = e.DecaySteps,
+                ["decay_rate"] = e.DecayRate,
+                ["staircase"] = e.Staircase,
+                ["name"] = "ExponentialDecay",
+            }),
+            CosineDecay c => ("CosineDecay", new JsonObject
+            {
+                ["initial_learning_rate"] = c.InitialLearningRate,
+                ["decay_steps"] = c.DecaySteps,
+                ["alpha"] = c.Alpha,
+                ["name"] = "CosineDecay",
+                ["warmup_target"] = c.WarmupTarget,
+                ["warmup_steps"] = c.WarmupSteps,
+            }),
+            _ => throw new ArgumentException($"{schedule.GetType().Name} has no Keras form.", nameof(schedule)),
+        };
+        return new JsonObject
+        {
+            ["module"] = "keras.optimizers.schedules",
+            ["class_name"] = className,
+            ["config"] = config,
+            ["registered_name"] = null,
+        };
+    }
 }

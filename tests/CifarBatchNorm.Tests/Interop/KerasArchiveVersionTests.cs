@@ -215,4 +215,35 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         var x = InteropFixtures.Images(model, 2);
         Assert.True(model.Predict(x).eq(loaded.Predict(x)).all().item<bool>());
     }
+
+    [SkippableFact]
+    public void With_a_schedule_the_compile_config_holds_the_schedule_and_no_learning_rate_variable()
+    {
+        // learning_rate_schedule.py ExponentialDecay.get_config and base_optimizer.py (a schedule is no variable), v3.8.0.
+        Python.Require("h5py");
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        using var dir = new TempDirectory();
+        using var model = InteropFixtures.TinyModel();
+        model.Compile(new Sgd(new ExponentialDecay(0.1, decaySteps: 10, decayRate: 0.5), momentum: 0.9));
+        var (train, _) = SyntheticImages.Generate(new SyntheticOptions { TrainCount = 4, TestCount = 4, Shape = new ImageShape(8, 6, 3), Classes = 3 });
+        model.Fit(train, batchSize: 4, epochs: 1, verbose: 0);
+        string path = dir.Combine("m.keras");
+        ModelFiles.Save(model, path);
+
+        using (var zip = ZipFile.OpenRead(path))
+        using (var stream = zip.GetEntry("config.json")!.Open())
+        {
+            var optimizer = JsonNode.Parse(stream)!["compile_config"]!["optimizer"]!;
+            Assert.Equal("SGD", optimizer["class_name"]!.GetValue<string>());
+            Assert.Equal(
+                """{"module":"keras.optimizers.schedules","class_name":"ExponentialDecay","config":{"initial_learning_rate":0.1,"decay_steps":10,"decay_rate":0.5,"staircase":false,"name":"ExponentialDecay"},"registered_name":null}""",
+                optimizer["config"]!["learning_rate"]!.ToJsonString());
+            Assert.Equal(0.9, optimizer["config"]!["momentum"]!.GetValue<double>());
+        }
+
+        var (code, output, error) = Python.Run(
+            "import io, sys, zipfile, h5py\nz = zipfile.ZipFile(sys.argv[1])\nprint(len(h5py.File(io.BytesIO(z.read('model.weights.h5')), 'r')['optimizer/vars'].keys()))", path);
+        Assert.True(code == 0, error);
+        Assert.Equal(1 + model.parameters().Count(p => p.requires_grad), int.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture));   // iteration + one momentum each
+    }
 }
