@@ -53,6 +53,8 @@ internal static class CliMessages
         ["sharded runs (CompareConfig.Shard)"] = "compare --shard K/N runs",
         ["DownloadOptions.Url"] = "--url",
         ["ImageShape "] = "--input-shape ",
+        ["architecture \"notebook\""] = "--architecture notebook",
+        ["drop architecture \""] = "drop --architecture \"",
         ["Download it (Cifar10Downloader)"] = "Run 'cifar-bn download'",
         ["(or download it again with Cifar10Downloader)"] = "(or run 'cifar-bn download')",
         ["Delete it and download again (Cifar10Downloader)."] = "Delete it and run 'cifar-bn download' again.",

@@ -16,6 +16,13 @@ internal static class CliOptions
         Validators = { r => Check<string>(r, v => Message(() => DatasetSelector.Parse(v))) },
     };
 
+    /// <summary><c>--architecture</c>: what a bare weights file from elsewhere is (the notebook's model).</summary>
+    public static Option<string?> Architecture() => new("--architecture")
+    {
+        Description = "For bare weights without a run folder (save_weights .h5, .weights.h5, .safetensors): notebook (its input shape and classes are read from the weights)",
+        Validators = { r => Check<string?>(r, v => v is null || StandaloneModel.Architectures.Contains(v) ? null : $"--architecture '{v}' is not one of {string.Join(", ", StandaloneModel.Architectures)}.") },
+    };
+
     public static Option<string?> DataDir() => new("--data-dir")
     {
         Description = "Folder holding the dataset files; overrides every default location",
@@ -179,7 +186,7 @@ internal static class CliOptions
         CustomParser = r => ParseNumber(r, "--momentum"),
         Validators =
         {
-            r => Check<double>(r, v => v is >= 0 and < 1
+            r => Check<double>(r, v => v is >= 0 and <= 1
                 ? null
                 : $"--momentum {v.ToString(CultureInfo.InvariantCulture)} is out of range: expected {TrainConfig.MomentumAllowed}."),
         },

@@ -10,13 +10,21 @@ internal static class EvaluateCommand
 {
     public static CliCommand Create(CliSession cli)
     {
-        var model = new Option<string>("--model", "-m") { Description = "A run folder or its model.pt", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "A run folder, a weights file inside one, a .keras archive, a tf.keras 2 model.save .h5, or bare weights with --architecture", Required = true };
         var dataDir = CliOptions.DataDir();
         var device = CliOptions.Device();
-        var command = new CliCommand("evaluate", "Evaluate a trained model on its dataset's test split.", stopsGracefully: false) { model, dataDir, device };
+        var dataset = CliOptions.Dataset();
+        dataset.Description = "The dataset to evaluate on (its images must have the model's input shape): auto (the run's; for a model from elsewhere, the one its input shape names), cifar10, fashion-mnist or synthetic";
+        var architecture = CliOptions.Architecture();
+        var testLimit = CliOptions.OptionalInt("--test-limit", TrainConfig.LimitRange, "Evaluate on the first N test images only");
+        var command = new CliCommand("evaluate", "Evaluate a trained model on a dataset's test split (the run's own by default).", stopsGracefully: false)
+        {
+            model, dataDir, device, dataset, architecture, testLimit,
+        };
         command.SetAction(result =>
         {
-            NotebookExperiment.Evaluate(cli.Session, result.GetValue(model)!, result.GetValue(dataDir));
+            NotebookExperiment.Evaluate(cli.Session, result.GetValue(model)!, result.GetValue(dataDir),
+                DatasetSelector.Parse(result.GetValue(dataset)!), result.GetValue(architecture), result.GetValue(testLimit));
             return ExitCodes.Success;
         });
         return command;

@@ -20,9 +20,10 @@ internal static class ExportCommand
     {
         var weights = new Option<string>("--weights", "-w")
         {
-            Description = $"A run folder, a weights file inside one ({ModelFiles.WeightExtensions}), or a .keras archive",
+            Description = $"A run folder, a weights file inside one ({ModelFiles.WeightExtensions}), a .keras archive, a tf.keras 2 model.save .h5, or bare weights with --architecture",
             Required = true,
         };
+        var architecture = CliOptions.Architecture();
         var format = new Option<string>("--format", "-f")
         {
             Description = "onnx, keras, weights.h5, safetensors or pt",
@@ -30,7 +31,7 @@ internal static class ExportCommand
             Validators = { r => { if (!Formats.ContainsKey(r.GetValueOrDefault<string>() ?? string.Empty)) { r.AddError($"--format '{r.GetValueOrDefault<string>()}' is not one of {string.Join(", ", Formats.Keys)}."); } } },
         };
         var output = new Option<string>("--output", "-o") { Description = "File to write; its extension must fit the format", Required = true };
-        var command = new CliCommand("export", "Export a trained model for ONNX Runtime, Keras or PyTorch.", stopsGracefully: false) { weights, format, output };
+        var command = new CliCommand("export", "Export a trained model for ONNX Runtime, Keras or PyTorch.", stopsGracefully: false) { weights, architecture, format, output };
         command.SetAction(result =>
         {
             var wanted = Formats[result.GetValue(format)!];
@@ -41,7 +42,7 @@ internal static class ExportCommand
                 throw new ArgumentException($"--output {target} names a {named} file, not {result.GetValue(format)}; give it the matching extension.");
             }
 
-            using var trained = TrainedModel.Open(cli.Session, result.GetValue(weights)!);
+            using var trained = TrainedModel.Open(cli.Session, result.GetValue(weights)!, result.GetValue(architecture));
             switch (wanted)
             {
                 case ModelFileFormat.Onnx:

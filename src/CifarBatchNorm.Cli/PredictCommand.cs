@@ -15,15 +15,16 @@ internal static class PredictCommand
     {
         var weights = new Option<string>("--weights", "-w")
         {
-            Description = $"A run folder, a weights file inside one ({ModelFiles.WeightExtensions}), or a .keras archive",
+            Description = $"A run folder, a weights file inside one ({ModelFiles.WeightExtensions}), a .keras archive, a tf.keras 2 model.save .h5, or bare weights with --architecture",
             Required = true,
         };
+        var architecture = CliOptions.Architecture();
         var json = new Option<bool>("--json") { Description = "Print one JSON array: file, probabilities (every class), top (three best)" };
         var images = new Argument<string[]>("images") { Description = "PNG, JPEG or BMP files, or folders holding them", Arity = ArgumentArity.OneOrMore };
-        var command = new CliCommand("predict", "Classify image files: resized to the model's input, pixels / 255, top-3 classes per image.", stopsGracefully: false) { weights, json, images };
+        var command = new CliCommand("predict", "Classify image files: resized to the model's input, pixels / 255, top-3 classes per image.", stopsGracefully: false) { weights, architecture, json, images };
         command.SetAction(result =>
         {
-            using var trained = TrainedModel.Open(cli.Session, result.GetValue(weights)!);
+            using var trained = TrainedModel.Open(cli.Session, result.GetValue(weights)!, result.GetValue(architecture));
             return Predict(trained, ImageFiles.Expand(result.GetValue(images)!), result.GetValue(json), cli.Stdout, cli.Stderr);
         });
         return command;

@@ -269,34 +269,76 @@ public static class NotebookExperiment
     private static int StepsPerEpoch(TrainConfig config, LoadedData data) =>
         OptimizerFactory.StepsPerEpoch(Sequential.ValidationSplitAt(data.Train.Count, config.ValidationSplit), config.BatchSize);
 
-    /// <summary>Loads the model of a run folder (or its model.pt) and evaluates it on that run's test data.</summary>
+    /// <summary>Loads a model (a run's, or a file from elsewhere) and evaluates it on a dataset's test split.</summary>
     /// <param name="session">Where to evaluate (its device and threads) and where the result goes.</param>
-    /// <param name="modelPath">A run folder, a weights file inside one (<c>.pt</c>, <c>.weights.h5</c>, <c>.h5</c>, <c>.safetensors</c>), or a <c>.keras</c> archive.</param>
+    /// <param name="modelPath">
+    /// A run folder, a weights file inside one (<c>.pt</c>, <c>.weights.h5</c>, <c>.h5</c>, <c>.safetensors</c>), a
+    /// <c>.keras</c> archive, or a model file from elsewhere (<see cref="StandaloneModel"/>).
+    /// </param>
     /// <param name="dataDir">Overrides the data location recorded in the run. The default value is the recorded one.</param>
-    public static EvaluationResult Evaluate(RunSession session, string modelPath, string? dataDir = null)
+    /// <param name="dataset">
+    /// The dataset to evaluate on; its images must have the model's input shape. The default value,
+    /// <see cref="DatasetKind.Auto"/>, takes the run's dataset, or for a model without a run the one its input shape
+    /// names (28x28x1 Fashion-MNIST, else CIFAR-10).
+    /// </param>
+    /// <param name="architecture">For bare weights without a run folder: one of <see cref="StandaloneModel.Architectures"/>. The default value is <c>null</c>.</param>
+    /// <param name="testLimit">Evaluate on the first N test images only. The default value, <c>null</c>, keeps the run's limit (none for a model from elsewhere).</param>
+    /// <exception cref="ArgumentException">The dataset's images or classes do not fit the model (parameter <c>TrainConfig.Dataset</c>).</exception>
+    public static EvaluationResult Evaluate(RunSession session, string modelPath, string? dataDir = null,
+        DatasetKind dataset = DatasetKind.Auto, string? architecture = null, int? testLimit = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         var output = session.Output;
-        using var trained = TrainedModel.Open(session, modelPath);
+        if (testLimit is int limit)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1, $"{nameof(TrainConfig)}.{nameof(TrainConfig.TestLimit)}");
+        }
+
+        using var trained = TrainedModel.Open(session, modelPath, architecture);
         var model = trained.Model;
         var record = trained.Record;
-        // A bare .keras archive has no run record: its input shape says the dataset.
-        var dataset = record is not null ? DatasetSelector.Parse(record.Dataset)
+        bool recorded = record is not null && dataset == DatasetKind.Auto;
+        // A model without a run record: its input shape says the dataset unless --dataset names one.
+        var kind = dataset != DatasetKind.Auto ? dataset
+            : record is not null ? DatasetSelector.Parse(record.Dataset)
             : model.InputShape.Equals(new Layers.LayerShape(28, 28, 1)) ? DatasetKind.FashionMnist : DatasetKind.Cifar10;
         var config = (record?.Config ?? TrainConfig.Notebook) with
         {
-            Dataset = dataset,
+            Dataset = kind,
             DataDir = dataDir ?? record?.DataLocation ?? record?.Config.DataDir,
             TrainLimit = 1,
+            TestLimit = testLimit ?? record?.Config.TestLimit,
         };
-        var data = record is not null ? DatasetSelector.LoadRecorded(config, output) : DatasetSelector.Load(config, output);
+        var data = recorded ? DatasetSelector.LoadRecorded(config, output) : DatasetSelector.Load(config, output);
+        CheckFits(model, data);
         output.WriteLine(data.Banner);
         var result = model.Evaluate(data.Test, batchSize: 1024);
         output.WriteLine(RunFolder.Describe(result));
         output.WriteLine("Per class, on the test set (accuracy = the class's recall):");
         output.Write(ConfusionMatrix.Compute(model, data.Test, 1024).FormatTable());
         return result;
+    }
+
+    /// <summary>The dataset's images must be the model's input, and its classes the model's outputs.</summary>
+    private static void CheckFits(Sequential model, LoadedData data)
+    {
+        var shape = data.Test.Shape;
+        var input = model.InputShape;
+        string name = DatasetSelector.Name(data.Kind);
+        if (!input.Equals(new Layers.LayerShape(shape.Height, shape.Width, shape.Channels)))
+        {
+            throw new ArgumentException(
+                $"{nameof(TrainConfig)}.{nameof(TrainConfig.Dataset)} {name} has {shape} images, but the model takes {string.Join('x', input.Dims)}; evaluate it on a dataset with its input shape.",
+                $"{nameof(TrainConfig)}.{nameof(TrainConfig.Dataset)}");
+        }
+
+        if (model.OutputShape.Features != data.Test.NumClasses)
+        {
+            throw new ArgumentException(
+                $"{nameof(TrainConfig)}.{nameof(TrainConfig.Dataset)} {name} has {data.Test.NumClasses} classes, but the model outputs {model.OutputShape.Features}; evaluate it on a dataset with as many classes.",
+                $"{nameof(TrainConfig)}.{nameof(TrainConfig.Dataset)}");
+        }
     }
 
     /// <summary>The library's informational version.</summary>

@@ -42,7 +42,7 @@ public sealed record TrainConfig
     /// </summary>
     public double? WeightDecay { get; init; }
 
-    /// <summary>SGD momentum, in [0, 1). The default value is 0 (Keras's).</summary>
+    /// <summary>SGD momentum, in [0, 1] (Keras accepts 1). The default value is 0 (Keras's).</summary>
     public double Momentum { get; init; }
 
     /// <summary>SGD with Nesterov momentum. The default value is <c>false</c>.</summary>
@@ -123,7 +123,7 @@ public sealed record TrainConfig
     public const string WeightDecayAllowed = "a non-negative number";
 
     /// <summary>What <see cref="Momentum"/> allows, in words.</summary>
-    public const string MomentumAllowed = "[0, 1)";
+    public const string MomentumAllowed = "[0, 1]";
 
     /// <summary>What <see cref="BnMomentum"/> allows, in words.</summary>
     public const string BnMomentumAllowed = "[0, 1)";
@@ -154,7 +154,7 @@ public sealed record TrainConfig
         ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(EarlyStoppingPatience)}", EarlyStoppingPatience, PatienceRange);
         ConfigCheck.InRange($"{nameof(TrainConfig)}.{nameof(ReduceLrPatience)}", ReduceLrPatience, PatienceRange);
         ConfigCheck.That(WeightDecay is null || (WeightDecay >= 0 && double.IsFinite(WeightDecay.Value)), $"{nameof(TrainConfig)}.{nameof(WeightDecay)}", WeightDecay ?? 0, WeightDecayAllowed);
-        ConfigCheck.That(Momentum is >= 0 and < 1, $"{nameof(TrainConfig)}.{nameof(Momentum)}", Momentum, MomentumAllowed);
+        ConfigCheck.That(Momentum is >= 0 and <= 1, $"{nameof(TrainConfig)}.{nameof(Momentum)}", Momentum, MomentumAllowed);
         if ((Momentum > 0 || Nesterov) && Optimizer != OptimizerKind.Sgd)
         {
             throw new ArgumentException(

@@ -5,8 +5,10 @@ using CifarBatchNorm.Training;
 namespace CifarBatchNorm.Experiments;
 
 /// <summary>
-/// A trained model with its class names, opened from a <c>.keras</c> archive (which needs nothing else), or from a
-/// run folder / any weights file next to a run's <c>config.json</c> (which gives the architecture and dataset).
+/// A trained model with its class names, opened from a <c>.keras</c> archive (which needs nothing else), from a
+/// run folder / any weights file next to a run's <c>config.json</c> (which gives the architecture and dataset), or from
+/// a file without a run folder (<see cref="StandaloneModel"/>: a tf.keras 2 full-model <c>.h5</c>, an exported
+/// <c>.safetensors</c>, or bare weights with a named architecture).
 /// </summary>
 public sealed class TrainedModel : IDisposable
 {
@@ -26,11 +28,12 @@ public sealed class TrainedModel : IDisposable
     /// <summary>The run's record when the model came from a run folder; <c>null</c> for a bare <c>.keras</c>.</summary>
     public RunRecord? Record { get; }
 
-    /// <summary>Opens <paramref name="path"/>: a run folder, a weights file inside one, or a <c>.keras</c> archive.</summary>
+    /// <summary>Opens <paramref name="path"/>: a run folder, a weights file inside one, a <c>.keras</c> archive, or a model file from elsewhere.</summary>
     /// <param name="session">The session the model runs in: its execution policy (device, layouts) is applied.</param>
-    /// <param name="path">The run folder or model file.</param>
-    /// <exception cref="ModelFileException">The file is missing, damaged, or a weights file with no run config beside it.</exception>
-    public static TrainedModel Open(RunSession session, string path)
+    /// <param name="path">The folder or file.</param>
+    /// <param name="architecture">For bare weights outside a run folder: one of <see cref="StandaloneModel.Architectures"/>. The default value is <c>null</c>.</param>
+    /// <exception cref="ModelFileException">The file is missing, damaged, an ONNX export, or bare weights with no run config beside them and no architecture.</exception>
+    public static TrainedModel Open(RunSession session, string path, string? architecture = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -47,6 +50,11 @@ public sealed class TrainedModel : IDisposable
         string weights = Directory.Exists(path) ? Path.Combine(path, RunFolder.WeightsFile) : path;
         string folder = Path.GetDirectoryName(Path.GetFullPath(weights)) ?? ".";
         bool hasRecord = File.Exists(Path.Combine(folder, RunFolder.ConfigFile));
+        if (ModelFiles.FormatOf(weights) == ModelFileFormat.Onnx)
+        {
+            throw new ModelFileException(StandaloneModel.OnnxMessage(Path.GetFullPath(weights)));
+        }
+
         if (ModelFiles.FormatOf(weights) == ModelFileFormat.KerasArchive)
         {
             if (!File.Exists(weights))
@@ -75,8 +83,8 @@ public sealed class TrainedModel : IDisposable
 
         if (!hasRecord)
         {
-            throw new ModelFileException(
-                $"{Path.Combine(folder, RunFolder.ConfigFile)} not found, so the architecture of {Path.GetFullPath(weights)} is unknown; pass a file inside a run folder written by a training run, or a .keras archive.");
+            var standalone = StandaloneModel.Open(weights, architecture).Apply(session.Policy);
+            return new TrainedModel(standalone, Generic(standalone.OutputShape.Features), null);
         }
 
         var run = RunFolder.ReadRecord(folder);

@@ -37,6 +37,21 @@ internal static class Keras3WeightsFile
         }
 
         var file = new H5File { ["layers"] = layers };
+        if (KerasCompileState.Variables(model) is { } optimizerVariables)
+        {
+            // A compiled model's optimizer, as Keras's _save_state walks it: optimizer/vars/<i>.
+            var vars = new H5Group();
+            for (int i = 0; i < optimizerVariables.Count; i++)
+            {
+                var (shape, data) = optimizerVariables[i];
+                vars[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = shape.Length == 0
+                    ? new H5Dataset(data)
+                    : new H5Dataset(data, fileDims: shape.Select(d => (ulong)d).ToArray());
+            }
+
+            file["optimizer"] = new H5Group { ["vars"] = vars };
+        }
+
         try
         {
             file.Write(stream);

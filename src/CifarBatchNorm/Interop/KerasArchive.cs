@@ -8,7 +8,8 @@ namespace CifarBatchNorm.Interop;
 /// <summary>
 /// Keras 3's <c>.keras</c> archive (keras/src/saving/saving_lib.py <c>save_model</c>): a zip holding
 /// <c>metadata.json</c>, <c>config.json</c> (the model serialized by serialization_lib.serialize_keras_object) and
-/// <c>model.weights.h5</c> (<see cref="Keras3WeightsFile"/>). This library adds <c>class_names</c> to the metadata.
+/// <c>model.weights.h5</c> (<see cref="Keras3WeightsFile"/>), stored uncompressed in that order as Keras writes them. This
+/// library adds <c>class_names</c> to the metadata, and declares the oldest Keras version that accepts the config.
 /// </summary>
 internal static class KerasArchive
 {
@@ -16,16 +17,24 @@ internal static class KerasArchive
     private const string MetadataFile = "metadata.json";
     private const string WeightsFile = "model.weights.h5";
 
-    /// <summary>The Keras version whose format the archive follows, written to <c>metadata.json</c>.</summary>
+    /// <summary>The Keras version whose format the archive follows, written to <c>metadata.json</c> when no layer needs a later one.</summary>
     public const string KerasVersion = "3.8.0";
+
+    /// <summary>The first Keras version whose <c>BatchNormalization</c> takes <c>renorm</c>, <c>renorm_clipping</c> and <c>renorm_momentum</c>.</summary>
+    public const string RenormKerasVersion = "3.14.0";
+
+    /// <summary>The oldest Keras version that accepts every layer config of <paramref name="model"/>.</summary>
+    public static string DeclaredVersion(Sequential model) =>
+        model.Layers.Any(l => l is Layers.BatchRenormalization) ? RenormKerasVersion : KerasVersion;
 
     /// <summary>Writes the archive through a temporary file.</summary>
     public static void Save(Sequential model, string path, IReadOnlyList<string>? classNames = null)
     {
         var config = KerasConfig.Serialize(model);
+        config["compile_config"] = KerasCompileState.CompileConfig(model);
         var metadata = new JsonObject
         {
-            ["keras_version"] = KerasVersion,
+            ["keras_version"] = DeclaredVersion(model),
             ["date_saved"] = DateTime.Now.ToString("yyyy-MM-dd@HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
         };
         if (classNames is not null)
@@ -116,7 +125,8 @@ internal static class KerasArchive
 
     private static void WriteEntry(ZipArchive zip, string name, byte[] content)
     {
-        using var stream = zip.CreateEntry(name, CompressionLevel.Optimal).Open();
+        // Keras opens zipfile.ZipFile(fileobj, "w") with the default compression, ZIP_STORED.
+        using var stream = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
         stream.Write(content);
     }
 }

@@ -30,7 +30,8 @@ internal static partial class KerasWeightMapper
                 result.Add(new MappedLayer(layer, kerasClass, path, variables, flattenedFrom));
             }
 
-            previous = layer;
+            // Dropout and Activation keep the flattened order, so a Dense after Flatten, Dropout still reads (H, W, C) rows.
+            previous = layer is Dropout or Activation && previous is Flatten ? previous : layer;
         }
 
         return result;

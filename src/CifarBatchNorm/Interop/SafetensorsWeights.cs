@@ -7,12 +7,16 @@ namespace CifarBatchNorm.Interop;
 /// <summary>
 /// The model's state dict as <c>.safetensors</c> under the names of the equivalent PyTorch <c>nn.Sequential</c>
 /// (<see cref="PyTorchEquivalent"/>): <c>0.weight</c> (out, in, kh, kw), <c>2.running_var</c>, ... Flatten is (C, H, W) in
-/// both, so no array is permuted. The metadata holds the Python source of that module under <c>pytorch_module</c>.
+/// both, so no array is permuted. The metadata holds the Python source of that module under <c>pytorch_module</c>,
+/// and the model's Keras 3 config under <c>keras_config</c>, so the file alone rebuilds the model.
 /// </summary>
 internal static class SafetensorsWeights
 {
     /// <summary>Metadata key of the Python source of the equivalent module.</summary>
     public const string ModuleKey = "pytorch_module";
+
+    /// <summary>Metadata key of the model's Keras 3 config (<see cref="KerasConfig"/>), from which the file alone rebuilds the model.</summary>
+    public const string ConfigKey = "keras_config";
 
     /// <summary>Writes the state dict (through a temporary file).</summary>
     public static void Save(Sequential model, string path)
@@ -41,6 +45,7 @@ internal static class SafetensorsWeights
         {
             ["format"] = "pt",
             [ModuleKey] = PyTorchEquivalent.Source(model),
+            [ConfigKey] = KerasConfig.Serialize(model).ToJsonString(),
         };
         AtomicFile.Write(path, temp =>
         {
@@ -92,6 +97,39 @@ internal static class SafetensorsWeights
         }
 
         ModelState.Write(model, values, source);
+    }
+
+    /// <summary>Builds the model a file written by <see cref="Save"/> describes and loads its weights; <c>null</c> when the metadata has no config.</summary>
+    public static Sequential? LoadModel(string path)
+    {
+        if (SafetensorsFile.ReadMetadata(path).GetValueOrDefault(ConfigKey) is not string text)
+        {
+            return null;
+        }
+
+        string source = Path.GetFullPath(path);
+        System.Text.Json.Nodes.JsonObject config;
+        try
+        {
+            config = System.Text.Json.Nodes.JsonNode.Parse(text) as System.Text.Json.Nodes.JsonObject
+                ?? throw new ModelFileException($"{source}: its {ConfigKey} metadata is not a JSON object.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ModelFileException($"{source}: its {ConfigKey} metadata is not valid JSON ({e.Message.Split('\n')[0]}).", e);
+        }
+
+        var model = KerasConfig.Deserialize(config, $"{source} ({ConfigKey})");
+        try
+        {
+            Load(model, path);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The Python source stored in a file's metadata, or <c>null</c>.</summary>

@@ -169,7 +169,9 @@ public sealed class BatchRenormalization : Layer
     {
         CheckRank(input, InputShape.Rank + 1);
         using var scope = NewDisposeScope();
-        var output = training ? ForwardTraining(input) : ForwardInference(input);
+        // Keras 3 (batch_normalization.py, call: `if training and self.trainable`): a frozen layer runs in inference
+        // mode, renorm included, so Fit neither uses batch statistics nor moves the moving ones.
+        var output = training && Trainable ? ForwardTraining(input) : ForwardInference(input);
         return output.MoveToOuterDisposeScope();
     }
 

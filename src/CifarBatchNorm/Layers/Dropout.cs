@@ -10,13 +10,13 @@ namespace CifarBatchNorm.Layers;
 public sealed class Dropout : Layer
 {
     /// <summary>Creates the layer.</summary>
-    /// <param name="rate">Fraction of the values to drop, in [0, 1).</param>
+    /// <param name="rate">Fraction of the values to drop, in [0, 1]; 1 drops every value (Keras accepts it and outputs zeros).</param>
     /// <param name="name">Layer name; <c>null</c> (the default) lets the model pick <c>dropout</c>, ...</param>
     public Dropout(double rate, string? name = null) : base(name)
     {
-        if (!(rate is >= 0 and < 1))
+        if (!(rate is >= 0 and <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(rate), rate, "rate must be in [0, 1) (the fraction of values dropped).");
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "rate must be in [0, 1] (the fraction of values dropped).");
         }
 
         Rate = rate;
@@ -32,6 +32,8 @@ public sealed class Dropout : Layer
     public override Tensor forward(Tensor input)
     {
         CheckRank(input, InputShape.Rank + 1);
-        return training && Rate > 0 ? nn.functional.dropout(input, Rate, training: true) : input.alias();
+        return !training || Rate == 0 ? input.alias()
+            : Rate >= 1 ? zeros_like(input)   // Keras's backends return zeros for rate 1 (no 1 / (1 - rate) scaling)
+            : nn.functional.dropout(input, Rate, training: true);
     }
 }

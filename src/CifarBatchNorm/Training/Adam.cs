@@ -104,6 +104,10 @@ public class Adam : Optimizer
     protected override IEnumerable<Tensor> Slots => _m.Concat(_v).Concat(_vHat);
 
     /// <inheritdoc />
+    internal override IEnumerable<(int Parameter, Tensor Slot)> KerasSlots =>
+        _m.SelectMany((m, i) => new[] { (i, m), (i, _v[i]) }).Concat(_vHat.Select((v, i) => (i, v)));
+
+    /// <inheritdoc />
     protected override void UpdateStep(IReadOnlyList<Tensor?> gradients, double learningRate)
     {
         double t = Iterations + 1;

@@ -90,21 +90,32 @@ public abstract class Optimizer
 
     /// <summary>
     /// How many scalars Keras 3 counts in <c>optimizer.variables</c>: the iteration counter and the learning rate, plus
-    /// the optimizer's slots (<see cref="SlotCount"/>). Shown by <c>Summary</c> as "Optimizer params" once built.
+    /// the optimizer's slots (<see cref="SlotCount"/>). Shown by <c>Summary</c> as "Optimizer params" once built. With a
+    /// <see cref="Schedule"/> there is no learning-rate variable (Keras's base_optimizer.py keeps the schedule itself).
     /// </summary>
-    public long VariableCount => 2 + SlotCount;
+    public long VariableCount => 1 + (Schedule is null ? 1 : 0) + SlotCount;
 
     /// <summary>
     /// Bytes of those variables as Keras 3 on TensorFlow sizes them: an int64 iteration counter (8 bytes), a float32
-    /// learning rate (4) and float32 slots.
+    /// learning rate (4, none with a schedule) and float32 slots.
     /// </summary>
-    public long VariableBytes => 8 + 4 + (SlotCount * 4);
+    public long VariableBytes => 8 + (Schedule is null ? 4 : 0) + (SlotCount * 4);
 
     /// <summary>Scalars held in per-parameter slots (Adam: two moments per trainable weight).</summary>
     protected long SlotCount => Slots.Sum(t => t.numel());
 
     /// <summary>The per-parameter state tensors (moments, velocities), saved and loaded with the optimizer's state.</summary>
     protected virtual IEnumerable<Tensor> Slots => [];
+
+    /// <summary>
+    /// The slots in the order Keras 3 creates its optimizer variables after the iteration and the learning rate, each
+    /// with the index of its parameter in <see cref="Parameters"/> (Adam: momentum and velocity per parameter, then
+    /// the AMSGrad maxima; SGD: one momentum per parameter).
+    /// </summary>
+    internal virtual IEnumerable<(int Parameter, Tensor Slot)> KerasSlots => [];
+
+    /// <summary>How many parameters the optimizer updates.</summary>
+    internal int ParameterCount => _parameters.Count;
 
     /// <summary>Keras's name of the optimizer, e.g. <c>adam</c>.</summary>
     public abstract string KerasName { get; }
@@ -124,14 +135,22 @@ public abstract class Optimizer
     /// Applies one update from the gradients currently stored in the parameters: clipping, weight decay, the
     /// optimizer's update, and the iteration count.
     /// </summary>
+    /// <exception cref="InvalidOperationException">No parameter has a gradient (Keras: "No gradients provided for any variable.").</exception>
     public void Step()
     {
         EnsureBound();
-        IsBuilt = true;
         double learningRate = LearningRate;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var gradients = ClipGradients();
+        if (gradients.All(g => g is null))
+        {
+            // Keras 3 base_optimizer.py (_filter_empty_gradients) raises rather than count a step that changed nothing.
+            throw new InvalidOperationException(
+                $"No gradients provided for any variable: none of the {_parameters.Count} parameters {KerasName} updates has a gradient; call backward() on the loss before Step().");
+        }
+
+        IsBuilt = true;
         if (WeightDecay is double decay)
         {
             foreach (var p in _parameters)

@@ -14,7 +14,7 @@ public sealed class Sgd : Optimizer
 
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">Step size. The default value is 0.01 (Keras's).</param>
-    /// <param name="momentum">Momentum, in [0, 1). The default value is 0.</param>
+    /// <param name="momentum">Momentum, in [0, 1]. The default value is 0.</param>
     /// <param name="nesterov">Nesterov momentum. The default value is <c>false</c>.</param>
     /// <param name="options">Clipping and weight decay. The default value is none.</param>
     public Sgd(double learningRate = 0.01, double momentum = 0, bool nesterov = false, OptimizerOptions? options = null)
@@ -26,7 +26,7 @@ public sealed class Sgd : Optimizer
 
     /// <summary>Creates the optimizer with a learning-rate schedule.</summary>
     /// <param name="schedule">The learning rate per iteration.</param>
-    /// <param name="momentum">Momentum, in [0, 1). The default value is 0.</param>
+    /// <param name="momentum">Momentum, in [0, 1]. The default value is 0.</param>
     /// <param name="nesterov">Nesterov momentum. The default value is <c>false</c>.</param>
     /// <param name="options">Clipping and weight decay. The default value is none.</param>
     public Sgd(LearningRateSchedule schedule, double momentum = 0, bool nesterov = false, OptimizerOptions? options = null)
@@ -36,9 +36,10 @@ public sealed class Sgd : Optimizer
         Nesterov = nesterov;
     }
 
-    private static double CheckMomentum(double momentum) => momentum is >= 0 and < 1
+    // Keras 3 sgd.py: `momentum < 0 or momentum > 1` raises, so 1 is accepted.
+    private static double CheckMomentum(double momentum) => momentum is >= 0 and <= 1
         ? momentum
-        : throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1).");
+        : throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1].");
 
     /// <summary>Momentum.</summary>
     public double Momentum { get; }
@@ -51,6 +52,9 @@ public sealed class Sgd : Optimizer
 
     /// <inheritdoc />
     protected override IEnumerable<Tensor> Slots => _m;
+
+    /// <inheritdoc />
+    internal override IEnumerable<(int Parameter, Tensor Slot)> KerasSlots => _m.Select((m, i) => (i, m));
 
     /// <inheritdoc />
     public override void Bind(IEnumerable<TorchSharp.Modules.Parameter> parameters)

@@ -72,7 +72,7 @@ public sealed class OptimizerChoiceTests
     [Theory]
     [InlineData(OptimizerKind.Adam, 0.9, false, LearningRateScheduleKind.Constant, null, "TrainConfig.Optimizer", "TrainConfig.Momentum and TrainConfig.Nesterov apply to the sgd optimizer only; this run uses adam.")]
     [InlineData(OptimizerKind.AdamW, 0.0, true, LearningRateScheduleKind.Constant, null, "TrainConfig.Optimizer", "apply to the sgd optimizer only; this run uses adamw")]
-    [InlineData(OptimizerKind.Sgd, 1.0, false, LearningRateScheduleKind.Constant, null, "TrainConfig.Momentum", "is out of range")]
+    [InlineData(OptimizerKind.Sgd, 1.5, false, LearningRateScheduleKind.Constant, null, "TrainConfig.Momentum", "is out of range")]
     [InlineData(OptimizerKind.Adam, 0.0, false, LearningRateScheduleKind.Cosine, 2, "TrainConfig.ReduceLrPatience", "needs a constant learning rate, not TrainConfig.LearningRateSchedule cosine")]
     public void Settings_that_cannot_go_together_are_refused_naming_the_setting(
         OptimizerKind kind, double momentum, bool nesterov, LearningRateScheduleKind schedule, int? reducePatience, string property, string message)

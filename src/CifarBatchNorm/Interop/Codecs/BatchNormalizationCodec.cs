@@ -49,15 +49,21 @@ internal sealed class BatchNormalizationCodec : LayerCodec<BatchNormalization>
         config["beta_constraint"] = null;
         config["gamma_constraint"] = null;
         config["synchronized"] = false;
-        config["renorm"] = renorm is not null;
+        if (renorm is null)
+        {
+            // Keras 3.8 to 3.13 have no renorm arguments and reject them: a plain BN writes none.
+            return;
+        }
+
+        config["renorm"] = true;
         // Keras takes fixed clipping bounds: a schedule is written as its final bounds (inference does not use them).
-        config["renorm_clipping"] = renorm is null ? null : new JsonObject
+        config["renorm_clipping"] = new JsonObject
         {
             ["rmax"] = Finite(renorm.Clipping.RMax),
             ["rmin"] = Finite(renorm.Clipping.RMin),
             ["dmax"] = Finite(renorm.Clipping.DMax),
         };
-        config["renorm_momentum"] = renorm?.RenormMomentum ?? 0.99;
+        config["renorm_momentum"] = renorm.RenormMomentum;
     }
 
     private static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
