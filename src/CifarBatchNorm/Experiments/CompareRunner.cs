@@ -38,8 +38,9 @@ public static class CompareRunner
         ArgumentNullException.ThrowIfNull(output);
         config.Validate();
         var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, output);
-        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location));
-        return RunGrid(config, data, folder, output, resumed: false, cancellationToken, extra);
+        var provenance = Provenance.Capture();
+        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location) { Provenance = provenance });
+        return RunGrid(config, data, folder, output, resumed: false, provenance, cancellationToken, extra);
     }
 
     /// <summary>
@@ -49,10 +50,11 @@ public static class CompareRunner
     /// <exception cref="ModelFileException">The folder is not a comparison's, or it is complete.</exception>
     public static CompareResult Resume(string outputDir, TextWriter output, CancellationToken cancellationToken = default) =>
         SweepFolder.Resume<SweepRecord, CompareResult>(outputDir, "comparison", output,
-            (sweep, data, folder) => RunGrid(sweep.Config, data, folder, output, resumed: true, cancellationToken, extra: null));
+            (sweep, data, folder) => RunGrid(sweep.Config, data, folder, output, resumed: true,
+                sweep.Provenance?.Resumed(Provenance.CommandLine()), cancellationToken, extra: null));
 
-    private static CompareResult RunGrid(CompareConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, CancellationToken cancellationToken,
-        Func<GridCell, Callbacks.Callback?>? extra)
+    private static CompareResult RunGrid(CompareConfig config, LoadedData data, RunFolder folder, TextWriter output, bool resumed, Provenance? provenance,
+        CancellationToken cancellationToken, Func<GridCell, Callbacks.Callback?>? extra)
     {
         var cells = config.Cells().Where(c => config.Shard?.Contains(c.Index) ?? true).ToList();
         var rows = new List<EpochResult>();
@@ -102,11 +104,30 @@ public static class CompareRunner
             Runs = runs,
             DatasetName = DatasetSelector.DisplayName(data.Kind),
             ClassNames = data.Test.ClassNames,
+            Provenance = provenance,
+            Validation = ValidationSet.Describe(config.Training.ValidationSplit, data.Train.Count, data.Test.Count),
+            RenormSchedules = RenormSchedules(config, data.Train.Count),
         };
         WriteResults(folder, result);
         folder.WriteStatus(new RunStatus(RunState.Complete, 0, string.Create(CultureInfo.InvariantCulture, $"{cells.Count} of {cells.Count} runs finished")));
         output.WriteLine($"Results: {folder.Path}");
         return result;
+    }
+
+    /// <summary>The renorm schedule of each batch size of the grid, in words; empty when the grid has no renorm variant.</summary>
+    internal static IReadOnlyList<string> RenormSchedules(CompareConfig config, int trainImages)
+    {
+        if (!config.Variants.Contains(NormalizationVariant.Renorm))
+        {
+            return [];
+        }
+
+        int trainCount = Sequential.ValidationSplitAt(trainImages, config.Training.ValidationSplit);
+        return config.GridBatchSizes.Select(b =>
+        {
+            int total = config.Training.Epochs * OptimizerFactory.StepsPerEpoch(trainCount, b);
+            return string.Create(CultureInfo.InvariantCulture, $"batch {b} ({total:N0} steps): {ModelPresets.RenormScheduleFor(total)}");
+        }).ToList();
     }
 
     /// <summary>How many runs of the comparison in <paramref name="outputDir"/> have finished, of how many, from its <c>status.json</c>.</summary>
@@ -115,6 +136,9 @@ public static class CompareRunner
     /// <summary>What a comparison records at its start, so that it can be resumed with the same data.</summary>
     private sealed record SweepRecord(CompareConfig Config, string Dataset, string DatasetReason, string? DataLocation) : SweepFolder.IRecord
     {
+        /// <summary>Commit, version, machine and command of the process that started the sweep; <c>null</c> in sweeps started before it was recorded.</summary>
+        public Provenance? Provenance { get; init; }
+
         TrainConfig SweepFolder.IRecord.Training => Config.Training;
     }
 
@@ -203,7 +227,10 @@ public static class CompareRunner
     {
         ArgumentException.ThrowIfNullOrEmpty(dir);
         var result = ReadResults(dir);
-        return result with { Summaries = Summarize(result.Config, result.Epochs, result.Runs) };
+        // Results written before the per-step loss was recorded counted steps on Keras's running mean, which restarts
+        // each epoch: that number is not kept.
+        var runs = result.Runs.Select(r => r.LossCurve is null ? r with { StepsToLossTarget = null } : r).ToList();
+        return result with { Runs = runs, Summaries = Summarize(result.Config, result.Epochs, runs) };
     }
 
     private static CompareResult ReadResults(string dir)
@@ -237,21 +264,36 @@ public static class CompareRunner
     private static FinishedRun RunOne(CompareConfig config, LoadedData data, GridCell cell, RunFolder folder, Callbacks.Callback? extra, CancellationToken cancellationToken)
     {
         string name = ModelPresets.VariantName(cell.Variant);
+        double split = config.Training.ValidationSplit;
+        int trainCount = Sequential.ValidationSplitAt(data.Train.Count, split);
+        int stepsPerEpoch = OptimizerFactory.StepsPerEpoch(trainCount, cell.BatchSize);
         manual_seed(cell.Seed);
-        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, cell.Variant, config.Training.BnMomentum);
-        int stepsPerEpoch = OptimizerFactory.StepsPerEpoch(data.Train.Count, cell.BatchSize);
+        using var model = ModelPresets.Notebook(data.Train.Shape, data.Train.NumClasses, cell.Variant, config.Training.BnMomentum,
+            renormClipping: ModelPresets.RenormScheduleFor(config.Training.Epochs * stepsPerEpoch).ToClipping());
         model.Compile(OptimizerFactory.Create(config.Training with { BatchSize = cell.BatchSize }, stepsPerEpoch, cell.LearningRate));
         RunCheckpoint.CleanLeftovers(folder);
         var (history, states) = RunCheckpoint.Restore(folder, model);
         int done = history.Epochs.Count > 0 ? history.Epochs[^1] : 0;
-        var recorder = new LossTargetRecorder(config.LossTarget);
+        var recorder = new LossTargetRecorder(config.LossTarget, config.LossHalfLifeSteps);
         var checkpoint = new RunCheckpoint(folder, history, [recorder], done > 0 ? states : null);
+        var callbacks = new List<Callbacks.Callback> { recorder };
+        if (split > 0)
+        {
+            callbacks.Add(new TestSetRecorder(data.Test, model.Policy.EvaluationBatchSize(cell.BatchSize)));
+        }
+
+        callbacks.Add(checkpoint);
+        if (extra is not null)
+        {
+            callbacks.Add(extra);
+        }
+
         string message = "complete";
         bool diverged = false;
         try
         {
-            model.Fit(data.Train, batchSize: cell.BatchSize, epochs: config.Training.Epochs, verbose: 0, validationData: data.Test,
-                callbacks: extra is null ? [recorder, checkpoint] : [recorder, checkpoint, extra], initialEpoch: done, cancellationToken: cancellationToken, sampling: config.Training.BatchSampling);
+            model.Fit(data.Train, batchSize: cell.BatchSize, epochs: config.Training.Epochs, verbose: 0, validationData: split > 0 ? null : data.Test,
+                callbacks: callbacks, initialEpoch: done, cancellationToken: cancellationToken, sampling: config.Training.BatchSampling, validationSplit: split);
         }
         catch (TrainingDivergedException e)
         {
@@ -261,52 +303,71 @@ public static class CompareRunner
 
         var h = checkpoint.History;
         var epochs = h.Epochs.Select((epoch, i) => new EpochResult(name, cell.Seed, epoch, h.Loss[i], h.Accuracy[i], h.ValLoss[i],
-            h.ValAccuracy[i], h.Get("train_seconds")[i], cell.LearningRate, cell.BatchSize)).ToList();
+            h.ValAccuracy[i], h.Get("train_seconds")[i], cell.LearningRate, cell.BatchSize)
+        {
+            TestLoss = split > 0 ? h.Get("test_loss")[i] : double.NaN,
+            TestAccuracy = split > 0 ? h.Get("test_accuracy")[i] : double.NaN,
+        }).ToList();
         var confusion = diverged ? null : ConfusionMatrix.Compute(model, data.Test, model.Policy.EvaluationBatchSize(cell.BatchSize)).Counts;
-        return new FinishedRun(epochs, new RunOutcome(name, cell.Seed, cell.LearningRate, cell.BatchSize, recorder.ReachedAt, diverged, message, epochs.Count * stepsPerEpoch)
+        return new FinishedRun(epochs, new RunOutcome(name, cell.Seed, cell.LearningRate, cell.BatchSize, recorder.ReachedAt, diverged, message,
+            diverged ? recorder.DivergedAt ?? epochs.Count * stepsPerEpoch : epochs.Count * stepsPerEpoch)
         {
             Confusion = confusion,
+            DivergedAtStep = diverged ? recorder.DivergedAt : null,
+            LossCurve = recorder.Curve,
         });
     }
 
-    /// <summary>Per variant, learning rate and batch size: final and best accuracy with 95% intervals, epochs and steps to target, p-values against <c>none</c>.</summary>
+    /// <summary>
+    /// Per variant, learning rate and batch size: final test accuracy with its 95% interval (runs that diverged left
+    /// out), the test accuracy at the epoch of best validation accuracy (only with a validation split: choosing the
+    /// epoch on the test set would flatter it), epochs to the target validation accuracy, steps to the loss target over
+    /// the runs that reached it, and paired p-values against <c>none</c> over the same seeds.
+    /// </summary>
     public static IReadOnlyList<VariantSummary> Summarize(CompareConfig config, IReadOnlyList<EpochResult> rows, IReadOnlyList<RunOutcome>? runs = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(rows);
         runs ??= [];
+        bool split = config.Training.ValidationSplit > 0;
         var summaries = new List<VariantSummary>();
         foreach (int batchSize in config.GridBatchSizes)
         {
             foreach (double learningRate in config.GridLearningRates)
             {
                 bool InCell(EpochResult r) => r.BatchSize == batchSize && r.LearningRate == learningRate;
-                List<List<EpochResult>> RunsOf(string variant) =>
-                    rows.Where(r => r.Variant == variant && (InCell(r) || r.BatchSize == 0)).GroupBy(r => r.Seed).Select(g => g.OrderBy(r => r.Epoch).ToList()).ToList();
-                double[] StepsOf(string variant) => runs
-                    .Where(o => o.Variant == variant && o.BatchSize == batchSize && o.LearningRate == learningRate)
-                    .Select(o => (double)(o.StepsToLossTarget ?? o.TotalSteps))
-                    .ToArray();
-                double[] FinalsOf(string variant) => RunsOf(variant).Where(r => r.Count > 0).Select(r => r[^1].ValAccuracy).ToArray();
+                RunOutcome? Outcome(string variant, int seed) =>
+                    runs.FirstOrDefault(o => o.Variant == variant && o.Seed == seed && o.BatchSize == batchSize && o.LearningRate == learningRate);
+                bool Diverged(string variant, int seed) => Outcome(variant, seed)?.Diverged ?? false;
+                Dictionary<int, List<EpochResult>> RunsOf(string variant) =>
+                    rows.Where(r => r.Variant == variant && (InCell(r) || r.BatchSize == 0)).GroupBy(r => r.Seed)
+                        .ToDictionary(g => g.Key, g => g.OrderBy(r => r.Epoch).ToList());
+                Dictionary<int, double> FinalsOf(string variant) => RunsOf(variant)
+                    .Where(kv => kv.Value.Count > 0 && !Diverged(variant, kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value[^1].TestAccuracyOrValidation);
                 var noneFinals = FinalsOf("none");
-                var noneSteps = StepsOf("none");
                 foreach (string variant in config.Variants.Select(ModelPresets.VariantName))
                 {
-                    var seeds = RunsOf(variant).Where(r => r.Count > 0).ToList();
+                    var seeds = RunsOf(variant).Where(kv => kv.Value.Count > 0).ToList();
                     var outcomes = runs.Where(o => o.Variant == variant && o.BatchSize == batchSize && o.LearningRate == learningRate).ToList();
                     if (seeds.Count == 0 && outcomes.Count == 0)
                     {
                         continue;
                     }
 
-                    double[] finals = FinalsOf(variant);
-                    double[] bests = seeds.Select(r => r.Max(e => e.ValAccuracy)).ToArray();
-                    int[] reached = seeds.Select(r => r.FirstOrDefault(e => e.ValAccuracy >= config.TargetAccuracy)?.Epoch ?? 0).Where(e => e > 0).ToArray();
-                    double[] steps = outcomes.Where(o => o.StepsToLossTarget is not null).Select(o => (double)o.StepsToLossTarget!.Value).ToArray();
+                    var finalsBySeed = FinalsOf(variant);
+                    double[] finals = finalsBySeed.Values.ToArray();
+                    double[] bests = split
+                        ? seeds.Where(kv => !Diverged(variant, kv.Key)).Select(kv => kv.Value.MaxBy(e => e.ValAccuracy)!.TestAccuracyOrValidation).ToArray()
+                        : [];
+                    int[] reached = seeds.Select(kv => kv.Value.FirstOrDefault(e => e.ValAccuracy >= config.TargetAccuracy)?.Epoch ?? 0).Where(e => e > 0).ToArray();
+                    double[] steps = outcomes.Where(o => o.StepsToLossTarget is not null).Select(o => o.StepsToLossTarget!.Value).ToArray();
                     bool isNone = variant == "none";
+                    int[] pairedSeeds = finalsBySeed.Keys.Where(noneFinals.ContainsKey).Order().ToArray();
+                    var noneOutcomes = runs.Where(o => o.Variant == "none" && o.BatchSize == batchSize && o.LearningRate == learningRate).ToDictionary(o => o.Seed);
+                    var stepPairs = outcomes.Where(o => noneOutcomes.ContainsKey(o.Seed)).OrderBy(o => o.Seed).ToList();
                     summaries.Add(new VariantSummary(variant, finals.Length > 0 ? finals.Average() : double.NaN, Math.Sqrt(Statistics.Variance(finals)),
                         reached.Length > 0 ? reached.Average() : null, reached.Length,
-                        seeds.Count > 0 ? seeds.SelectMany(r => r).Average(e => e.Seconds) : double.NaN)
+                        seeds.Count > 0 ? seeds.SelectMany(kv => kv.Value).Average(e => e.Seconds) : double.NaN)
                     {
                         LearningRate = learningRate,
                         BatchSize = batchSize,
@@ -318,8 +379,10 @@ public static class CompareRunner
                         StepsToLossTargetCi95 = Statistics.ConfidenceHalfWidth95(steps),
                         SeedsReachingLossTarget = steps.Length,
                         DivergedRuns = outcomes.Count(o => o.Diverged),
-                        FinalAccuracyPValueVsNone = isNone ? double.NaN : Statistics.WelchPValue(finals, noneFinals),
-                        StepsPValueVsNone = isNone ? double.NaN : Statistics.WelchPValue(StepsOf(variant), noneSteps),
+                        FinalAccuracyPValueVsNone = isNone ? double.NaN
+                            : Statistics.Paired(pairedSeeds.Select(s => finalsBySeed[s]).ToList(), pairedSeeds.Select(s => noneFinals[s]).ToList()).TPValue,
+                        StepsPValueVsNone = isNone ? double.NaN
+                            : Statistics.CensoredPaired(stepPairs.Select(o => o.StepsToLossTarget).ToList(), stepPairs.Select(o => noneOutcomes[o.Seed].StepsToLossTarget).ToList()).PValue,
                     });
                 }
             }
