@@ -39,6 +39,9 @@ public sealed record ClaimResult
     /// <summary>For the censored rank test: the untied pairs it ranks (its smallest attainable p is 2 / 2^n); 0 otherwise.</summary>
     public int UntiedPairs { get; init; }
 
+    /// <summary>Why the primary test could not be made (<c>not testable at n = ...</c>), or <c>null</c>.</summary>
+    public string? NotTestable { get; init; }
+
     /// <summary>Further numbers (exact sign-flip p, the power statement, censoring counts), in words.</summary>
     public string Detail { get; init; } = "";
 

@@ -119,7 +119,7 @@ public static class CompareClaims
                 {
                     Claim = spec.Claim, Endpoint = endpoint, Test = "paired t-test (every run reached the target)", Pairs = paired.Pairs,
                     Effect = F($"{spec.A} - {spec.B} = {paired.MeanDifference:+0;-0;0} steps ± {Num(paired.Ci95, "0")} (95% CI), mean {spec.B} {b.Average(x => x!.Value):0}"),
-                    PValue = paired.TPValue, ClaimedDirection = paired.MeanDifference == 0 ? null : paired.MeanDifference < 0, MinimumDetectableDifference = mdd,
+                    PValue = paired.TPValue, ClaimedDirection = paired.MeanDifference == 0 ? null : paired.MeanDifference < 0, MinimumDetectableDifference = mdd, NotTestable = paired.NotTestable,
                     Detail = F($"{paired.NotTestable ?? ""}{(paired.NotTestable is null ? "" : "; ")}exact sign-flip p = {P(paired.SignFlipPValue)}; smallest difference detectable at 80% power: {Num(mdd, "0")} steps; {reached}"),
                 };
             }
@@ -130,7 +130,7 @@ public static class CompareClaims
                 Claim = spec.Claim, Endpoint = endpoint, Pairs = censored.Pairs,
                 Test = "exact Wilcoxon signed-rank test, runs that never reached the target (or diverged first) censored and ranked slowest",
                 Effect = F($"{spec.A} first in {censored.AFirst} of {censored.Pairs} seeds, {spec.B} first in {censored.BFirst}"),
-                PValue = censored.PValue, ClaimedDirection = censored.SignedRankSum == 0 ? null : censored.SignedRankSum < 0, UntiedPairs = censored.Untied,
+                PValue = censored.PValue, ClaimedDirection = censored.SignedRankSum == 0 ? null : censored.SignedRankSum < 0, UntiedPairs = censored.Untied, NotTestable = censored.NotTestable,
                 Detail = F($"{censored.NotTestable ?? ""}{(censored.NotTestable is null ? "" : "; ")}{reached}; smallest p attainable with {censored.Untied} untied pairs: {P(MinimumExactP(censored.Untied))}"),
             };
         }
@@ -153,7 +153,7 @@ public static class CompareClaims
             Endpoint = F($"test accuracy after the last epoch ({result.Config.Training.Epochs}), {spec.A} vs {spec.B}, {cell}"),
             Test = "paired t-test", Pairs = test.Pairs,
             Effect = F($"{spec.A} - {spec.B} = {test.MeanDifference:+0.0000;-0.0000;0.0000} ± {Num(test.Ci95, "0.0000")} (95% CI); {spec.A} higher in {finalA.Where((v, i) => v > finalB[i]).Count()} of {test.Pairs} seeds"),
-            PValue = test.TPValue, ClaimedDirection = test.MeanDifference == 0 ? null : test.MeanDifference > 0, MinimumDetectableDifference = detectable,
+            PValue = test.TPValue, ClaimedDirection = test.MeanDifference == 0 ? null : test.MeanDifference > 0, MinimumDetectableDifference = detectable, NotTestable = test.NotTestable,
             Detail = F($"{test.NotTestable ?? ""}{(test.NotTestable is null ? "" : "; ")}exact sign-flip p = {P(test.SignFlipPValue)}; smallest difference detectable at 80% power: {Num(detectable, "0.0000")}; {diverged} (left out)"),
             PerEpoch = perEpoch,
             StoppingEpochNote = StoppingNote(perEpoch, spec),
@@ -165,7 +165,7 @@ public static class CompareClaims
         string verdict;
         if (double.IsNaN(claim.PValue))
         {
-            verdict = F($"not testable at n = {claim.Pairs}");
+            verdict = claim.NotTestable ?? F($"not testable at n = {claim.Pairs}");
         }
         else if (claim.HolmPValue < Alpha)
         {

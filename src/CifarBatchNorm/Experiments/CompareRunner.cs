@@ -404,30 +404,4 @@ public static class CompareRunner
 
         return sb.ToString();
     }
-
-    /// <summary>Per-variant mean and spread of the final accuracy, epochs to target, and time per epoch.</summary>
-    public static IReadOnlyList<VariantSummary> Summarize(CompareConfig config, IReadOnlyList<EpochResult> rows)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(rows);
-        var summaries = new List<VariantSummary>();
-        foreach (string variant in config.Variants.Select(ModelPresets.VariantName))
-        {
-            var runs = rows.Where(r => r.Variant == variant).GroupBy(r => r.Seed).Select(g => g.OrderBy(r => r.Epoch).ToList()).ToList();
-            if (runs.Count == 0)
-            {
-                continue;
-            }
-
-            double[] finals = runs.Select(r => r[^1].ValAccuracy).ToArray();
-            double mean = finals.Average();
-            double std = finals.Length > 1 ? Math.Sqrt(finals.Sum(f => (f - mean) * (f - mean)) / (finals.Length - 1)) : 0;
-            int[] reached = runs.Select(r => r.FirstOrDefault(e => e.ValAccuracy >= config.TargetAccuracy)?.Epoch ?? 0).Where(e => e > 0).ToArray();
-            summaries.Add(new VariantSummary(variant, mean, std, reached.Length > 0 ? reached.Average() : null, reached.Length,
-                runs.SelectMany(r => r).Average(e => e.Seconds)));
-        }
-
-        return summaries;
-    }
-
 }

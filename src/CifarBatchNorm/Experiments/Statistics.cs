@@ -78,7 +78,7 @@ public static class Statistics
             return new PairedTest(n, mean, sd, double.NaN, double.NaN, double.NaN, $"not testable at n = {n} (fewer than 3 seeds)");
         }
 
-        if (sd == 0)
+        if (sd <= 1e-12 * Math.Max(1, Math.Abs(mean)))   // equal differences, up to the rounding of their subtraction
         {
             return new PairedTest(n, mean, sd, double.NaN, double.NaN, SignFlipExactPValue(d), $"not testable at n = {n} (the paired differences have no spread)");
         }
