@@ -110,6 +110,16 @@ public static class CompareClaims
             string endpoint = F($"steps until the moving average of the per-step training loss (half-life {result.Config.LossHalfLifeSteps:0.#} steps) reaches {result.Config.LossTarget:0.###}, {spec.A} vs {spec.B}, {cell}");
             var a = present.Select(s => Outcome(spec.A, s)!.StepsToLossTarget).ToList();
             var b = present.Select(s => Outcome(spec.B, s)!.StepsToLossTarget).ToList();
+            if (present.Count > 0 && present.All(s => Outcome(spec.A, s)!.LossCurve is null && Outcome(spec.B, s)!.LossCurve is null))
+            {
+                const string noCurve = "not testable: these results were written before the per-step loss was recorded";
+                return new ClaimResult
+                {
+                    Claim = spec.Claim, Endpoint = endpoint, Test = "none", Effect = "no per-step loss curve", Pairs = present.Count,
+                    NotTestable = noCurve, Detail = noCurve,
+                };
+            }
+
             string reached = F($"reached: {spec.A} {a.Count(x => x is not null)} of {present.Count}, {spec.B} {b.Count(x => x is not null)} of {present.Count}; {diverged}");
             if (present.Count > 0 && a.All(x => x is not null) && b.All(x => x is not null))
             {
