@@ -153,6 +153,13 @@ internal static class Charts
 
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, names.Count).Select(i => (double)i).ToArray(), names.ToArray());
+        if (names.Sum(n => n.Length) > 70)   // slanted names, so long labels of a grid do not run into each other
+        {
+            plot.Axes.Bottom.TickLabelStyle.Rotation = 30;
+            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+            plot.Axes.Bottom.MinimumSize = 140;
+        }
+
         double Clip(double v) => bounds is var (min, max) ? Math.Clamp(v, min, max) : v;
         var all = estimates.Select((e, i) => Clip(e - halfWidths[i])).Concat(estimates.Select((e, i) => Clip(e + halfWidths[i])))
             .Concat(values.SelectMany(v => v)).Where(double.IsFinite).DefaultIfEmpty(0).ToList();

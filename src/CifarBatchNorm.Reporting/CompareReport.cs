@@ -38,7 +38,7 @@ public static class CompareReport
         var lossBands = LossBands(result, variants, Label);
         if (lossBands.Count > 0)
         {
-            Charts.Lines(File("train_loss"), $"Training loss per step, moving average (half-life {result.Config.LossHalfLifeSteps:0.#} steps), {setting}", "optimizer step", "training loss",
+            Charts.Lines(File("train_loss"), $"Training loss per step (EMA, half-life {result.Config.LossHalfLifeSteps:0.#}), {setting}", "optimizer step", "training loss",
                 lossBands, integerX: false);
         }
         else
@@ -183,7 +183,9 @@ public static class CompareReport
     private static List<IReadOnlyList<string>> Rows(CompareResult result) => result.Summaries.Select(s =>
     {
         string epochs = s.EpochsToTargetMean is double e ? F($"{e:0.0} ({s.SeedsReachingTarget}/{s.Seeds})") : F($"not reached (0/{s.Seeds})");
-        string steps = s.StepsToLossTargetMean is double t ? F($"{t:0} ± {Ci(s.StepsToLossTargetCi95, "0")} ({s.SeedsReachingLossTarget}/{s.Seeds})") : F($"not reached (0/{s.Seeds})");
+        bool recorded = result.Runs.Any(o => o.Variant == s.Variant && o.LearningRate == s.LearningRate && o.BatchSize == s.BatchSize && o.LossCurve is not null);
+        string steps = !recorded ? "not recorded (results from before the per-step loss)"
+            : s.StepsToLossTargetMean is double t ? F($"{t:0} ± {Ci(s.StepsToLossTargetCi95, "0")} ({s.SeedsReachingLossTarget}/{s.Seeds})") : F($"not reached (0/{s.Seeds})");
         int finished = s.Seeds - s.DivergedRuns;
         return (IReadOnlyList<string>)
         [

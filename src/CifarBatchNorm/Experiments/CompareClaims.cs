@@ -59,7 +59,7 @@ public static class CompareClaims
         {
             foreach (double rate in c.GridLearningRates)
             {
-                specs.Add(new Spec(rate == lr ? "BN makes training faster" : F($"BN trains where no-BN stalls or diverges at learning rate {rate:G3}"),
+                specs.Add(new Spec(rate == lr ? "BN makes training faster" : F($"BN makes training faster at the higher learning rate {rate:G3} (where no-BN may stall or diverge)"),
                     "bn", "none", Endpoint.StepsToLossTarget, rate, batch));
             }
 
