@@ -83,3 +83,10 @@ done
 if wanted analyze-fashion-mnist; then
   cifar_bn analyze --dataset fashion-mnist "${limit[@]}" --variants bn,none --epochs "$epochs" -o "$(fresh analyze-fashion-mnist)"
 fi
+
+# The run folders' locks (released when each command ends) are not results, nor is a finished sweep's working state
+# (per-run checkpoints and results, status, the record --resume reads): results.json holds every number.
+find "$out" -name .lock -delete
+for done in "$out"/*/results.json; do
+  [[ -e "$done" ]] && rm -rf "$(dirname "$done")/runs" "$(dirname "$done")/status.json" "$(dirname "$done")/sweep.json"
+done
