@@ -70,6 +70,7 @@ public static class NotebookExperiment
             Machine = MachineInfo.Describe(),
             CpuModel = MachineInfo.CpuModel(),
             StartedUtc = DateTimeOffset.UtcNow,
+            Provenance = Provenance.Capture(),
         };
         folder.WriteJson(RunFolder.ConfigFile, record);
         folder.WriteStatus(new RunStatus(RunState.Running, 0, "started"));
