@@ -44,6 +44,8 @@ fresh() { rm -rf "$out/$1"; mkdir -p "$out"; echo "$out/$1"; }
 # 0. The notebook itself: 10 epochs of the notebook's model and settings, validated on the test set as it does.
 if wanted fashion-mnist-notebook; then
   cifar_bn train --dataset fashion-mnist "${limit[@]}" --epochs "$epochs" -o "$(fresh fashion-mnist-notebook)"
+  # The trained weights and the resume checkpoint are not results (the run is reproducible from its seed).
+  rm -rf "$out/fashion-mnist-notebook"/{model.pt,checkpoint.json,status.json} "$out/fashion-mnist-notebook"/checkpoint-*
 fi
 
 # 1. The full comparison: every variant on the training images (10% held out for validation), 5 seeds; bn-m09 is BN
