@@ -90,7 +90,7 @@ internal static class CliOptions
 
     public static Option<string> Variant() => new("--variant")
     {
-        Description = "Normalization placement: bn (the notebook: ReLU then BN), none, bn-before-relu, renorm (Batch Renormalization)",
+        Description = "Normalization placement: bn (the notebook: ReLU then BN), none, bn-before-relu, renorm (Batch Renormalization), bn-m09 (bn at BN momentum 0.9)",
         DefaultValueFactory = _ => "bn",
         Validators = { r => Check<string>(r, v => Message(() => ModelPresets.ParseVariant(v))) },
     };
