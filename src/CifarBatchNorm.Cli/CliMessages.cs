@@ -37,6 +37,7 @@ internal static class CliMessages
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.Seeds)}"] = "--seeds",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.TargetAccuracy)}"] = "--target-accuracy",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.LossTarget)}"] = "--loss-target",
+        [$"{nameof(CompareConfig)}.{nameof(CompareConfig.LossHalfLifeSteps)}"] = "--loss-half-life",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.LearningRates)}"] = "--learning-rates",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.BatchSizes)}"] = "--batch-sizes",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.Shard)}"] = "--shard",

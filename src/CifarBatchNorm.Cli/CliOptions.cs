@@ -97,7 +97,7 @@ internal static class CliOptions
 
     public static Option<string> Variant() => new("--variant")
     {
-        Description = "Normalization placement: bn (the notebook: ReLU then BN), none, bn-before-relu, renorm (Batch Renormalization)",
+        Description = "Normalization placement: bn (the notebook: ReLU then BN), none, bn-before-relu, renorm (Batch Renormalization), bn-m09 (bn at BN momentum 0.9)",
         DefaultValueFactory = _ => "bn",
         Validators = { r => Check<string>(r, v => Message(() => ModelPresets.ParseVariant(v))) },
     };
@@ -105,7 +105,7 @@ internal static class CliOptions
     /// <summary>A comma-separated list of variants, checked at parse time.</summary>
     public static Option<string> Variants(string defaultValue) => new("--variants")
     {
-        Description = "Comma-separated variants: bn, none, bn-before-relu, renorm",
+        Description = "Comma-separated variants: bn, none, bn-before-relu, renorm, bn-m09 (bn at BN momentum 0.9)",
         DefaultValueFactory = _ => defaultValue,
         Validators = { r => Check<string>(r, v => Message(() => ParseVariants(v))) },
     };

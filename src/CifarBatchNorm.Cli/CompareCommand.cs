@@ -22,6 +22,12 @@ internal static class CompareCommand
             Description = "Training loss counted in 'steps to the loss target' (optimization speed)",
             DefaultValueFactory = _ => 0.5,
         };
+        var halfLife = new Option<double>("--loss-half-life")
+        {
+            Description = "Half-life in steps of the moving average of the per-step training loss that 'steps to the loss target' reads",
+            DefaultValueFactory = _ => 20,
+        };
+        var validationSplit = CliOptions.ValidationSplit();
         var learningRates = new Option<string?>("--learning-rates")
         {
             Description = "Comma-separated learning rates to run as a grid axis (default: --learning-rate only), e.g. 1e-3,1e-2,3e-2",
@@ -42,7 +48,7 @@ internal static class CompareCommand
         var shared = new TrainingOptions();
         var command = new CliCommand("compare", "Train each normalization variant with each seed; write results, plots and report.md.", stopsGracefully: true)
         {
-            variants, seeds, target, lossTarget, learningRates, batchSizes, shard, output, resume,
+            variants, seeds, target, lossTarget, halfLife, validationSplit, learningRates, batchSizes, shard, output, resume,
         };
         command.Subcommands.Add(MergeCommand(stdout, cli.CancellationToken));
         command.Subcommands.Add(ReportCommand(stdout));
@@ -68,10 +74,11 @@ internal static class CompareCommand
                 Seeds = result.GetValue(seeds),
                 TargetAccuracy = result.GetValue(target),
                 LossTarget = result.GetValue(lossTarget),
+                LossHalfLifeSteps = result.GetValue(halfLife),
                 LearningRates = ParseList(result.GetValue(learningRates), double.Parse),
                 BatchSizes = ParseList(result.GetValue(batchSizes), int.Parse),
                 Shard = result.GetValue(shard) is string k ? ShardSpec.Parse(k) : null,
-                Training = shared.ToConfig(result),
+                Training = shared.ToConfig(result) with { ValidationSplit = result.GetValue(validationSplit) },
             };
             string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("compare"));
             return Finish(stdout, Guard(folder, () => CompareRunner.Run(cli.Session, config, folder, extra: null, r => WriteReport(stdout, folder, r))));

@@ -111,9 +111,12 @@ internal static class Charts
     /// Writes a chart of one estimate per group with its interval (a point and an error bar), and the individual
     /// values as small dots beside it, to <paramref name="pathWithoutExtension"/>.png and .svg. Points, not bars:
     /// the Y axis fits the data instead of starting at 0, and nothing suggests that a length means something.
+    /// <paramref name="bounds"/>, when given, clips every interval to the range the quantity can take (an accuracy's
+    /// [0, 1]): a t interval over few seeds can reach past it.
     /// </summary>
     public static (string Png, string Svg) Intervals(string pathWithoutExtension, string title, string xLabel, string yLabel,
-        IReadOnlyList<string> names, IReadOnlyList<double> estimates, IReadOnlyList<double> halfWidths, IReadOnlyList<IReadOnlyList<double>> values)
+        IReadOnlyList<string> names, IReadOnlyList<double> estimates, IReadOnlyList<double> halfWidths, IReadOnlyList<IReadOnlyList<double>> values,
+        (double Low, double High)? bounds = null)
     {
         ArgumentNullException.ThrowIfNull(names);
         ArgumentNullException.ThrowIfNull(estimates);
@@ -123,9 +126,22 @@ internal static class Charts
         for (int i = 0; i < names.Count; i++)
         {
             var color = Palette[i % Palette.Length];
-            var errorBar = plot.Add.ErrorBar([i], [estimates[i]], [halfWidths[i]]);
-            errorBar.Color = color;
-            errorBar.LineWidth = 2;
+            double low = estimates[i] - halfWidths[i], high = estimates[i] + halfWidths[i];
+            if (bounds is var (min, max))
+            {
+                low = Math.Max(min, low);
+                high = Math.Min(max, high);
+            }
+
+            // The interval as a vertical segment with caps (asymmetric once clipped).
+            foreach (var (x1, y1, x2, y2) in new[] { (i, low, i, high), (i - 0.08, low, i + 0.08, low), (i - 0.08, high, i + 0.08, high) })
+            {
+                var segment = plot.Add.Line(x1, y1, x2, y2);
+                segment.Color = color;
+                segment.LineWidth = 2;
+                segment.MarkerSize = 0;
+            }
+
             var point = plot.Add.Scatter(new[] { (double)i }, new[] { estimates[i] });
             point.Color = color;
             point.LineWidth = 0;
@@ -144,7 +160,15 @@ internal static class Charts
 
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, names.Count).Select(i => (double)i).ToArray(), names.ToArray());
-        var all = estimates.Select((e, i) => e - halfWidths[i]).Concat(estimates.Select((e, i) => e + halfWidths[i]))
+        if (names.Sum(n => n.Length) > 70)   // slanted names, so long labels of a grid do not run into each other
+        {
+            plot.Axes.Bottom.TickLabelStyle.Rotation = 30;
+            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+            plot.Axes.Bottom.MinimumSize = 140;
+        }
+
+        double Clip(double v) => bounds is var (min, max) ? Math.Clamp(v, min, max) : v;
+        var all = estimates.Select((e, i) => Clip(e - halfWidths[i])).Concat(estimates.Select((e, i) => Clip(e + halfWidths[i])))
             .Concat(values.SelectMany(v => v)).Where(double.IsFinite).DefaultIfEmpty(0).ToList();
         double pad = Math.Max(0.005, (all.Max() - all.Min()) * 0.15);
         plot.Axes.SetLimitsY(all.Min() - pad, all.Max() + pad);

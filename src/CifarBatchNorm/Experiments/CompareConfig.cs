@@ -22,6 +22,13 @@ public sealed record CompareConfig
     /// <summary>Training loss that "steps to the loss target" counts down to. The default value is 0.5.</summary>
     public double LossTarget { get; init; } = 0.5;
 
+    /// <summary>
+    /// Half-life, in optimizer steps, of the exponential moving average of the per-step training loss that "steps to
+    /// the loss target" is read from. The default value is 20 (the average then has the noise of a mean over about 58
+    /// steps and lags the loss by about 28 steps, alike for every variant).
+    /// </summary>
+    public double LossHalfLifeSteps { get; init; } = 20;
+
     /// <summary>Learning rates to run (a grid axis); <c>null</c> (the default) runs <see cref="TrainConfig.LearningRate"/> only.</summary>
     public IReadOnlyList<double>? LearningRates { get; init; }
 
@@ -78,6 +85,7 @@ public sealed record CompareConfig
         ConfigCheck.InRange($"{nameof(CompareConfig)}.{nameof(Seeds)}", Seeds, SeedsRange);
         ConfigCheck.That(IsTargetAccuracy(TargetAccuracy), $"{nameof(CompareConfig)}.{nameof(TargetAccuracy)}", TargetAccuracy, "(0, 1]");
         ConfigCheck.That(LossTarget > 0 && double.IsFinite(LossTarget), $"{nameof(CompareConfig)}.{nameof(LossTarget)}", LossTarget, "a positive number");
+        ConfigCheck.That(LossHalfLifeSteps >= 1 && double.IsFinite(LossHalfLifeSteps), $"{nameof(CompareConfig)}.{nameof(LossHalfLifeSteps)}", LossHalfLifeSteps, "a number of steps, at least 1");
         foreach (double rate in GridLearningRates)
         {
             ConfigCheck.That(TrainConfig.IsLearningRate(rate), $"{nameof(CompareConfig)}.{nameof(LearningRates)}", rate, TrainConfig.LearningRateAllowed);

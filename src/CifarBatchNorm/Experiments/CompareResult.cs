@@ -16,4 +16,13 @@ public sealed record CompareResult(CompareConfig Config, string Dataset, string 
 
     /// <summary>The dataset's class names, in label order (for the confusion matrix); empty when not recorded.</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
+
+    /// <summary>Commit, tool version, machine and exact command that produced the results; <c>null</c> in results written before it was recorded.</summary>
+    public Provenance? Provenance { get; init; }
+
+    /// <summary>What the runs validated on after each epoch, in words (a split of the training set, or the test set); empty when not recorded.</summary>
+    public string Validation { get; init; } = "";
+
+    /// <summary>The Batch Renormalization clipping schedule per batch size of the grid, in words (<see cref="RenormSchedule"/>); empty without a renorm variant.</summary>
+    public IReadOnlyList<string> RenormSchedules { get; init; } = [];
 }

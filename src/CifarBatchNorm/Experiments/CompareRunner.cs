@@ -45,9 +45,10 @@ public static class CompareRunner
         config.Validate();
         session.Check(config.Training);
         var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, session.Output);
+        var provenance = Provenance.Capture();
         try
         {
-            folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location) { Runtime = session.Runtime });
+            folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location) { Runtime = session.Runtime, Provenance = provenance });
         }
         catch
         {
@@ -55,7 +56,7 @@ public static class CompareRunner
             throw;
         }
 
-        return RunGrid(session, config, data, folder, resumed: false, extra, finish);
+        return RunGrid(session, config, data, folder, resumed: false, provenance, extra, finish);
     }
 
     /// <summary>
@@ -74,9 +75,10 @@ public static class CompareRunner
     /// </summary>
     internal static CompareResult Resume(RunSession session, string outputDir, Action<CompareResult>? finish) =>
         SweepFolder.Resume<SweepRecord, CompareResult>(session, outputDir, "comparison",
-            (sweep, data, folder) => RunGrid(session, sweep.Config, data, folder, resumed: true, extra: null, finish));
+            (sweep, data, folder) => RunGrid(session, sweep.Config, data, folder, resumed: true,
+                sweep.Provenance?.Resumed(Provenance.CommandLine()), extra: null, finish));
 
-    private static CompareResult RunGrid(RunSession session, CompareConfig config, LoadedData data, RunFolder folder, bool resumed,
+    private static CompareResult RunGrid(RunSession session, CompareConfig config, LoadedData data, RunFolder folder, bool resumed, Provenance? provenance,
         Func<GridCell, Callbacks.Callback?>? extra, Action<CompareResult>? finish = null)
     {
         var output = session.Output;
@@ -128,6 +130,9 @@ public static class CompareRunner
                 Runs = runs,
                 DatasetName = DatasetSelector.DisplayName(data.Kind),
                 ClassNames = data.Test.ClassNames,
+                Provenance = provenance,
+                Validation = ValidationSet.Describe(config.Training.ValidationSplit, data.Train.Count, data.Test.Count),
+                RenormSchedules = RenormSchedules(config, data.Train.Count),
             };
             WriteResults(folder, result);
             finish?.Invoke(result);
@@ -141,6 +146,22 @@ public static class CompareRunner
         }
     }
 
+    /// <summary>The renorm schedule of each batch size of the grid, in words; empty when the grid has no renorm variant.</summary>
+    internal static IReadOnlyList<string> RenormSchedules(CompareConfig config, int trainImages)
+    {
+        if (!config.Variants.Contains(NormalizationVariant.Renorm))
+        {
+            return [];
+        }
+
+        int trainCount = Sequential.ValidationSplitAt(trainImages, config.Training.ValidationSplit);
+        return config.GridBatchSizes.Select(b =>
+        {
+            int total = config.Training.Epochs * OptimizerFactory.StepsPerEpoch(trainCount, b);
+            return string.Create(CultureInfo.InvariantCulture, $"batch {b} ({total:N0} steps): {ModelPresets.RenormScheduleFor(total)}");
+        }).ToList();
+    }
+
     /// <summary>Whether the comparison in <paramref name="outputDir"/> finished: its results are written and its status says so.</summary>
     internal static bool IsComplete(string outputDir) =>
         File.Exists(Path.Combine(outputDir, ResultsFile)) && File.Exists(Path.Combine(outputDir, RunFolder.StatusFile))
@@ -152,6 +173,9 @@ public static class CompareRunner
     /// <summary>What a comparison records at its start, so that it can be resumed with the same data.</summary>
     private sealed record SweepRecord(CompareConfig Config, string Dataset, string DatasetReason, string? DataLocation) : SweepFolder.IRecord
     {
+        /// <summary>Commit, version, machine and command of the process that started the sweep; <c>null</c> in sweeps started before it was recorded.</summary>
+        public Provenance? Provenance { get; init; }
+
         TrainConfig SweepFolder.IRecord.Training => Config.Training;
 
         /// <inheritdoc />
@@ -223,7 +247,10 @@ public static class CompareRunner
     {
         ArgumentException.ThrowIfNullOrEmpty(dir);
         var result = ReadResults(dir);
-        return result with { Summaries = Summarize(result.Config, result.Epochs, result.Runs) };
+        // Results written before the per-step loss was recorded counted steps on Keras's running mean, which restarts
+        // each epoch: that number is not kept.
+        var runs = result.Runs.Select(r => r.LossCurve is null ? r with { StepsToLossTarget = null } : r).ToList();
+        return result with { Runs = runs, Summaries = Summarize(result.Config, result.Epochs, runs) };
     }
 
     private static CompareResult ReadResults(string dir)
@@ -262,21 +289,36 @@ public static class CompareRunner
     private static FinishedRun RunOne(RunSession session, CompareConfig config, LoadedData data, GridCell cell, RunFolder folder, Callbacks.Callback? extra)
     {
         string name = ModelPresets.VariantName(cell.Variant);
+        double split = config.Training.ValidationSplit;
+        int trainCount = Sequential.ValidationSplitAt(data.Train.Count, split);
+        int stepsPerEpoch = OptimizerFactory.StepsPerEpoch(trainCount, cell.BatchSize);
         manual_seed(cell.Seed);
-        using var model = ModelPresets.Notebook(session, data.Train.Shape, data.Train.NumClasses, cell.Variant, config.Training.BnMomentum);
-        int stepsPerEpoch = OptimizerFactory.StepsPerEpoch(data.Train.Count, cell.BatchSize);
+        using var model = ModelPresets.Notebook(session, data.Train.Shape, data.Train.NumClasses, cell.Variant, config.Training.BnMomentum,
+            renormClipping: ModelPresets.RenormScheduleFor(config.Training.Epochs * stepsPerEpoch).ToClipping());
         model.Compile(OptimizerFactory.Create(config.Training with { BatchSize = cell.BatchSize }, stepsPerEpoch, cell.LearningRate));
         RunCheckpoint.CleanLeftovers(folder);
         var (history, states) = RunCheckpoint.Restore(folder, model);
         int done = history.Epochs.Count > 0 ? history.Epochs[^1] : 0;
-        var recorder = new LossTargetRecorder(config.LossTarget);
+        var recorder = new LossTargetRecorder(config.LossTarget, config.LossHalfLifeSteps);
         var checkpoint = new RunCheckpoint(folder, history, [recorder], done > 0 ? states : null);
+        var callbacks = new List<Callbacks.Callback> { recorder };
+        if (split > 0)
+        {
+            callbacks.Add(new TestSetRecorder(data.Test, model.Policy.EvaluationBatchSize(cell.BatchSize)));
+        }
+
+        callbacks.Add(checkpoint);
+        if (extra is not null)
+        {
+            callbacks.Add(extra);
+        }
+
         string message = "complete";
         bool diverged = false;
         try
         {
-            model.Fit(data.Train, batchSize: cell.BatchSize, epochs: config.Training.Epochs, verbose: 0, validationData: data.Test,
-                callbacks: extra is null ? [recorder, checkpoint] : [recorder, checkpoint, extra], initialEpoch: done, cancellationToken: session.CancellationToken, sampling: config.Training.BatchSampling);
+            model.Fit(data.Train, batchSize: cell.BatchSize, epochs: config.Training.Epochs, verbose: 0, validationData: split > 0 ? null : data.Test,
+                callbacks: callbacks, initialEpoch: done, cancellationToken: session.CancellationToken, sampling: config.Training.BatchSampling, validationSplit: split);
         }
         catch (TrainingDivergedException e)
         {
@@ -286,52 +328,71 @@ public static class CompareRunner
 
         var h = checkpoint.History;
         var epochs = h.Epochs.Select((epoch, i) => new EpochResult(name, cell.Seed, epoch, h.Loss[i], h.Accuracy[i], h.ValLoss[i],
-            h.ValAccuracy[i], h.Get("train_seconds")[i], cell.LearningRate, cell.BatchSize)).ToList();
+            h.ValAccuracy[i], h.Get("train_seconds")[i], cell.LearningRate, cell.BatchSize)
+        {
+            TestLoss = split > 0 ? h.Get("test_loss")[i] : double.NaN,
+            TestAccuracy = split > 0 ? h.Get("test_accuracy")[i] : double.NaN,
+        }).ToList();
         var confusion = diverged ? null : ConfusionMatrix.Compute(model, data.Test, model.Policy.EvaluationBatchSize(cell.BatchSize)).Counts;
-        return new FinishedRun(epochs, new RunOutcome(name, cell.Seed, cell.LearningRate, cell.BatchSize, recorder.ReachedAt, diverged, message, epochs.Count * stepsPerEpoch)
+        return new FinishedRun(epochs, new RunOutcome(name, cell.Seed, cell.LearningRate, cell.BatchSize, recorder.ReachedAt, diverged, message,
+            diverged ? recorder.DivergedAt ?? epochs.Count * stepsPerEpoch : epochs.Count * stepsPerEpoch)
         {
             Confusion = confusion,
+            DivergedAtStep = diverged ? recorder.DivergedAt : null,
+            LossCurve = recorder.Curve,
         });
     }
 
-    /// <summary>Per variant, learning rate and batch size: final and best accuracy with 95% intervals, epochs and steps to target, p-values against <c>none</c>.</summary>
+    /// <summary>
+    /// Per variant, learning rate and batch size: final test accuracy with its 95% interval (runs that diverged left
+    /// out), the test accuracy at the epoch of best validation accuracy (only with a validation split: choosing the
+    /// epoch on the test set would flatter it), epochs to the target validation accuracy, steps to the loss target over
+    /// the runs that reached it, and paired p-values against <c>none</c> over the same seeds.
+    /// </summary>
     public static IReadOnlyList<VariantSummary> Summarize(CompareConfig config, IReadOnlyList<EpochResult> rows, IReadOnlyList<RunOutcome>? runs = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(rows);
         runs ??= [];
+        bool split = config.Training.ValidationSplit > 0;
         var summaries = new List<VariantSummary>();
         foreach (int batchSize in config.GridBatchSizes)
         {
             foreach (double learningRate in config.GridLearningRates)
             {
                 bool InCell(EpochResult r) => r.BatchSize == batchSize && r.LearningRate == learningRate;
-                List<List<EpochResult>> RunsOf(string variant) =>
-                    rows.Where(r => r.Variant == variant && (InCell(r) || r.BatchSize == 0)).GroupBy(r => r.Seed).Select(g => g.OrderBy(r => r.Epoch).ToList()).ToList();
-                double[] StepsOf(string variant) => runs
-                    .Where(o => o.Variant == variant && o.BatchSize == batchSize && o.LearningRate == learningRate)
-                    .Select(o => (double)(o.StepsToLossTarget ?? o.TotalSteps))
-                    .ToArray();
-                double[] FinalsOf(string variant) => RunsOf(variant).Where(r => r.Count > 0).Select(r => r[^1].ValAccuracy).ToArray();
+                RunOutcome? Outcome(string variant, int seed) =>
+                    runs.FirstOrDefault(o => o.Variant == variant && o.Seed == seed && o.BatchSize == batchSize && o.LearningRate == learningRate);
+                bool Diverged(string variant, int seed) => Outcome(variant, seed)?.Diverged ?? false;
+                Dictionary<int, List<EpochResult>> RunsOf(string variant) =>
+                    rows.Where(r => r.Variant == variant && (InCell(r) || r.BatchSize == 0)).GroupBy(r => r.Seed)
+                        .ToDictionary(g => g.Key, g => g.OrderBy(r => r.Epoch).ToList());
+                Dictionary<int, double> FinalsOf(string variant) => RunsOf(variant)
+                    .Where(kv => kv.Value.Count > 0 && !Diverged(variant, kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value[^1].TestAccuracyOrValidation);
                 var noneFinals = FinalsOf("none");
-                var noneSteps = StepsOf("none");
                 foreach (string variant in config.Variants.Select(ModelPresets.VariantName))
                 {
-                    var seeds = RunsOf(variant).Where(r => r.Count > 0).ToList();
+                    var seeds = RunsOf(variant).Where(kv => kv.Value.Count > 0).ToList();
                     var outcomes = runs.Where(o => o.Variant == variant && o.BatchSize == batchSize && o.LearningRate == learningRate).ToList();
                     if (seeds.Count == 0 && outcomes.Count == 0)
                     {
                         continue;
                     }
 
-                    double[] finals = FinalsOf(variant);
-                    double[] bests = seeds.Select(r => r.Max(e => e.ValAccuracy)).ToArray();
-                    int[] reached = seeds.Select(r => r.FirstOrDefault(e => e.ValAccuracy >= config.TargetAccuracy)?.Epoch ?? 0).Where(e => e > 0).ToArray();
-                    double[] steps = outcomes.Where(o => o.StepsToLossTarget is not null).Select(o => (double)o.StepsToLossTarget!.Value).ToArray();
+                    var finalsBySeed = FinalsOf(variant);
+                    double[] finals = finalsBySeed.Values.ToArray();
+                    double[] bests = split
+                        ? seeds.Where(kv => !Diverged(variant, kv.Key)).Select(kv => kv.Value.MaxBy(e => e.ValAccuracy)!.TestAccuracyOrValidation).ToArray()
+                        : [];
+                    int[] reached = seeds.Select(kv => kv.Value.FirstOrDefault(e => e.ValAccuracy >= config.TargetAccuracy)?.Epoch ?? 0).Where(e => e > 0).ToArray();
+                    double[] steps = outcomes.Where(o => o.StepsToLossTarget is not null).Select(o => o.StepsToLossTarget!.Value).ToArray();
                     bool isNone = variant == "none";
+                    int[] pairedSeeds = finalsBySeed.Keys.Where(noneFinals.ContainsKey).Order().ToArray();
+                    var noneOutcomes = runs.Where(o => o.Variant == "none" && o.BatchSize == batchSize && o.LearningRate == learningRate).ToDictionary(o => o.Seed);
+                    var stepPairs = outcomes.Where(o => noneOutcomes.ContainsKey(o.Seed)).OrderBy(o => o.Seed).ToList();
                     summaries.Add(new VariantSummary(variant, finals.Length > 0 ? finals.Average() : double.NaN, Math.Sqrt(Statistics.Variance(finals)),
                         reached.Length > 0 ? reached.Average() : null, reached.Length,
-                        seeds.Count > 0 ? seeds.SelectMany(r => r).Average(e => e.Seconds) : double.NaN)
+                        seeds.Count > 0 ? seeds.SelectMany(kv => kv.Value).Average(e => e.Seconds) : double.NaN)
                     {
                         LearningRate = learningRate,
                         BatchSize = batchSize,
@@ -343,8 +404,10 @@ public static class CompareRunner
                         StepsToLossTargetCi95 = Statistics.ConfidenceHalfWidth95(steps),
                         SeedsReachingLossTarget = steps.Length,
                         DivergedRuns = outcomes.Count(o => o.Diverged),
-                        FinalAccuracyPValueVsNone = isNone ? double.NaN : Statistics.WelchPValue(finals, noneFinals),
-                        StepsPValueVsNone = isNone ? double.NaN : Statistics.WelchPValue(StepsOf(variant), noneSteps),
+                        FinalAccuracyPValueVsNone = isNone ? double.NaN
+                            : Statistics.Paired(pairedSeeds.Select(s => finalsBySeed[s]).ToList(), pairedSeeds.Select(s => noneFinals[s]).ToList()).TPValue,
+                        StepsPValueVsNone = isNone ? double.NaN
+                            : Statistics.CensoredPaired(stepPairs.Select(o => o.StepsToLossTarget).ToList(), stepPairs.Select(o => noneOutcomes[o.Seed].StepsToLossTarget).ToList()).PValue,
                     });
                 }
             }
@@ -366,30 +429,4 @@ public static class CompareRunner
 
         return sb.ToString();
     }
-
-    /// <summary>Per-variant mean and spread of the final accuracy, epochs to target, and time per epoch.</summary>
-    public static IReadOnlyList<VariantSummary> Summarize(CompareConfig config, IReadOnlyList<EpochResult> rows)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(rows);
-        var summaries = new List<VariantSummary>();
-        foreach (string variant in config.Variants.Select(ModelPresets.VariantName))
-        {
-            var runs = rows.Where(r => r.Variant == variant).GroupBy(r => r.Seed).Select(g => g.OrderBy(r => r.Epoch).ToList()).ToList();
-            if (runs.Count == 0)
-            {
-                continue;
-            }
-
-            double[] finals = runs.Select(r => r[^1].ValAccuracy).ToArray();
-            double mean = finals.Average();
-            double std = finals.Length > 1 ? Math.Sqrt(finals.Sum(f => (f - mean) * (f - mean)) / (finals.Length - 1)) : 0;
-            int[] reached = runs.Select(r => r.FirstOrDefault(e => e.ValAccuracy >= config.TargetAccuracy)?.Epoch ?? 0).Where(e => e > 0).ToArray();
-            summaries.Add(new VariantSummary(variant, mean, std, reached.Length > 0 ? reached.Average() : null, reached.Length,
-                runs.SelectMany(r => r).Average(e => e.Seconds)));
-        }
-
-        return summaries;
-    }
-
 }

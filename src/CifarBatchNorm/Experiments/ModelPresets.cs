@@ -31,7 +31,7 @@ public static class ModelPresets
     }
 
     /// <summary>
-    /// <see cref="Notebook(ImageShape, int, NormalizationVariant, double, IEnumerable{Augmentation}?)"/> set up for
+    /// <see cref="Notebook(ImageShape, int, NormalizationVariant, double, IEnumerable{Augmentation}?, RenormClipping?)"/> set up for
     /// <paramref name="session"/>: its execution policy (device, layouts, collection cadence) is applied, so a runner
     /// that builds its model here cannot forget it.
     /// </summary>
@@ -41,11 +41,12 @@ public static class ModelPresets
     /// <param name="variant">Normalization placement. The default value is <see cref="NormalizationVariant.Bn"/> (the notebook).</param>
     /// <param name="bnMomentum">Keras momentum of every BatchNormalization. The default value is 0.99.</param>
     /// <param name="augment">Augmentation layers to put at the model's start. The default value is none (the notebook).</param>
+    /// <param name="renormClipping">The renorm variant's clipping schedule. The default value is <see cref="NotebookRenormClipping"/>.</param>
     public static Sequential Notebook(RunSession session, ImageShape input, int classes = 10, NormalizationVariant variant = NormalizationVariant.Bn, double bnMomentum = 0.99,
-        IEnumerable<Augmentation>? augment = null)
+        IEnumerable<Augmentation>? augment = null, RenormClipping? renormClipping = null)
     {
         ArgumentNullException.ThrowIfNull(session);
-        var model = Notebook(input, classes, variant, bnMomentum, augment);
+        var model = Notebook(input, classes, variant, bnMomentum, augment, renormClipping);
         try
         {
             return model.Apply(session.Policy);
@@ -61,7 +62,7 @@ public static class ModelPresets
     /// The notebook's model: Conv(8)-BN-Conv(8)-BN-Pool-Conv(16)-BN-Conv(16)-BN-Pool-Flatten-Dense(256)-BN-Dense(10, softmax),
     /// 3x3 "same" convolutions, ReLU inside each Conv/Dense (so ReLU comes before BN). For 32x32x3 inputs it has
     /// 270,482 parameters, 608 of them non-trainable, exactly as Keras reports. It runs on the CPU policy until <see cref="Sequential.Apply"/>; runners use
-    /// <see cref="Notebook(RunSession, ImageShape, int, NormalizationVariant, double, IEnumerable{Augmentation}?)"/>, which applies their session's.
+    /// <see cref="Notebook(RunSession, ImageShape, int, NormalizationVariant, double, IEnumerable{Augmentation}?, RenormClipping?)"/>, which applies their session's.
     /// </summary>
     /// <param name="input">Image shape: 32x32x3 for CIFAR-10, 28x28x1 for Fashion-MNIST.</param>
     /// <param name="classes">Output classes. The default value is 10.</param>
@@ -71,8 +72,12 @@ public static class ModelPresets
     /// Augmentation layers to put at the model's start, in this order (each acts only in training; see
     /// <see cref="AugmentationLayer"/>). The default value is none (the notebook).
     /// </param>
+    /// <param name="renormClipping">
+    /// The clipping schedule of the <see cref="NormalizationVariant.Renorm"/> variant. The default value is
+    /// <see cref="NotebookRenormClipping"/>.
+    /// </param>
     public static Sequential Notebook(ImageShape input, int classes = 10, NormalizationVariant variant = NormalizationVariant.Bn, double bnMomentum = 0.99,
-        IEnumerable<Augmentation>? augment = null)
+        IEnumerable<Augmentation>? augment = null, RenormClipping? renormClipping = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
         CheckInputShape(input);
@@ -90,12 +95,16 @@ public static class ModelPresets
                     model.Add(linear(ActivationFunction.Relu));
                     model.Add(new BatchNormalization(momentum: bnMomentum));
                     break;
+                case NormalizationVariant.BnMomentum09:
+                    model.Add(linear(ActivationFunction.Relu));
+                    model.Add(new BatchNormalization(momentum: 0.9));
+                    break;
                 case NormalizationVariant.None:
                     model.Add(linear(ActivationFunction.Relu));
                     break;
                 case NormalizationVariant.Renorm:
                     model.Add(linear(ActivationFunction.Relu));
-                    model.Add(new BatchRenormalization(momentum: bnMomentum, clipping: NotebookRenormClipping));
+                    model.Add(new BatchRenormalization(momentum: bnMomentum, clipping: renormClipping ?? NotebookRenormClipping));
                     break;
                 case NormalizationVariant.BnBeforeRelu:
                     model.Add(linear(ActivationFunction.Linear));
@@ -126,6 +135,27 @@ public static class ModelPresets
     /// </summary>
     public static RenormClipping NotebookRenormClipping { get; } =
         RenormClipping.Schedule(warmupSteps: 100, rmaxEndStep: 800, dmaxEndStep: 500, rmax: 3, dmax: 5);
+
+    /// <summary>
+    /// The renorm paper's clipping schedule (Ioffe 2017, section 4: r_max 1 and d_max 0 for the first 5,000 steps,
+    /// then relaxed linearly to r_max 3 by step 40,000 and d_max 5 by step 25,000) for a run of
+    /// <paramref name="totalSteps"/> optimizer steps: the paper's own steps when the run is long enough to reach the
+    /// end of the relaxation (40,000 steps or more), else the same breakpoints scaled by totalSteps / 80,000, so that
+    /// the clipping is fully relaxed halfway through the run and the second half trains with the paper's final bounds.
+    /// (At its own length the paper's schedule keeps r = 1, d = 0 for the first 5,000 steps, which is plain BN: a
+    /// shorter run would never see renorm act.)
+    /// </summary>
+    public static RenormSchedule RenormScheduleFor(int totalSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(totalSteps, 1);
+        if (totalSteps >= 40_000)
+        {
+            return new RenormSchedule("paper", 5_000, 25_000, 40_000, 3, 5);
+        }
+
+        int Scaled(int step) => Math.Max(1, (int)Math.Round(step * (totalSteps / 80_000.0)));
+        return new RenormSchedule("scaled", Scaled(5_000), Scaled(25_000), Scaled(40_000), 3, 5);
+    }
 
     /// <summary>Pixels of zero padding around the image before <see cref="Augmentation.Crop"/> crops it back to its size.</summary>
     public const int CropPadding = 4;
@@ -171,14 +201,15 @@ public static class ModelPresets
         _ => throw new ArgumentOutOfRangeException(nameof(augmentation), augmentation, "Unknown augmentation."),
     };
 
-    /// <summary>Parses a variant name: <c>bn</c>, <c>none</c>, <c>bn-before-relu</c>, <c>renorm</c>.</summary>
+    /// <summary>Parses a variant name: <c>bn</c>, <c>none</c>, <c>bn-before-relu</c>, <c>renorm</c>, <c>bn-m09</c>.</summary>
     public static NormalizationVariant ParseVariant(string name) => name?.Trim().ToLowerInvariant() switch
     {
         "bn" => NormalizationVariant.Bn,
         "none" => NormalizationVariant.None,
         "bn-before-relu" => NormalizationVariant.BnBeforeRelu,
         "renorm" => NormalizationVariant.Renorm,
-        _ => throw new ArgumentException($"Unknown variant '{name}': use bn, none, bn-before-relu or renorm."),
+        "bn-m09" => NormalizationVariant.BnMomentum09,
+        _ => throw new ArgumentException($"Unknown variant '{name}': use bn, none, bn-before-relu, renorm or bn-m09."),
     };
 
     /// <summary>The command-line name of a variant.</summary>
@@ -188,6 +219,7 @@ public static class ModelPresets
         NormalizationVariant.None => "none",
         NormalizationVariant.BnBeforeRelu => "bn-before-relu",
         NormalizationVariant.Renorm => "renorm",
+        NormalizationVariant.BnMomentum09 => "bn-m09",
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown normalization variant."),
     };
 }

@@ -72,6 +72,7 @@ public static class NotebookExperiment
             Machine = MachineInfo.Describe(),
             CpuModel = MachineInfo.CpuModel(),
             StartedUtc = DateTimeOffset.UtcNow,
+            Provenance = Provenance.Capture(),
         };
         try
         {

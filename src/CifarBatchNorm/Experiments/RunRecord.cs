@@ -59,4 +59,7 @@ public sealed record RunRecord
 
     /// <summary>Start of the run, UTC.</summary>
     public DateTimeOffset StartedUtc { get; init; }
+
+    /// <summary>The commit, version, machine and exact command that made the run; <c>null</c> in runs recorded before it was.</summary>
+    public Provenance? Provenance { get; init; }
 }

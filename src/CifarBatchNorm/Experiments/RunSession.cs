@@ -7,7 +7,7 @@ namespace CifarBatchNorm.Experiments;
 /// Everything a run needs from the process, decided once by the entry point (the CLI after parsing, a library user
 /// at start-up, the tests through one fixture) and handed to every runner: the runtime settings in force (threads,
 /// oneDNN cap, allocator), the execution policy (device, memory layouts, GC cadence), where the output goes and the
-/// cancellation token. Runners build their models with <see cref="ModelPresets.Notebook(RunSession, Data.ImageShape, int, NormalizationVariant, double, IEnumerable{Augmentation}?)"/>,
+/// cancellation token. Runners build their models with <see cref="ModelPresets.Notebook(RunSession, Data.ImageShape, int, NormalizationVariant, double, IEnumerable{Augmentation}?, Layers.RenormClipping?)"/>,
 /// which applies <see cref="Policy"/>, so no runner can forget it.
 /// </summary>
 public sealed class RunSession

@@ -75,8 +75,13 @@ public sealed class CompareTests
         string report = File.ReadAllText(Path.Combine(dir, "report.md"));
         var bn = result.Summaries[0];
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"| bn | 0.001 | 64 | {bn.FinalAccuracyMean:0.0000} ± {bn.FinalAccuracyCi95:0.0000} |"), report);   // 95% interval, Student t
-        Assert.Contains("## What the data says about the notebook's claims", report);
+            $"| bn | 0.001 | 64 | 2 (n < 3!) | {bn.FinalAccuracyMean:0.0000} ± {bn.FinalAccuracyCi95:0.0000} |"), report);   // 95% interval, Student t
+        Assert.Contains("## Claims, primary endpoints and verdicts", report);
+        Assert.Contains("- **BN makes training faster**: **not testable at n = ", report);
+        Assert.Contains($"Produced by commit {Provenance.BuildCommit()} (cifar-bn ", report);
+        // The per-step loss curve of every run, its moving average, and the results' provenance.
+        Assert.All(result.Runs, r => Assert.Equal(2 * 4, r.LossCurve!.Steps[^1]));   // 256 images / 64 = 4 steps per epoch, 2 epochs
+        Assert.Equal(Provenance.BuildCommit(), json.RootElement.GetProperty("provenance").GetProperty("commit").GetString());
         Assert.Contains("\"seeds\": 2", report);
         // Per-class results: every run's confusion matrix on the test set, and a plot of the best run's.
         Assert.All(result.Runs, r => Assert.Equal(64, r.Confusion!.Sum(row => row.Sum())));

@@ -22,7 +22,8 @@ public sealed class SweepResumeTests
 
     private static IEnumerable<object> Numbers(CompareResult result) =>
         result.Epochs.Select(e => (object)(e.Variant, e.Seed, e.Epoch, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy))
-            .Concat(result.Runs.Select(r => (object)(r.Variant, r.Seed, r.StepsToLossTarget, r.Diverged)));
+            .Concat(result.Runs.Select(r => (object)(r.Variant, r.Seed, r.StepsToLossTarget, r.Diverged)))
+            .Concat(result.Runs.SelectMany(r => r.LossCurve!.Steps.Select((s, i) => (object)(s, r.LossCurve.Loss[i], r.LossCurve.Smoothed[i]))));   // the per-step curve survives the interruption
 
     [Fact]
     public void An_interrupted_comparison_keeps_finished_runs_and_resumes_to_the_uninterrupted_numbers()

@@ -154,7 +154,26 @@ public sealed partial class ReportTests
         Assert.Contains("95% CI", final, StringComparison.Ordinal);
         Assert.Contains("(log scale)", File.ReadAllText(temp.Combine("analyze", "loss_landscape.svg")), StringComparison.Ordinal);
         string report = File.ReadAllText(temp.Combine("compare", "report.md"));
-        Assert.Contains("| final accuracy | best accuracy |", report, StringComparison.Ordinal);   // mean ± 95% CI half-width
+        Assert.Contains("| n | final test accuracy | test acc. at best val. epoch |", report, StringComparison.Ordinal);   // mean ± 95% CI half-width
+        Assert.Contains("bn (n=3)", final, StringComparison.Ordinal);
+        Assert.Contains("Fashion-MNIST, i.i.d. batches of 64", final, StringComparison.Ordinal);
+        Assert.Contains("clipped to [0, 1]", final, StringComparison.Ordinal);
+        Assert.DoesNotContain("WARNING", final, StringComparison.Ordinal);
+        Assert.Contains("the test set (used as validation, as in the notebook)", File.ReadAllText(temp.Combine("compare", "val_accuracy.svg")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fewer_than_three_seeds_are_flagged_in_the_plot_and_the_table()
+    {
+        using var temp = new TempDirectory();
+        var two = Compare();
+        two = two with { Config = two.Config with { Seeds = 2 }, Epochs = two.Epochs.Where(e => e.Seed <= 2).ToList() };
+        two = two with { Summaries = CompareRunner.Summarize(two.Config, two.Epochs) };
+
+        CompareReport.Write(temp.Path, two);
+
+        Assert.Contains("WARNING: n = 2 &lt; 3", File.ReadAllText(temp.Combine("final_accuracy.svg")), StringComparison.Ordinal);
+        Assert.Contains("| bn | 0.001 | 64 | 2 (n < 3!) |", File.ReadAllText(temp.Combine("report.md")), StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"url\(#([^)]+)\)")]
