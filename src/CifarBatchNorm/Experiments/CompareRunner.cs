@@ -223,7 +223,15 @@ public static class CompareRunner
         int Order(string variant, int seed, double lr, int batch) => order[(ModelPresets.ParseVariant(variant), seed, lr, batch)];
         var rows = shards.SelectMany(s => s.Result.Epochs).OrderBy(r => Order(r.Variant, r.Seed, r.LearningRate, r.BatchSize)).ThenBy(r => r.Epoch).ToList();
         var runs = shards.SelectMany(s => s.Result.Runs).OrderBy(o => Order(o.Variant, o.Seed, o.LearningRate, o.BatchSize)).ToList();
-        var merged = new CompareResult(unsharded, shards[0].Result.Dataset, shards[0].Result.Machine, rows, Summarize(unsharded, rows, runs)) { Runs = runs, DatasetName = shards[0].Result.DatasetName, ClassNames = shards[0].Result.ClassNames };
+        var merged = new CompareResult(unsharded, shards[0].Result.Dataset, shards[0].Result.Machine, rows, Summarize(unsharded, rows, runs))
+        {
+            Runs = runs,
+            DatasetName = shards[0].Result.DatasetName,
+            ClassNames = shards[0].Result.ClassNames,
+            Provenance = shards[0].Result.Provenance,   // the shards ran one commit's code (ShardMergeCheck); the command is shard 1's
+            Validation = shards[0].Result.Validation,
+            RenormSchedules = shards[0].Result.RenormSchedules,
+        };
         cancellationToken.ThrowIfCancellationRequested();
         var folder = RunFolder.Create(outputDir);
         try

@@ -182,9 +182,9 @@ public sealed class HostileModelFileTests
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(record + 24), 10);
         File.WriteAllBytes(path, bytes);
 
-        // Only the declared 10 bytes are inflated, which are not a whole JSON document.
+        // Only the declared 10 bytes are read; the member (stored, as Keras stores them) holds more, so the archive is damaged.
         var e = Refused(() => ModelFiles.Load(path).Dispose());
-        Assert.True(e.Message.Contains("config.json cannot be read", StringComparison.Ordinal), e.Message);
+        Assert.True(e.Message.Contains("the member config.json does not inflate to the 10 bytes it declares; the archive is damaged", StringComparison.Ordinal), e.Message);
     }
 
     [Theory]
