@@ -32,9 +32,9 @@ internal static class App
         cli.Parsed = parsed;
         if (parsed.Errors.Count > 0 && !CliHelp.IsHelp(parsed))   // --help wins over a missing required option
         {
-            foreach (var error in parsed.Errors)
+            foreach (string line in CliSuggestions.ErrorLines(parsed))   // "did you mean --epochs?" for a typo
             {
-                stderr.WriteLine($"error: {error.Message}");
+                stderr.WriteLine(line);
             }
 
             stderr.WriteLine($"Run '{HelpCommand(parsed)}' for the options.");
