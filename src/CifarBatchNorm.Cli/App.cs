@@ -64,7 +64,11 @@ internal static class App
 
     /// <summary>The help command of the (sub)command that was parsed, e.g. <c>cifar-bn compare --help</c>.</summary>
     private static string HelpCommand(ParseResult parsed) =>
-        parsed.CommandResult.Command is RootCommand ? "cifar-bn --help" : $"cifar-bn {parsed.CommandResult.Command.Name} --help";
+        CliName.Command(parsed.CommandResult.Command is RootCommand ? "--help" : $"{string.Join(' ', CommandPath(parsed.CommandResult.Command))} --help");
+
+    /// <summary>The names of <paramref name="command"/> and the commands above it, below the root: <c>compare merge</c>.</summary>
+    private static IEnumerable<string> CommandPath(Command command) =>
+        command.Parents.OfType<Command>().FirstOrDefault() is { } parent and not RootCommand ? CommandPath(parent).Append(command.Name) : [command.Name];
 
     private static RootCommand Build(CliSession cli)
     {
