@@ -72,7 +72,7 @@ internal static class App
 
     private static RootCommand Build(CliSession cli)
     {
-        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze, bench.");
+        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze, bench, predict, export.");
         var train = TrainCommand.Create(cli);
         foreach (var option in train.Options)
         {
