@@ -297,6 +297,11 @@ public static class NotebookExperiment
         }
 
         using var trained = TrainedModel.Open(session, modelPath, architecture);
+        if (trained.CheckpointNote("evaluating") is string note)
+        {
+            output.WriteLine(note);
+        }
+
         var model = trained.Model;
         var record = trained.Record;
         bool recorded = record is not null && dataset == DatasetKind.Auto;

@@ -1,10 +1,15 @@
+using System.Text.Json;
 using CifarBatchNorm.Cli;
+using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Tests.Support;
 using static CifarBatchNorm.Tests.Support.InProcessCli;
 
 namespace CifarBatchNorm.Tests.Cli;
 
-/// <summary><c>evaluate</c> reads its model with <c>-w/--weights</c> as predict and export do, <c>--model/-m</c> kept as aliases.</summary>
+/// <summary>
+/// <c>evaluate</c> reads its model with <c>-w/--weights</c> as predict and export do, <c>--model/-m</c> kept as
+/// aliases; an interrupted run is evaluated with its last checkpoint's weights.
+/// </summary>
 public sealed class EvaluateWeightsTests
 {
     [Fact]
@@ -35,5 +40,35 @@ public sealed class EvaluateWeightsTests
 
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Contains("--weights", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_interrupted_run_is_evaluated_with_its_last_checkpoints_weights_and_says_so()
+    {
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
+        var config = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 3, BatchSize = 32, TrainLimit = 64, TestLimit = 32, Seed = 7 };
+        using var source = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() =>
+            NotebookExperiment.Run(TestSession.Start(cancellationToken: source.Token), config, run, [new CancelAfter(2, source)]));
+        Assert.False(File.Exists(Path.Combine(run, RunFolder.WeightsFile)));
+
+        var (code, output, error) = Run("evaluate", "-w", run);
+
+        Assert.True(code == 0, error);
+        string[] lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal("model.pt not found (the run was interrupted); evaluating the weights of its last checkpoint, epoch 2.", lines[0]);
+        string evaluated = lines.Single(l => l.StartsWith("Test loss: ", StringComparison.Ordinal));
+
+        // The same numbers as the checkpoint's weights.pt put where a finished run keeps its model.pt.
+        using (var pointer = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunCheckpoint.PointerFile))))
+        {
+            File.Copy(Path.Combine(run, pointer.RootElement.GetProperty("folder").GetString()!, "weights.pt"), Path.Combine(run, RunFolder.WeightsFile));
+        }
+
+        var (finalCode, finalOutput, finalError) = Run("evaluate", "-w", run);
+        Assert.True(finalCode == 0, finalError);
+        Assert.DoesNotContain("not found", finalOutput, StringComparison.Ordinal);
+        Assert.Equal(evaluated, finalOutput.Split('\n').Single(l => l.StartsWith("Test loss: ", StringComparison.Ordinal)).TrimEnd());
     }
 }
