@@ -59,7 +59,7 @@ public static class NotebookExperiment
             Config = config,
             Dataset = DatasetSelector.Name(data.Kind),
             DataLocation = data.Location,
-            DatasetReason = data.Reason,
+            DatasetReason = session.Wording(data.Reason),
             InputShape = [data.Train.Shape.Height, data.Train.Shape.Width, data.Train.Shape.Channels],
             Classes = data.Train.NumClasses,
             TrainSamples = data.Train.Count,
