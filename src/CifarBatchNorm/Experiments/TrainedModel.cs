@@ -65,6 +65,12 @@ public sealed class TrainedModel : IDisposable
         string weights = Directory.Exists(path) ? Path.Combine(path, RunFolder.WeightsFile) : path;
         string folder = Path.GetDirectoryName(Path.GetFullPath(weights)) ?? ".";
         bool hasRecord = File.Exists(Path.Combine(folder, RunFolder.ConfigFile));
+        if (!hasRecord && Path.GetFileName(folder).StartsWith(RunCheckpoint.LegacyFolderName, StringComparison.Ordinal)
+            && Path.GetDirectoryName(folder) is string above && File.Exists(Path.Combine(above, RunFolder.ConfigFile)))
+        {
+            folder = above;   // the weights of a checkpoint folder (checkpoint-NNNNNN/weights.pt) belong to the run above it
+            hasRecord = true;
+        }
         if (ModelFiles.FormatOf(weights) == ModelFileFormat.Onnx)
         {
             throw new ModelFileException(StandaloneModel.OnnxMessage(Path.GetFullPath(weights)));

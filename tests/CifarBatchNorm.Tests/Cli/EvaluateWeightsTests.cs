@@ -60,11 +60,18 @@ public sealed class EvaluateWeightsTests
         Assert.Equal("model.pt not found (the run was interrupted); evaluating the weights of its last checkpoint, epoch 2.", lines[0]);
         string evaluated = lines.Single(l => l.StartsWith("Test loss: ", StringComparison.Ordinal));
 
-        // The same numbers as the checkpoint's weights.pt put where a finished run keeps its model.pt.
+        // The same numbers from the checkpoint's weights.pt given by its path, and put where a finished run keeps its model.pt.
+        string checkpointWeights;
         using (var pointer = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunCheckpoint.PointerFile))))
         {
-            File.Copy(Path.Combine(run, pointer.RootElement.GetProperty("folder").GetString()!, "weights.pt"), Path.Combine(run, RunFolder.WeightsFile));
+            checkpointWeights = Path.Combine(run, pointer.RootElement.GetProperty("folder").GetString()!, "weights.pt");
         }
+
+        var (byPathCode, byPath, byPathError) = Run("evaluate", "-w", checkpointWeights);
+        Assert.True(byPathCode == 0, byPathError);
+        Assert.Equal(evaluated, byPath.Split('\n').Single(l => l.StartsWith("Test loss: ", StringComparison.Ordinal)).TrimEnd());
+
+        File.Copy(checkpointWeights, Path.Combine(run, RunFolder.WeightsFile));
 
         var (finalCode, finalOutput, finalError) = Run("evaluate", "-w", run);
         Assert.True(finalCode == 0, finalError);
