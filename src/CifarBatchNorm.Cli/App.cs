@@ -32,9 +32,9 @@ internal static class App
         cli.Parsed = parsed;
         if (parsed.Errors.Count > 0 && !CliHelp.IsHelp(parsed))   // --help wins over a missing required option
         {
-            foreach (var error in parsed.Errors)
+            foreach (string line in CliSuggestions.ErrorLines(parsed))   // "did you mean --epochs?" for a typo
             {
-                stderr.WriteLine($"error: {error.Message}");
+                stderr.WriteLine(line);
             }
 
             stderr.WriteLine($"Run '{HelpCommand(parsed)}' for the options.");
@@ -64,11 +64,15 @@ internal static class App
 
     /// <summary>The help command of the (sub)command that was parsed, e.g. <c>cifar-bn compare --help</c>.</summary>
     private static string HelpCommand(ParseResult parsed) =>
-        parsed.CommandResult.Command is RootCommand ? "cifar-bn --help" : $"cifar-bn {parsed.CommandResult.Command.Name} --help";
+        CliName.Command(parsed.CommandResult.Command is RootCommand ? "--help" : $"{string.Join(' ', CommandPath(parsed.CommandResult.Command))} --help");
+
+    /// <summary>The names of <paramref name="command"/> and the commands above it, below the root: <c>compare merge</c>.</summary>
+    private static IEnumerable<string> CommandPath(Command command) =>
+        command.Parents.OfType<Command>().FirstOrDefault() is { } parent and not RootCommand ? CommandPath(parent).Append(command.Name) : [command.Name];
 
     private static RootCommand Build(CliSession cli)
     {
-        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze, bench.");
+        var root = new RootCommand("The Batch Normalization CIFAR-10 notebook in .NET: train (default), summary, evaluate, download, compare, analyze, bench, predict, export.");
         var train = TrainCommand.Create(cli);
         foreach (var option in train.Options)
         {

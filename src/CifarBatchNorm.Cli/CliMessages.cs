@@ -56,9 +56,9 @@ internal static class CliMessages
         ["ImageShape "] = "--input-shape ",
         ["architecture \"notebook\""] = "--architecture notebook",
         ["drop architecture \""] = "drop --architecture \"",
-        ["Download it (Cifar10Downloader)"] = "Run 'cifar-bn download'",
-        ["(or download it again with Cifar10Downloader)"] = "(or run 'cifar-bn download')",
-        ["Delete it and download again (Cifar10Downloader)."] = "Delete it and run 'cifar-bn download' again.",
+        ["Download it (Cifar10Downloader)"] = $"Run '{CliName.Command("download")}'",
+        ["(or download it again with Cifar10Downloader)"] = $"(or run '{CliName.Command("download")}')",
+        ["Delete it and download again (Cifar10Downloader)."] = $"Delete it and run '{CliName.Command("download")}' again.",
     };
 
     /// <summary>Whether <paramref name="e"/> rejects the value of a setting a flag gives (a usage error, exit code 2).</summary>

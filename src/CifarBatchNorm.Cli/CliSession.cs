@@ -31,7 +31,14 @@ internal sealed class CliSession(TextWriter stdout, TextWriter stderr, Cancellat
     internal ParseResult? Parsed { get; set; }
 
     /// <summary>The session of this invocation, started on first use.</summary>
-    public RunSession Session => _session ??= Start(Parsed ?? throw new InvalidOperationException("The command line has not been parsed."));
+    public RunSession Session => _session ??= Worded(Start(Parsed ?? throw new InvalidOperationException("The command line has not been parsed.")));
+
+    /// <summary>What a run records for its user (<c>dataset_reason</c>) names the command line's flags (<c>--url</c>, not <c>DownloadOptions.Url</c>).</summary>
+    private static RunSession Worded(RunSession session)
+    {
+        session.Wording = CliMessages.ForUser;
+        return session;
+    }
 
     private RunSession Start(ParseResult parsed)
     {

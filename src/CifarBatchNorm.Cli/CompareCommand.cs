@@ -62,7 +62,7 @@ internal static class CompareCommand
                 if (NeedsOnlyItsReport(dir))
                 {
                     throw new ModelFileException(
-                        $"{dir} holds a complete comparison whose report was not written (the process stopped while writing it); write it with: cifar-bn compare report {CliOptions.ShellQuote(dir)}");
+                        $"{dir} holds a complete comparison whose report was not written (the process stopped while writing it); write it with: {CliName.Command($"compare report {CliOptions.ShellQuote(dir)}")}");
                 }
 
                 return Finish(stdout, Guard(dir, () => CompareRunner.Resume(cli.Session, dir, r => WriteReport(stdout, dir, r))));
@@ -103,7 +103,7 @@ internal static class CompareCommand
     {
         if (measured.Config.Shard is not null)
         {
-            stdout.WriteLine($"Shard {measured.Config.Shard} done; join the shards with: cifar-bn compare merge DIR_1 ... DIR_{measured.Config.Shard.Count} --output DIR");
+            stdout.WriteLine($"Shard {measured.Config.Shard} done; join the shards with: {CliName.Command($"compare merge DIR_1 ... DIR_{measured.Config.Shard.Count} --output DIR")}");
         }
 
         return ExitCodes.Success;
@@ -125,7 +125,7 @@ internal static class CompareCommand
             if (cancellationToken.IsCancellationRequested)
             {
                 throw new RunStoppedException(
-                    $"Interrupted. The merged results are in {folder}; write their plots and report with: cifar-bn compare report {CliOptions.ShellQuote(folder)}",
+                    $"Interrupted. The merged results are in {folder}; write their plots and report with: {CliName.Command($"compare report {CliOptions.ShellQuote(folder)}")}",
                     ExitCodes.Interrupted);
             }
 

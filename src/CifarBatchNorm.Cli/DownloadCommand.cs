@@ -39,7 +39,7 @@ internal static class DownloadCommand
             catch (OperationCanceledException)
             {
                 throw new RunStoppedException(
-                    $"Interrupted. The partial download in {folder} is kept; run 'cifar-bn download' again to resume.", ExitCodes.Interrupted);
+                    $"Interrupted. The partial download in {folder} is kept; run '{CliName.Command("download")}' again to resume.", ExitCodes.Interrupted);
             }
         });
         return command;

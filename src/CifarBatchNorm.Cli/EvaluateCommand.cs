@@ -10,7 +10,11 @@ internal static class EvaluateCommand
 {
     public static CliCommand Create(CliSession cli)
     {
-        var model = new Option<string>("--model", "-m") { Description = "A run folder, a weights file inside one, a .keras archive, a tf.keras 2 model.save .h5, or bare weights with --architecture", Required = true };
+        var model = new Option<string>("--weights", "-w", "--model", "-m")   // --model/-m: the name evaluate had before predict and export
+        {
+            Description = "A run folder, a weights file inside one, a .keras archive, a tf.keras 2 model.save .h5, or bare weights with --architecture (--model/-m is the same option)",
+            Required = true,
+        };
         var dataDir = CliOptions.DataDir();
         var device = CliOptions.Device();
         var dataset = CliOptions.Dataset();

@@ -43,6 +43,11 @@ internal static class ExportCommand
             }
 
             using var trained = TrainedModel.Open(cli.Session, result.GetValue(weights)!, result.GetValue(architecture));
+            if (trained.CheckpointNote("exporting") is string note)
+            {
+                cli.Stderr.WriteLine(note);
+            }
+
             switch (wanted)
             {
                 case ModelFileFormat.Onnx:

@@ -25,6 +25,11 @@ internal static class PredictCommand
         command.SetAction(result =>
         {
             using var trained = TrainedModel.Open(cli.Session, result.GetValue(weights)!, result.GetValue(architecture));
+            if (trained.CheckpointNote("predicting with") is string note)
+            {
+                cli.Stderr.WriteLine(note);   // stdout holds only the predictions
+            }
+
             return Predict(trained, ImageFiles.Expand(result.GetValue(images)!), result.GetValue(json), cli.Stdout, cli.Stderr);
         });
         return command;

@@ -31,7 +31,7 @@ internal static class SweepResume
         catch (OperationCanceledException) when (File.Exists(Path.Combine(folder, Experiments.SweepFolder.RecordFile)))
         {
             throw new RunStoppedException(
-                $"Interrupted. {kept()} in {folder}; continue with: cifar-bn {command} --resume {CliOptions.ShellQuote(folder)}",
+                $"Interrupted. {kept()} in {folder}; continue with: {CliName.Command($"{command} --resume {CliOptions.ShellQuote(folder)}")}",
                 ExitCodes.Interrupted);
         }
     }

@@ -84,7 +84,7 @@ internal static class TrainCommand
             var status = RunFolder.Open(folder).ReadJson<RunStatus>(RunFolder.StatusFile);
             string what = e is OperationCanceledException ? "Interrupted." : $"Stopped: {e.Message}";
             throw new RunStoppedException(
-                $"{what} The run folder {folder} holds a consistent checkpoint of epoch {status.CompletedEpochs}; continue with: cifar-bn train --resume {CliOptions.ShellQuote(folder)}",
+                $"{what} The run folder {folder} holds a consistent checkpoint of epoch {status.CompletedEpochs}; continue with: {CliName.Command($"train --resume {CliOptions.ShellQuote(folder)}")}",
                 e is OperationCanceledException ? ExitCodes.Interrupted : ExitCodes.UserError);
         }
     }

@@ -103,7 +103,7 @@ public static class AnalyzeRunner
             folder.ReleaseLock();
         }
 
-        var result = new AnalyzeResult(config, data.Reason, MachineInfo.Describe(), landscape, drift)
+        var result = new AnalyzeResult(config, session.Wording(data.Reason), MachineInfo.Describe(), landscape, drift)
         {
             DatasetName = DatasetSelector.DisplayName(data.Kind),
             Ics = ics,

@@ -48,7 +48,7 @@ public static class CompareRunner
         var provenance = Provenance.Capture();
         try
         {
-            folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Reason, data.Location) { Runtime = session.Runtime, Provenance = provenance });
+            folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), session.Wording(data.Reason), data.Location) { Runtime = session.Runtime, Provenance = provenance });
         }
         catch
         {
@@ -125,7 +125,7 @@ public static class CompareRunner
         // The lock is held until the last file is written (the caller's report included): no second writer meanwhile.
         try
         {
-            var result = new CompareResult(config, data.Reason, MachineInfo.Describe(), rows, Summarize(config, rows, runs))
+            var result = new CompareResult(config, session.Wording(data.Reason), MachineInfo.Describe(), rows, Summarize(config, rows, runs))
             {
                 Runs = runs,
                 DatasetName = DatasetSelector.DisplayName(data.Kind),

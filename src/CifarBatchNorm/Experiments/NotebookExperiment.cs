@@ -59,7 +59,7 @@ public static class NotebookExperiment
             Config = config,
             Dataset = DatasetSelector.Name(data.Kind),
             DataLocation = data.Location,
-            DatasetReason = data.Reason,
+            DatasetReason = session.Wording(data.Reason),
             InputShape = [data.Train.Shape.Height, data.Train.Shape.Width, data.Train.Shape.Channels],
             Classes = data.Train.NumClasses,
             TrainSamples = data.Train.Count,
@@ -297,6 +297,11 @@ public static class NotebookExperiment
         }
 
         using var trained = TrainedModel.Open(session, modelPath, architecture);
+        if (trained.CheckpointNote("evaluating") is string note)
+        {
+            output.WriteLine(note);
+        }
+
         var model = trained.Model;
         var record = trained.Record;
         bool recorded = record is not null && dataset == DatasetKind.Auto;

@@ -355,6 +355,34 @@ internal sealed class RunCheckpoint : Callback
         }
     }
 
+    /// <summary>
+    /// Loads the weights of the run's last checkpoint into <paramref name="model"/> (to evaluate or use an interrupted
+    /// run, which has no final weights file); returns the checkpoint's epoch, or <c>null</c> when the folder holds none.
+    /// </summary>
+    /// <exception cref="ModelFileException">The checkpoint is damaged or from another architecture.</exception>
+    internal static int? LoadLastWeights(RunFolder folder, Sequential model)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(model);
+        if (CurrentFolder(folder) is not string dir)
+        {
+            return null;
+        }
+
+        Verify(dir);
+        try
+        {
+            model.LoadWeights(Path.Combine(dir, WeightsFile));
+            var columns = JsonSerializer.Deserialize<Dictionary<string, double[]>>(File.ReadAllText(Path.Combine(dir, "history.json")), RunFolder.Json) ?? [];
+            var history = History.FromColumns(columns.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<double>)kv.Value));
+            return history.Epochs.Count > 0 ? history.Epochs[^1] : 0;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or JsonException or ArgumentException)
+        {
+            throw new ModelFileException($"{dir} is damaged ({e.Message.Split('\n')[0]}); its weights cannot be read.", e);
+        }
+    }
+
     /// <summary>With no checkpoint left, a run whose status says epochs are done must not silently start again from epoch 0.</summary>
     private static void RequireNoEpochDone(RunFolder folder)
     {

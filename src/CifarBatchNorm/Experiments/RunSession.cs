@@ -33,6 +33,13 @@ public sealed class RunSession
     public CancellationToken CancellationToken { get; }
 
     /// <summary>
+    /// Rewords a library message that a run records for its user (<c>dataset_reason</c> in <c>config.json</c>, the
+    /// sweep record and results) in the words of the entry point that started the session: a command line sets its
+    /// flags in place of the library's property names. The default value keeps the message as it is.
+    /// </summary>
+    internal Func<string, string> Wording { get; set; } = static message => message;
+
+    /// <summary>
     /// Puts the runtime settings in force (<see cref="TorchRuntime.Initialize"/>; the first call of the process sets the
     /// environment and allocator) and decides the execution policy for <paramref name="device"/>.
     /// </summary>

@@ -12,11 +12,12 @@ namespace CifarBatchNorm.Experiments;
 /// </summary>
 public sealed class TrainedModel : IDisposable
 {
-    private TrainedModel(Sequential model, IReadOnlyList<string> classNames, RunRecord? record)
+    private TrainedModel(Sequential model, IReadOnlyList<string> classNames, RunRecord? record, int? checkpointEpoch = null)
     {
         Model = model;
         ClassNames = classNames;
         Record = record;
+        CheckpointEpoch = checkpointEpoch;
     }
 
     /// <summary>The model, in inference mode.</summary>
@@ -27,6 +28,20 @@ public sealed class TrainedModel : IDisposable
 
     /// <summary>The run's record when the model came from a run folder; <c>null</c> for a bare <c>.keras</c>.</summary>
     public RunRecord? Record { get; }
+
+    /// <summary>
+    /// The epoch of the checkpoint whose weights were loaded when the run folder has no final weights file (the run
+    /// was interrupted); <c>null</c> when the final weights were loaded.
+    /// </summary>
+    internal int? CheckpointEpoch { get; }
+
+    /// <summary>
+    /// The line that says the weights came from the last checkpoint of an interrupted run, e.g. with
+    /// <paramref name="doing"/> = <c>evaluating</c>; <c>null</c> when the final weights were loaded.
+    /// </summary>
+    internal string? CheckpointNote(string doing) => CheckpointEpoch is int epoch
+        ? $"{RunFolder.WeightsFile} not found (the run was interrupted); {doing} the weights of its last checkpoint, epoch {epoch}."
+        : null;
 
     /// <summary>Opens <paramref name="path"/>: a run folder, a weights file inside one, a <c>.keras</c> archive, or a model file from elsewhere.</summary>
     /// <param name="session">The session the model runs in: its execution policy (device, layouts) is applied.</param>
@@ -50,6 +65,12 @@ public sealed class TrainedModel : IDisposable
         string weights = Directory.Exists(path) ? Path.Combine(path, RunFolder.WeightsFile) : path;
         string folder = Path.GetDirectoryName(Path.GetFullPath(weights)) ?? ".";
         bool hasRecord = File.Exists(Path.Combine(folder, RunFolder.ConfigFile));
+        if (!hasRecord && Path.GetFileName(folder).StartsWith(RunCheckpoint.LegacyFolderName, StringComparison.Ordinal)
+            && Path.GetDirectoryName(folder) is string above && File.Exists(Path.Combine(above, RunFolder.ConfigFile)))
+        {
+            folder = above;   // the weights of a checkpoint folder (checkpoint-NNNNNN/weights.pt) belong to the run above it
+            hasRecord = true;
+        }
         if (ModelFiles.FormatOf(weights) == ModelFileFormat.Onnx)
         {
             throw new ModelFileException(StandaloneModel.OnnxMessage(Path.GetFullPath(weights)));
@@ -90,9 +111,20 @@ public sealed class TrainedModel : IDisposable
         var run = RunFolder.ReadRecord(folder);
         var shape = new ImageShape(run.InputShape[0], run.InputShape[1], run.InputShape[2]);
         var built = ModelPresets.Notebook(session, shape, run.Classes, run.Config.Variant, run.Config.BnMomentum, run.Config.Augment);
+        int? checkpointEpoch = null;
         try
         {
-            built.LoadWeights(weights);
+            // An interrupted run has no model.pt: its last checkpoint holds the weights of its last finished epoch.
+            bool interrupted = !File.Exists(weights) && Path.GetFileName(weights) == RunFolder.WeightsFile
+                && RunCheckpoint.Exists(RunFolder.Open(folder));
+            if (interrupted && RunCheckpoint.LoadLastWeights(RunFolder.Open(folder), built) is int epoch)
+            {
+                checkpointEpoch = epoch;
+            }
+            else
+            {
+                built.LoadWeights(weights);
+            }
         }
         catch
         {
@@ -100,7 +132,7 @@ public sealed class TrainedModel : IDisposable
             throw;
         }
 
-        return new TrainedModel(built, ClassNamesOf(run), run);
+        return new TrainedModel(built, ClassNamesOf(run), run, checkpointEpoch);
     }
 
     /// <summary>The class names of a run's dataset.</summary>

@@ -22,12 +22,12 @@ public sealed class HelpAndMessageTests
         var (code, output, _) = Run("--help");
 
         Assert.Equal(0, code);
-        foreach (string command in new[] { "train", "summary", "evaluate", "download", "compare", "analyze", "bench" })
+        string description = output.Split('\n').First(l => l.Contains("The Batch Normalization", StringComparison.Ordinal));
+        foreach (string command in new[] { "train", "summary", "evaluate", "download", "compare", "analyze", "bench", "predict", "export" })
         {
             Assert.Matches($@"(?m)^\s+{command}\s", output);
+            Assert.Matches($@"[ :]{command}[ ,.]", description);
         }
-
-        Assert.Contains("bench.", output.Split('\n').First(l => l.Contains("The Batch Normalization", StringComparison.Ordinal)), StringComparison.Ordinal);
         Assert.Contains("Examples:", output, StringComparison.Ordinal);
         Assert.Contains("cifar-bn --epochs 2 --train-limit 2000", output, StringComparison.Ordinal);
         foreach (string variable in new[] { "CIFAR_BATCHNORM_DATA", "CIFAR_BATCHNORM_URL", "CIFAR_BATCHNORM_ALLOCATOR", "CIFAR_BATCHNORM_JEMALLOC", "ONEDNN_MAX_CPU_ISA", "OMP_WAIT_POLICY" })

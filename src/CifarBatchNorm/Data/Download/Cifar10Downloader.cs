@@ -47,7 +47,10 @@ public static class Cifar10Downloader
     /// </summary>
     /// <param name="dataDir">The data folder (see <see cref="DataCache.Resolve(string?)"/>); created if missing.</param>
     /// <param name="options">Address, checksums, timeouts and limits; the default value is <c>new DownloadOptions()</c> (the official tarball).</param>
-    /// <param name="progress">Receives a <see cref="DownloadProgress"/> after each block; may be <c>null</c>.</param>
+    /// <param name="progress">
+    /// Receives a <see cref="DownloadProgress"/> after each block, and, when it also implements
+    /// <see cref="IProgress{T}"/> of <see cref="DownloadRetry"/>, a <see cref="DownloadRetry"/> before each wait to retry; may be <c>null</c>.
+    /// </param>
     /// <param name="cancellationToken">Stops the download; the partial file is kept for the next run.</param>
     /// <returns>The full path of the folder holding the .bin files.</returns>
     /// <exception cref="DownloadException">
@@ -180,9 +183,11 @@ public static class Cifar10Downloader
                 await TransferAsync(client, partial, options, progress, cancellationToken).ConfigureAwait(false);
                 break;
             }
-            catch (TransientDownloadException) when (attempt < options.MaxRetries)
+            catch (TransientDownloadException e) when (attempt < options.MaxRetries)
             {
-                await Task.Delay(RetryDelay(options.RetryBaseDelay, attempt), cancellationToken).ConfigureAwait(false);
+                var delay = RetryDelay(options.RetryBaseDelay, attempt);
+                (progress as IProgress<DownloadRetry>)?.Report(new DownloadRetry(attempt + 1, options.MaxRetries + 1, delay, e.Message.Split('\n')[0].TrimEnd()));
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
             catch (TransientDownloadException e)
             {

@@ -6,9 +6,10 @@ namespace CifarBatchNorm.Data.Download;
 /// <summary>
 /// Shows download progress on a <see cref="TextWriter"/>. Live mode (a terminal) redraws one bar line with
 /// <c>'\r'</c> at most 10 times per second and ends it with a newline when the file is complete; plain mode
-/// (redirected output, CI logs) writes one line each time another 10% has arrived (10%, 20%, ... 100%).
+/// (redirected output, CI logs) writes one line each time another 10% has arrived (10%, 20%, ... 100%). Both
+/// write one line for each failed attempt that will be retried, so a retrying download is not silent.
 /// </summary>
-internal sealed class ConsoleDownloadProgress : IProgress<DownloadProgress>
+internal sealed class ConsoleDownloadProgress : IProgress<DownloadProgress>, IProgress<DownloadRetry>
 {
     private const int BarWidth = 30;
     private static readonly TimeSpan MinRedrawInterval = TimeSpan.FromMilliseconds(100);
@@ -55,6 +56,23 @@ internal sealed class ConsoleDownloadProgress : IProgress<DownloadProgress>
             {
                 ReportPlain(value);
             }
+        }
+    }
+
+    /// <summary>Writes one line for a failed attempt that will be retried (after the live bar, on a line of its own).</summary>
+    public void Report(DownloadRetry value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        lock (_gate)
+        {
+            if (IsLive && _drawn && !_finished)
+            {
+                _writer.WriteLine();   // the bar's line ends; the next attempt draws a new one
+                _drawn = false;
+            }
+
+            _writer.WriteLine(value.Describe());
+            _writer.Flush();
         }
     }
 

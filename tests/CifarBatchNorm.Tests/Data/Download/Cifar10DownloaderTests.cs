@@ -133,6 +133,26 @@ public sealed class Cifar10DownloaderTests : IDisposable
     }
 
     [Fact(Timeout = Bounded)]
+    public async Task Each_retry_is_reported_with_its_attempt_delay_and_reason_and_printed_as_a_line()
+    {
+        byte[] archive = TestArchive.Build();
+        await using var server = new LoopbackServer((request, index) =>
+            index < 2 ? ServedResponse.Error(500) : ServedResponse.File(archive, request));
+        var options = TestArchive.OptionsFor(archive, server.Url) with { MaxRetries = 4 };
+        using var output = new StringWriter();
+
+        await Cifar10Downloader.EnsureAsync(DataDir, options, new ConsoleDownloadProgress(output, live: false), _guard.Token);
+
+        string[] lines = output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray();
+        Assert.Equal(
+            ["Attempt 1 of 5 failed (the server answered 500 Internal Server Error); retrying in 50 ms.",
+             "Attempt 2 of 5 failed (the server answered 500 Internal Server Error); retrying in 100 ms."],
+            lines.Where(l => l.StartsWith("Attempt ", StringComparison.Ordinal)));
+        Assert.Equal(2, Array.FindIndex(lines, l => !l.StartsWith("Attempt ", StringComparison.Ordinal)));   // before any progress line
+        Assert.Equal("Attempt 2 of 5 failed (x); retrying in 1.5 s.", new DownloadRetry(2, 5, TimeSpan.FromSeconds(1.5), "x").Describe());
+    }
+
+    [Fact(Timeout = Bounded)]
     public async Task Ensure_gives_up_after_max_retries_naming_the_attempts_and_the_last_error()
     {
         await using var server = new LoopbackServer((_, _) => ServedResponse.Error(500));
