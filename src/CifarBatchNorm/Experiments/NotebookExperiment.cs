@@ -284,10 +284,18 @@ public static class NotebookExperiment
     /// </param>
     /// <param name="architecture">For bare weights without a run folder: one of <see cref="StandaloneModel.Architectures"/>. The default value is <c>null</c>.</param>
     /// <param name="testLimit">Evaluate on the first N test images only. The default value, <c>null</c>, keeps the run's limit (none for a model from elsewhere).</param>
-    /// <exception cref="ArgumentException">The dataset's images or classes do not fit the model (parameter <c>TrainConfig.Dataset</c>).</exception>
+    /// <param name="wholeTestSet">Evaluate on every test image, even when the run trained with a test limit. The default value is <c>false</c>.</param>
+    /// <exception cref="ArgumentException">The dataset's images or classes do not fit the model (parameter <c>TrainConfig.Dataset</c>), or both <paramref name="testLimit"/> and <paramref name="wholeTestSet"/> are given.</exception>
     public static EvaluationResult Evaluate(RunSession session, string modelPath, string? dataDir = null,
-        DatasetKind dataset = DatasetKind.Auto, string? architecture = null, int? testLimit = null)
+        DatasetKind dataset = DatasetKind.Auto, string? architecture = null, int? testLimit = null, bool wholeTestSet = false)
     {
+        if (wholeTestSet && testLimit is not null)
+        {
+            throw new ArgumentException(
+                $"{nameof(TrainConfig)}.{nameof(TrainConfig.TestLimit)} {testLimit} limits the test set that the whole-test-set evaluation asks for in full; give one or the other.",
+                $"{nameof(TrainConfig)}.{nameof(TrainConfig.TestLimit)}");
+        }
+
         ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         var output = session.Output;
@@ -314,7 +322,7 @@ public static class NotebookExperiment
             Dataset = kind,
             DataDir = dataDir ?? record?.DataLocation ?? record?.Config.DataDir,
             TrainLimit = 1,
-            TestLimit = testLimit ?? record?.Config.TestLimit,
+            TestLimit = wholeTestSet ? null : testLimit ?? record?.Config.TestLimit,
         };
         var data = recorded ? DatasetSelector.LoadRecorded(config, output) : DatasetSelector.Load(config, output);
         CheckFits(model, data);

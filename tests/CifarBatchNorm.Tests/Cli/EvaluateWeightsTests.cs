@@ -34,6 +34,26 @@ public sealed class EvaluateWeightsTests
     }
 
     [Fact]
+    public void Evaluate_takes_the_whole_test_set_of_a_run_trained_on_part_of_it()
+    {
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
+        var (trained, _, trainError) = Run("train", "--dataset", "synthetic", "--epochs", "1", "--batch-size", "32",
+            "--train-limit", "64", "--test-limit", "32", "--seed", "5", "--output", run);
+        Assert.True(trained == 0, trainError);
+
+        var (code, output, error) = Run("evaluate", "-w", run, "--whole-test-set");
+        Assert.True(code == 0, error);
+        string line = output.Split('\n').Single(l => l.StartsWith("Test loss: ", StringComparison.Ordinal)).TrimEnd();
+        int images = int.Parse(System.Text.RegularExpressions.Regex.Match(line, @"\(([\d,]+) images\)$").Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(images > 32, line);
+
+        var (both, _, bothError) = Run("evaluate", "-w", run, "--whole-test-set", "--test-limit", "16");
+        Assert.Equal(ExitCodes.UsageError, both);
+        Assert.Contains("--test-limit 16", bothError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Evaluate_without_weights_names_the_option()
     {
         var (code, _, error) = Run("evaluate");
