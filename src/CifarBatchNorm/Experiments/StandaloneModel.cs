@@ -65,7 +65,12 @@ public static class StandaloneModel
         }
 
         var (shape, classes) = NotebookShape(WeightShapes.Read(path), source);
-        var model = ModelPresets.Notebook(shape, classes);
+        return WithWeights(ModelPresets.Notebook(shape, classes), path);
+    }
+
+    /// <summary><paramref name="model"/> with the weights of <paramref name="path"/>; disposed when they do not load.</summary>
+    internal static Sequential WithWeights(Sequential model, string path)
+    {
         try
         {
             ModelFiles.LoadWeights(model, path);
@@ -89,17 +94,7 @@ public static class StandaloneModel
             return null;
         }
 
-        var model = Keras2ModelConfig.Deserialize(config, $"{source} ({Keras2ModelConfig.Attribute})");
-        try
-        {
-            ModelFiles.LoadWeights(model, path);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return WithWeights(Keras2ModelConfig.Deserialize(config, $"{source} ({Keras2ModelConfig.Attribute})"), path);
     }
 
     /// <summary>
