@@ -81,9 +81,11 @@ for sampling in noniid iid; do
 done
 
 # 4. Why BN helps (Santurkar et al. 2018): loss landscape, gradient predictiveness, activation drift and the ICS
-#    measure, bn vs none, on all 60,000 training images.
+#    measure on all 60,000 training images, 3 seeds; bn-before-relu is the order of Ioffe and Szegedy's Figure 1 (BN
+#    normalizes the ReLU's input), against the notebook's ReLU-then-BN. A probe every 100 steps (24 per run).
 if wanted analyze-fashion-mnist; then
-  cifar_bn analyze --dataset fashion-mnist "${limit[@]}" --variants bn,none --epochs "$epochs" -o "$(fresh analyze-fashion-mnist)"
+  cifar_bn analyze --dataset fashion-mnist "${limit[@]}" --variants bn,none,bn-before-relu --seeds "$few" --epochs "$epochs" --probe-every 100 \
+    -o "$(fresh analyze-fashion-mnist)"
 fi
 
 # The run folders' locks (released when each command ends) are not results, nor is a finished sweep's working state

@@ -10,13 +10,14 @@ internal static class AnalyzeCommand
     {
         var stdout = cli.Stdout;
         var variants = CliOptions.Variants("bn,none");
+        var seeds = CliOptions.Int("--seeds", 3, AnalyzeConfig.SeedsRange, "Runs per variant (--seed, --seed + 1, ...); the report gives means and ranges over them");
         var probeEvery = CliOptions.Int("--probe-every", 50, AnalyzeConfig.ProbeEveryRange, "Probe every N training steps");
         var probeBatch = CliOptions.Int("--probe-batch", 256, AnalyzeConfig.ProbeBatchRange, "Images in the fixed probe batch");
         var output = CliOptions.Output("Folder to create (default: runs/analyze-<time>)");
         var shared = new TrainingOptions();
         var command = new CliCommand("analyze", "Measure loss-landscape smoothness and activation drift during training, per variant.", stopsGracefully: true)
         {
-            variants, probeEvery, probeBatch, output,
+            variants, seeds, probeEvery, probeBatch, output,
         };
         shared.AddTo(command);
         var resume = SweepResume.Option("Continue the interrupted analysis in this folder: measured variants are kept, the others are measured");
@@ -33,6 +34,7 @@ internal static class AnalyzeCommand
             var config = new AnalyzeConfig
             {
                 Variants = CliOptions.ParseVariants(result.GetValue(variants)!),
+                Seeds = result.GetValue(seeds),
                 ProbeEvery = result.GetValue(probeEvery),
                 ProbeBatch = result.GetValue(probeBatch),
                 Training = shared.ToConfig(result),

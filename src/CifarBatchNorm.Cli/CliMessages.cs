@@ -34,6 +34,7 @@ internal static class CliMessages
         [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Momentum)}"] = "--momentum",
         [$"{nameof(TrainConfig)}.{nameof(TrainConfig.Nesterov)}"] = "--nesterov",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.Variants)}"] = "--variants",
+        [$"{nameof(AnalyzeConfig)}.{nameof(AnalyzeConfig.Seeds)}"] = "--seeds",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.Seeds)}"] = "--seeds",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.TargetAccuracy)}"] = "--target-accuracy",
         [$"{nameof(CompareConfig)}.{nameof(CompareConfig.LossTarget)}"] = "--loss-target",

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace CifarBatchNorm.Experiments;
 
 /// <summary>
-/// Trains each variant once with the landscape, activation-drift and gradient-shift (ICS) probes attached, then writes
+/// Trains each variant with each seed with the landscape, activation-drift and gradient-shift (ICS) probes attached, then writes
 /// <c>landscape.csv</c>, <c>drift.csv</c>, <c>ics.csv</c>, <c>analysis.json</c>, plots and <c>analysis.md</c>.
 /// </summary>
 public static class AnalyzeRunner
@@ -38,8 +38,9 @@ public static class AnalyzeRunner
         config.Validate();
         session.Check(config.Training);
         var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, session.Output);
-        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Location) { Runtime = session.Runtime });
-        return Measure(session, config, data, folder, resumed: false, extra);
+        var provenance = Provenance.Capture();
+        folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Location) { Runtime = session.Runtime, Provenance = provenance });
+        return Measure(session, config, data, folder, resumed: false, provenance, extra);
     }
 
     /// <summary>
@@ -52,15 +53,16 @@ public static class AnalyzeRunner
     /// <exception cref="ArgumentException">The session runs another device or thread count than the analysis recorded.</exception>
     public static AnalyzeResult Resume(RunSession session, string outputDir) =>
         SweepFolder.Resume<SweepRecord, AnalyzeResult>(session, outputDir, "analysis",
-            (sweep, data, folder) => Measure(session, sweep.Config, data, folder, resumed: true, extra: null));
+            (sweep, data, folder) => Measure(session, sweep.Config, data, folder, resumed: true, sweep.Provenance?.Resumed(Provenance.CommandLine()), extra: null));
 
-    private static AnalyzeResult Measure(RunSession session, AnalyzeConfig config, LoadedData data, RunFolder folder, bool resumed,
+    private static AnalyzeResult Measure(RunSession session, AnalyzeConfig config, LoadedData data, RunFolder folder, bool resumed, Provenance? provenance,
         Func<NormalizationVariant, Callbacks.Callback?>? extra)
     {
         var output = session.Output;
-        var landscape = new Dictionary<string, IReadOnlyList<LandscapePoint>>(StringComparer.Ordinal);
-        var drift = new Dictionary<string, IReadOnlyList<DriftPoint>>(StringComparer.Ordinal);
-        var ics = new Dictionary<string, IReadOnlyList<IcsPoint>>(StringComparer.Ordinal);
+        var landscape = new Dictionary<string, List<LandscapePoint>>(StringComparer.Ordinal);
+        var drift = new Dictionary<string, List<DriftPoint>>(StringComparer.Ordinal);
+        var ics = new Dictionary<string, List<IcsPoint>>(StringComparer.Ordinal);
+        var runs = new List<AnalyzeRun>();
         var variants = folder.Child(VariantsFolder);
         try
         {
@@ -69,31 +71,36 @@ public static class AnalyzeRunner
             foreach (var variant in config.Variants)
             {
                 string name = ModelPresets.VariantName(variant);
-                string file = name + ".json";
-                bool earlier = File.Exists(variants.File(file));
-                var measured = earlier ? variants.ReadJson<VariantMeasurements>(file) : MeasureOne(session, config, data, variant, images, labels, extra?.Invoke(variant));
-                if (!earlier)
+                foreach (int seed in SeedsOf(config))
                 {
-                    variants.WriteJson(file, measured);
-                }
+                    string file = RunFile(name, seed);
+                    bool earlier = File.Exists(variants.File(file));
+                    var measured = earlier ? variants.ReadJson<VariantMeasurements>(file)
+                        : MeasureOne(session, config, data, variant, seed, images, labels, extra?.Invoke(variant));
+                    if (!earlier)
+                    {
+                        variants.WriteJson(file, measured);
+                    }
 
-                landscape[name] = measured.Landscape;
-                drift[name] = measured.Drift;
-                ics[name] = measured.Ics;
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-15} {measured.Landscape.Count} probes, final val_accuracy {measured.FinalValAccuracy:0.0000}{(earlier ? " (measured earlier)" : "")}"));
+                    Add(landscape, name, measured.Landscape.Select(p => p with { Seed = seed }));
+                    Add(drift, name, measured.Drift.Select(p => p with { Seed = seed }));
+                    Add(ics, name, measured.Ics.Select(p => p with { Seed = seed }));
+                    runs.Add(new AnalyzeRun(name, seed, measured.FinalValAccuracy));
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{name,-15} seed {seed}: {measured.Landscape.Count} probes, final test accuracy {measured.FinalValAccuracy:0.0000}{(earlier ? " (measured earlier)" : "")}"));
+                }
             }
         }
         catch (Exception e)
         {
-            if (!resumed && landscape.Count == 0)
+            if (!resumed && runs.Count == 0)
             {
                 folder.Discard();
             }
             else
             {
                 folder.WriteStatus(new RunStatus(e is OperationCanceledException ? RunState.Interrupted : RunState.Diverged, 0,
-                    string.Create(CultureInfo.InvariantCulture, $"{landscape.Count} of {config.Variants.Count} variants measured; continue with AnalyzeRunner.Resume")));
+                    string.Create(CultureInfo.InvariantCulture, $"{runs.Count} of {config.Variants.Count * config.Seeds} runs measured; continue with AnalyzeRunner.Resume")));
             }
 
             throw;
@@ -103,27 +110,48 @@ public static class AnalyzeRunner
             folder.ReleaseLock();
         }
 
-        var result = new AnalyzeResult(config, session.Wording(data.Reason), MachineInfo.Describe(), landscape, drift)
+        var result = new AnalyzeResult(config, session.Wording(data.Reason), MachineInfo.Describe(),
+            landscape.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<LandscapePoint>)kv.Value, StringComparer.Ordinal),
+            drift.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<DriftPoint>)kv.Value, StringComparer.Ordinal))
         {
             DatasetName = DatasetSelector.DisplayName(data.Kind),
-            Ics = ics,
+            Ics = ics.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<IcsPoint>)kv.Value, StringComparer.Ordinal),
+            Runs = runs,
+            Provenance = provenance,
         };
         Write(folder, result);
-        folder.WriteStatus(new RunStatus(RunState.Complete, 0, string.Create(CultureInfo.InvariantCulture, $"{config.Variants.Count} of {config.Variants.Count} variants measured")));
+        folder.WriteStatus(new RunStatus(RunState.Complete, 0, string.Create(CultureInfo.InvariantCulture, $"{runs.Count} of {runs.Count} runs measured")));
         output.WriteLine($"Measurements: {folder.Path}");
         return result;
     }
 
-    private static VariantMeasurements MeasureOne(RunSession session, AnalyzeConfig config, LoadedData data, NormalizationVariant variant, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels,
-        Callbacks.Callback? extra)
+    /// <summary>The seeds of the runs: <see cref="TrainConfig.Seed"/> + 0, 1, ..., <see cref="AnalyzeConfig.Seeds"/> - 1.</summary>
+    internal static IEnumerable<int> SeedsOf(AnalyzeConfig config) => Enumerable.Range(0, config.Seeds).Select(s => config.Training.Seed + s);
+
+    /// <summary>The file under <c>variants/</c> that keeps one run's measurements.</summary>
+    internal static string RunFile(string variant, int seed) => string.Create(CultureInfo.InvariantCulture, $"{variant}-seed{seed}.json");
+
+    private static void Add<T>(Dictionary<string, List<T>> byVariant, string variant, IEnumerable<T> points)
     {
-        manual_seed(config.Training.Seed);
-        using var model = ModelPresets.Notebook(session, data.Train.Shape, data.Train.NumClasses, variant, config.Training.BnMomentum);
-        model.Compile(OptimizerFactory.Create(config.Training, OptimizerFactory.StepsPerEpoch(data.Train.Count, config.Training.BatchSize)));
+        if (!byVariant.TryGetValue(variant, out var list))
+        {
+            byVariant[variant] = list = [];
+        }
+
+        list.AddRange(points);
+    }
+
+    private static VariantMeasurements MeasureOne(RunSession session, AnalyzeConfig config, LoadedData data, NormalizationVariant variant, int seed,
+        TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels, Callbacks.Callback? extra)
+    {
+        var training = config.Training with { Seed = seed };
+        manual_seed(seed);
+        using var model = ModelPresets.Notebook(session, data.Train.Shape, data.Train.NumClasses, variant, training.BnMomentum);
+        model.Compile(OptimizerFactory.Create(training, OptimizerFactory.StepsPerEpoch(data.Train.Count, training.BatchSize)));
         using var probe = new LandscapeProbe(images, labels, config.ProbeEvery);
         using var activations = new ActivationDriftProbe(images, labels, config.ProbeEvery);
         using var shift = new GradientShiftProbe(images, labels, config.ProbeEvery);
-        var history = model.Fit(data.Train, batchSize: config.Training.BatchSize, epochs: config.Training.Epochs, verbose: 0,
+        var history = model.Fit(data.Train, batchSize: training.BatchSize, epochs: training.Epochs, verbose: 0,
             validationData: data.Test, callbacks: extra is null ? [probe, activations, shift] : [probe, activations, shift, extra], cancellationToken: session.CancellationToken);
         return new VariantMeasurements([.. probe.Points], [.. activations.Points], [.. shift.Points], history.ValAccuracy[^1]);
     }
@@ -137,6 +165,9 @@ public static class AnalyzeRunner
 
         /// <inheritdoc />
         public RuntimeSettings? Runtime { get; init; }
+
+        /// <summary>The commit, version, machine and command the analysis started with.</summary>
+        public Provenance? Provenance { get; init; }
     }
 
     private sealed record VariantMeasurements(IReadOnlyList<LandscapePoint> Landscape, IReadOnlyList<DriftPoint> Drift, IReadOnlyList<IcsPoint> Ics, double FinalValAccuracy);
@@ -147,33 +178,33 @@ public static class AnalyzeRunner
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(result);
         folder.WriteJson("analysis.json", result);
-        var csv = new StringBuilder("variant,step,loss,loss_min,loss_max,gradient_change_min,gradient_change_max,beta_smoothness,gradient_norm\n");
+        var csv = new StringBuilder("variant,seed,step,loss,loss_min,loss_max,gradient_change_min,gradient_change_max,beta_smoothness,gradient_norm\n");
         foreach (var (variant, points) in result.Landscape)
         {
             foreach (var p in points)
             {
                 csv.Append(CultureInfo.InvariantCulture,
-                    $"{variant},{p.Step},{p.Loss:R},{p.LossMin:R},{p.LossMax:R},{p.GradientChangeMin:R},{p.GradientChangeMax:R},{p.BetaSmoothness:R},{p.GradientNorm:R}\n");
+                    $"{variant},{p.Seed},{p.Step},{p.Loss:R},{p.LossMin:R},{p.LossMax:R},{p.GradientChangeMin:R},{p.GradientChangeMax:R},{p.BetaSmoothness:R},{p.GradientNorm:R}\n");
             }
         }
 
         folder.WriteText("landscape.csv", csv.ToString());
-        var driftCsv = new StringBuilder("variant,step,relu,layer,p15,p50,p85\n");
+        var driftCsv = new StringBuilder("variant,seed,step,relu,layer,p15,p50,p85\n");
         foreach (var (variant, points) in result.Drift)
         {
             foreach (var p in points)
             {
-                driftCsv.Append(CultureInfo.InvariantCulture, $"{variant},{p.Step},{p.Relu},{p.Layer},{p.P15:R},{p.P50:R},{p.P85:R}\n");
+                driftCsv.Append(CultureInfo.InvariantCulture, $"{variant},{p.Seed},{p.Step},{p.Relu},{p.Layer},{p.P15:R},{p.P50:R},{p.P85:R}\n");
             }
         }
 
         folder.WriteText("drift.csv", driftCsv.ToString());
-        var icsCsv = new StringBuilder("variant,step,layer_index,layer,change,relative_change,cosine\n");
+        var icsCsv = new StringBuilder("variant,seed,step,layer_index,layer,change,relative_change,cosine\n");
         foreach (var (variant, points) in result.Ics)
         {
             foreach (var p in points)
             {
-                icsCsv.Append(CultureInfo.InvariantCulture, $"{variant},{p.Step},{p.LayerIndex},{p.Layer},{p.Change:R},{p.RelativeChange:R},{p.Cosine:R}\n");
+                icsCsv.Append(CultureInfo.InvariantCulture, $"{variant},{p.Seed},{p.Step},{p.LayerIndex},{p.Layer},{p.Change:R},{p.RelativeChange:R},{p.Cosine:R}\n");
             }
         }
 

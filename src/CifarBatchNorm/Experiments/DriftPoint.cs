@@ -7,4 +7,8 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="P15">15th percentile.</param>
 /// <param name="P50">Median.</param>
 /// <param name="P85">85th percentile.</param>
-public sealed record DriftPoint(int Step, int Relu, string Layer, double P15, double P50, double P85);
+public sealed record DriftPoint(int Step, int Relu, string Layer, double P15, double P50, double P85)
+{
+    /// <summary>The seed of the run it was measured in (<c>analyze</c> measures each variant with several seeds).</summary>
+    public int Seed { get; init; }
+}

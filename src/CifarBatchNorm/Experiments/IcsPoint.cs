@@ -10,4 +10,8 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="Change">||G - G'||, the L2 norm of the difference of the two gradients.</param>
 /// <param name="RelativeChange">||G - G'|| / ||G|| (0 when G is 0).</param>
 /// <param name="Cosine">cos(G, G') (1 when either is 0).</param>
-public sealed record IcsPoint(int Step, int LayerIndex, string Layer, double Change, double RelativeChange, double Cosine);
+public sealed record IcsPoint(int Step, int LayerIndex, string Layer, double Change, double RelativeChange, double Cosine)
+{
+    /// <summary>The seed of the run it was measured in (<c>analyze</c> measures each variant with several seeds).</summary>
+    public int Seed { get; init; }
+}

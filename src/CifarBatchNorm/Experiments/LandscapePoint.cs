@@ -10,4 +10,8 @@ namespace CifarBatchNorm.Experiments;
 /// <param name="BetaSmoothness">Effective beta-smoothness: max over the step sizes of ||grad change|| / ||eta g||.</param>
 /// <param name="GradientNorm">||g||.</param>
 public sealed record LandscapePoint(int Step, double Loss, double LossMin, double LossMax, double GradientChangeMin,
-    double GradientChangeMax, double BetaSmoothness, double GradientNorm);
+    double GradientChangeMax, double BetaSmoothness, double GradientNorm)
+{
+    /// <summary>The seed of the run it was measured in (<c>analyze</c> measures each variant with several seeds).</summary>
+    public int Seed { get; init; }
+}

@@ -89,30 +89,43 @@ public sealed class ProbeTests
         using var temp = new TempDirectory();
         var config = new AnalyzeConfig
         {
+            Seeds = 2,
             ProbeEvery = 4,
             ProbeBatch = 32,
-            Training = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 1, BatchSize = 32, TrainLimit = 256, TestLimit = 32 },
+            Training = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 1, BatchSize = 32, TrainLimit = 256, TestLimit = 32, Seed = 7 },
         };
 
         var result = AnalyzeRunner.Run(TestSession.Start(), config, temp.Combine("an"));
         CifarBatchNorm.Reporting.AnalysisReport.Write(temp.Combine("an"), result);
 
-        Assert.Equal(2, result.Landscape["bn"].Count);
-        Assert.Equal(2, result.Landscape["none"].Count);
+        // 2 probes (steps 4 and 8) per run, 2 seeds (7 and 8) per variant, each point naming its seed.
+        Assert.Equal(4, result.Landscape["bn"].Count);
+        Assert.Equal([7, 7, 8, 8], result.Landscape["none"].Select(p => p.Seed));
+        Assert.Equal(["bn", "bn", "none", "none"], result.Runs.Select(r => r.Variant));
+        Assert.Equal([7, 8, 7, 8], result.Runs.Select(r => r.Seed));
+        Assert.All(result.Runs, r => Assert.InRange(r.FinalTestAccuracy, 0, 1));
+        Assert.NotEqual(result.Landscape["bn"][0].Loss, result.Landscape["bn"][2].Loss);   // the seeds draw different weights
         string dir = temp.Combine("an");
-        Assert.Equal(1 + (2 * 2), File.ReadAllLines(Path.Combine(dir, "landscape.csv")).Length);
-        Assert.Equal(1 + (2 * 2 * 5), File.ReadAllLines(Path.Combine(dir, "drift.csv")).Length);
+        Assert.Equal(1 + (2 * 2 * 2), File.ReadAllLines(Path.Combine(dir, "landscape.csv")).Length);
+        Assert.StartsWith("variant,seed,step,", File.ReadAllLines(Path.Combine(dir, "landscape.csv"))[0], StringComparison.Ordinal);
+        Assert.Equal(1 + (2 * 2 * 2 * 5), File.ReadAllLines(Path.Combine(dir, "drift.csv")).Length);
         foreach (string plot in new[] { "loss_landscape", "gradient_predictiveness", "beta_smoothness", "drift_relu0", "drift_relu4" })
         {
             Assert.True(File.Exists(Path.Combine(dir, plot + ".png")), plot);
             Assert.True(File.Exists(Path.Combine(dir, plot + ".svg")), plot);
         }
 
-        Assert.Contains("| bn | 2 |", File.ReadAllText(Path.Combine(dir, "analysis.md")));
-        Assert.Equal(2 * 6, result.Ics["bn"].Count);                                      // 2 probes x 6 Conv2D/Dense layers
-        Assert.Equal(1 + (2 * 2 * 6), File.ReadAllLines(Path.Combine(dir, "ics.csv")).Length);
+        string report = File.ReadAllText(Path.Combine(dir, "analysis.md"));
+        Assert.Contains("2 seeds (7, 8) per variant", report, StringComparison.Ordinal);
+        Assert.Contains("| loss variation | early (steps 1-4) |", report, StringComparison.Ordinal);
+        Assert.Contains("| loss variation | late (steps 5-8) |", report, StringComparison.Ordinal);
+        Assert.Contains("| bn lower than none: seeds | probes |", report, StringComparison.Ordinal);
+        Assert.Contains("| bn | 8 |", report, StringComparison.Ordinal);                                       // the runs table
+        Assert.Equal(2 * 2 * 6, result.Ics["bn"].Count);                                  // 2 probes x 2 seeds x 6 Conv2D/Dense layers
+        Assert.Equal(1 + (2 * 2 * 2 * 6), File.ReadAllLines(Path.Combine(dir, "ics.csv")).Length);
         Assert.True(File.Exists(Path.Combine(dir, "ics_layer5.png")));
-        Assert.Contains("## Internal covariate shift (Santurkar et al.)", File.ReadAllText(Path.Combine(dir, "analysis.md")));
+        Assert.Contains("## Internal covariate shift (Santurkar et al.)", report, StringComparison.Ordinal);
+        Assert.Contains("commit ", report, StringComparison.Ordinal);                                        // provenance
     }
 
     [Fact]

@@ -76,6 +76,7 @@ public sealed class SweepResumeTests
         var config = new AnalyzeConfig
         {
             Variants = [NormalizationVariant.Bn, NormalizationVariant.None],
+            Seeds = 1,
             ProbeEvery = 2,
             ProbeBatch = 32,
             Training = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 2, BatchSize = 64, TrainLimit = 256, TestLimit = 64, Seed = 5 },
@@ -86,7 +87,7 @@ public sealed class SweepResumeTests
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
             AnalyzeRunner.Run(TestSession.Start(cancellationToken: stop.Token), config, dir, v => v == NormalizationVariant.None ? new CancelAfter(1, stop) : null));
-        Assert.True(File.Exists(Path.Combine(dir, "variants", "bn.json")));
+        Assert.True(File.Exists(Path.Combine(dir, "variants", "bn-seed5.json")));
         Assert.False(File.Exists(Path.Combine(dir, "analysis.json")));
 
         var resumed = AnalyzeRunner.Resume(TestSession.Start(), dir);
