@@ -69,8 +69,60 @@ public static class CompareReport
         }
 
         var claims = CompareClaims.Evaluate(result);
-        IO.AtomicFile.WriteAllText(File("report.md"), Markdown(result, dataset, best, claims));
-        Html(result, dataset, best, claims, folderPath).Save(File("report.html"));
+        var stepTimes = StepTimes(result, File(BenchFile));
+        IO.AtomicFile.WriteAllText(File("report.md"), Markdown(result, dataset, best, claims, stepTimes));
+        Html(result, dataset, best, claims, stepTimes, folderPath).Save(File("report.html"));
+    }
+
+    /// <summary>
+    /// The benchmark file a comparison's folder may hold (<c>cifar-bn bench --cases variant-step -o DIR/bench.json</c>):
+    /// its per-variant step times turn the steps to the loss target into seconds.
+    /// </summary>
+    internal const string BenchFile = "bench.json";
+
+    /// <summary>The "time per step" table: per variant the benchmark's step time and the steps and seconds to the loss target; empty without a benchmark file.</summary>
+    private static (string Note, string[] Headers, List<IReadOnlyList<string>> Rows) StepTimes(CompareResult result, string benchPath)
+    {
+        if (!System.IO.File.Exists(benchPath) || IsGrid(result))
+        {
+            return ("", [], []);
+        }
+
+        BenchmarkResult? bench;
+        try
+        {
+            bench = JsonSerializer.Deserialize<BenchmarkResult>(System.IO.File.ReadAllText(benchPath));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException(F($"{benchPath} is not a benchmark's JSON ({e.Message}); write it again with bench --cases variant-step, or delete it."), e);
+        }
+
+        if (bench?.VariantStep28x28x1Ms is not { Count: > 0 } times)
+        {
+            return ("", [], []);
+        }
+
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var s in result.Summaries)
+        {
+            // bn-m09 runs bn's operations (only the momentum of the moving statistics differs).
+            string timedAs = s.Variant == "bn-m09" ? "bn" : s.Variant;
+            if (!times.TryGetValue(timedAs, out var t))
+            {
+                continue;
+            }
+
+            string steps = s.StepsToLossTargetMean is double n ? F($"{n:0} ({s.SeedsReachingLossTarget}/{s.Seeds})") : F($"not reached (0/{s.Seeds})");
+            string seconds = s.StepsToLossTargetMean is double m ? F($"{m * t.Median / 1000:0.0}") : "-";
+            rows.Add([s.Variant, F($"{t.Median:0.00} ({t.Min:0.00}-{t.Max:0.00}){(timedAs != s.Variant ? " (bn's)" : "")}"), steps, seconds]);
+        }
+
+        string note = F($"Time per training step from the benchmark (`bench --cases variant-step`: the variants' bare steps on 28x28x1 images at batch {bench.BatchSize}, ")
+            + F($"taking turns in one process, {bench.Repeats} repeats; median (min-max) ms) on {bench.Machine}, {bench.Threads} thread(s), {JsonSerializer.Serialize(bench.Allocator).Trim('"')}. ")
+            + "Seconds to the loss target = mean steps to the target x median step time: the optimization's speed in wall time on that machine, "
+            + "without data loading and evaluation (the comparison's own s/epoch column shares the machine with whatever else ran).";
+        return (note, ["variant", "ms per step", F($"steps to loss {result.Config.LossTarget:0.###}"), "seconds to it"], rows);
     }
 
     private static bool Diverged(CompareResult result, VariantSummary cell, int seed) =>
@@ -259,7 +311,8 @@ public static class CompareReport
         + "are the seeds and n the seeds per variant (runs that diverged are left out). The axis fits the data and does not start at 0: "
         + "compare the intervals, not heights. Unpaired intervals understate what the paired tests above can resolve.";
 
-    private static string Markdown(CompareResult result, string dataset, RunOutcome? best, IReadOnlyList<ClaimResult> claims)
+    private static string Markdown(CompareResult result, string dataset, RunOutcome? best, IReadOnlyList<ClaimResult> claims,
+        (string Note, string[] Headers, List<IReadOnlyList<string>> Rows) stepTimes)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"# Batch Normalization variants compared on {dataset}\n\n");
@@ -294,6 +347,16 @@ public static class CompareReport
             sb.Append("| ").Append(string.Join(" | ", row)).Append(" |\n");
         }
 
+        if (stepTimes.Rows.Count > 0)
+        {
+            sb.Append("\n### Time per step\n\n").Append(stepTimes.Note).Append("\n\n| ").Append(string.Join(" | ", stepTimes.Headers)).Append(" |\n")
+                .Append(string.Concat(Enumerable.Repeat("|---", stepTimes.Headers.Length))).Append("|\n");
+            foreach (var row in stepTimes.Rows)
+            {
+                sb.Append("| ").Append(string.Join(" | ", row)).Append(" |\n");
+            }
+        }
+
         sb.Append(CultureInfo.InvariantCulture, $"\nAccuracy on {ValidationName(result)} per epoch:\n\n![validation accuracy](val_accuracy.png)\n\n");
         sb.Append("Test accuracy per epoch (a curve for reading; no epoch is chosen on it):\n\n![test accuracy](test_accuracy.png)\n\n");
         sb.Append("Training loss per optimizer step (moving average, mean over seeds, band = min-max):\n\n![training loss](train_loss.png)\n\n");
@@ -310,7 +373,8 @@ public static class CompareReport
         return sb.ToString();
     }
 
-    private static HtmlReport Html(CompareResult result, string dataset, RunOutcome? best, IReadOnlyList<ClaimResult> claims, string folder)
+    private static HtmlReport Html(CompareResult result, string dataset, RunOutcome? best, IReadOnlyList<ClaimResult> claims,
+        (string Note, string[] Headers, List<IReadOnlyList<string>> Rows) stepTimes, string folder)
     {
         string Svg(string name) => Path.Combine(folder, name + ".svg");
         var html = new HtmlReport($"Batch Normalization variants compared on {dataset}")
@@ -334,8 +398,13 @@ public static class CompareReport
 
         html.Heading("Per variant")
             .Paragraph(Legend(result))
-            .Table(Headers(result), Rows(result))
-            .Figure(Svg("val_accuracy"), F($"Accuracy on {ValidationName(result)} per epoch: mean over seeds, band = min-max."))
+            .Table(Headers(result), Rows(result));
+        if (stepTimes.Rows.Count > 0)
+        {
+            html.Heading("Time per step").Paragraph(stepTimes.Note).Table(stepTimes.Headers, stepTimes.Rows);
+        }
+
+        html.Figure(Svg("val_accuracy"), F($"Accuracy on {ValidationName(result)} per epoch: mean over seeds, band = min-max."))
             .Figure(Svg("test_accuracy"), "Test accuracy per epoch: a curve for reading; no epoch is chosen on it.")
             .Figure(Svg("train_loss"), "Training loss per optimizer step, moving average: mean over seeds, band = min-max.")
             .Figure(Svg("train_vs_val"), "Training (thick lines, filled markers) vs validation (thin lines, open markers) accuracy. " + LagNote)

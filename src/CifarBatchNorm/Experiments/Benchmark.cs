@@ -63,6 +63,12 @@ internal static class Benchmark
             result = result with { TrainStep32x32x3Ms = cifar, TrainStep28x28x1Ms = fashion };
         }
 
+        if (Has(BenchmarkCase.VariantStep))
+        {
+            log.WriteLine($"variant step: {string.Join(", ", TimedVariants.Select(ModelPresets.VariantName))} on 28x28x1, batch 256");
+            result = result with { VariantStep28x28x1Ms = MeasureVariantSteps(session, options) };
+        }
+
         if (Has(BenchmarkCase.Epoch))
         {
             log.WriteLine($"epoch overhead: {options.EpochSteps} steps");
@@ -99,26 +105,59 @@ internal static class Benchmark
     /// <summary>Bare steps (a ready batch, no assembly) per shape; the shapes alternate every repeat.</summary>
     private static (TimingStats Cifar, TimingStats Fashion) MeasureTrainSteps(RunSession session, BenchmarkOptions options)
     {
-        ImageShape[] shapes = [ImageShape.Cifar10, new ImageShape(28, 28, 1)];
-        var models = shapes.Select(s => NewModel(session, s, options.Seed)).ToArray();
-        var batches = shapes.Select(s => SyntheticTrain(s, TrainBatchSize, options.Seed).GetRange(0, TrainBatchSize)).ToArray();
-        var times = shapes.Select(_ => new List<double>()).ToArray();
+        var times = MeasureAlternating(session, options, [(ImageShape.Cifar10, NormalizationVariant.Bn), (new ImageShape(28, 28, 1), NormalizationVariant.Bn)]);
+        return (times[0], times[1]);
+    }
+
+    /// <summary>
+    /// The variants of <c>compare</c> whose steps differ in work (bn-m09 runs bn's operations with another momentum),
+    /// on the experiments' 28x28x1 input.
+    /// </summary>
+    internal static IReadOnlyList<NormalizationVariant> TimedVariants { get; } =
+        [NormalizationVariant.Bn, NormalizationVariant.None, NormalizationVariant.BnBeforeRelu, NormalizationVariant.Renorm];
+
+    /// <summary>Bare steps of each of <see cref="TimedVariants"/> on 28x28x1 images, alternating every repeat in one process.</summary>
+    private static Dictionary<string, TimingStats> MeasureVariantSteps(RunSession session, BenchmarkOptions options)
+    {
+        var times = MeasureAlternating(session, options, [.. TimedVariants.Select(v => (new ImageShape(28, 28, 1), v))]);
+        return TimedVariants.Select((v, i) => (ModelPresets.VariantName(v), times[i])).ToDictionary(p => p.Item1, p => p.Item2, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Bare training steps of the notebook model for each (input, variant), every model built from the same seed; the
+    /// models take turns every repeat, so a slower period of the machine falls on all of them alike.
+    /// </summary>
+    private static TimingStats[] MeasureAlternating(RunSession session, BenchmarkOptions options, IReadOnlyList<(ImageShape Shape, NormalizationVariant Variant)> cases)
+    {
+        var models = new List<Sequential>();
+        var batches = new List<(Tensor Images, Tensor Labels)>();
+        var times = cases.Select(_ => new List<double>()).ToArray();
         try
         {
+            foreach (var (shape, variant) in cases)
+            {
+                manual_seed(options.Seed);
+                var model = ModelPresets.Notebook(session, shape, variant: variant);
+                models.Add(model);
+                model.Compile(new Adam());
+                batches.Add(SyntheticTrain(shape, TrainBatchSize, options.Seed).GetRange(0, TrainBatchSize));
+            }
+
             for (int repeat = 0; repeat < options.Repeats; repeat++)
             {
-                for (int s = 0; s < shapes.Length; s++)
+                for (int c = 0; c < cases.Count; c++)
                 {
-                    var model = models[s];
-                    var (images, labels) = batches[s];
+                    var model = models[c];
+                    var (images, labels) = batches[c];
                     model.train(true);
                     for (int i = 0; i < options.WarmupSteps + options.TimedSteps; i++)
                     {
+                        session.CancellationToken.ThrowIfCancellationRequested();
                         long start = Stopwatch.GetTimestamp();
                         model.TrainOnBatch(images, labels);
                         if (i >= options.WarmupSteps)
                         {
-                            times[s].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                            times[c].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                         }
                     }
                 }
@@ -138,7 +177,7 @@ internal static class Benchmark
             }
         }
 
-        return (TimingStats.From(times[0]), TimingStats.From(times[1]));
+        return [.. times.Select(TimingStats.From)];
     }
 
     /// <summary>

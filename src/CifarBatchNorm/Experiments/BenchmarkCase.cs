@@ -10,6 +10,10 @@ internal enum BenchmarkCase
     [JsonStringEnumMemberName("train-step")]
     TrainStep,
 
+    /// <summary><c>variant-step</c>: bare training steps of each normalization variant on 28x28x1, alternating in one process.</summary>
+    [JsonStringEnumMemberName("variant-step")]
+    VariantStep,
+
     /// <summary><c>epoch</c>: a whole Fit epoch against the same number of bare steps.</summary>
     [JsonStringEnumMemberName("epoch")]
     Epoch,

@@ -60,6 +60,10 @@ internal sealed record BenchmarkResult
     [JsonPropertyName("train_step_28x28x1_ms")]
     public TimingStats? TrainStep28x28x1Ms { get; init; }
 
+    /// <summary>Milliseconds per bare training step on 28x28x1 images by variant name (<c>variant-step</c>), or <c>null</c> when not measured.</summary>
+    [JsonPropertyName("variant_step_28x28x1_ms")]
+    public IReadOnlyDictionary<string, TimingStats>? VariantStep28x28x1Ms { get; init; }
+
     /// <summary>Seconds of a whole <c>Fit</c> epoch (32x32x3), batch assembly and shuffling included.</summary>
     [JsonPropertyName("epoch_seconds")]
     public TimingStats? EpochSeconds { get; init; }
@@ -139,6 +143,11 @@ internal sealed record BenchmarkResult
 
         Row("train step 32x32x3 (batch 256)", TrainStep32x32x3Ms, "ms", "0.00");
         Row("train step 28x28x1 (batch 256)", TrainStep28x28x1Ms, "ms", "0.00");
+        foreach (var (variant, stats) in VariantStep28x28x1Ms ?? new Dictionary<string, TimingStats>())
+        {
+            Row($"step 28x28x1, {variant}", stats, "ms", "0.00");
+        }
+
         Row("epoch (Fit)", EpochSeconds, "s", "0.000");
         Row("epoch bare steps", EpochBareStepsSeconds, "s", "0.000");
         Row("epoch / bare steps", EpochOverheadRatio, "ratio", "0.000");

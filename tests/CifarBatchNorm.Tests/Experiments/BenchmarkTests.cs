@@ -61,6 +61,25 @@ public sealed class BenchmarkTests
     }
 
     [Fact]
+    public void Variant_step_case_times_every_variant_whose_step_differs_in_work()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.Combine("bench.json");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        int code = App.Run(["bench", "--quick", "--repeats", "1", "--cases", "variant-step", "--output", path], stdout, stderr, CancellationToken.None);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Contains("step 28x28x1, bn-before-relu", stdout.ToString(), StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        var variants = json.RootElement.GetProperty("variant_step_28x28x1_ms");
+        Assert.Equal(["bn", "none", "bn-before-relu", "renorm"], variants.EnumerateObject().Select(p => p.Name));
+        Assert.All(variants.EnumerateObject(), p => Assert.True(p.Value.GetProperty("median").GetDouble() > 0, p.Name));
+        Assert.False(json.RootElement.TryGetProperty("train_step_32x32x3_ms", out var other) && other.ValueKind != JsonValueKind.Null);
+    }
+
+    [Fact]
     public void Bench_command_rejects_an_unknown_case()
     {
         using var stdout = new StringWriter();

@@ -21,6 +21,7 @@ public sealed partial class ReproduceScriptTests
                 .Replace("\"$epochs\"", "10", StringComparison.Ordinal);
             command = Quick().Replace(command, "$1");
             command = Fresh().Replace(command, "docs/results/$1");
+            command = Out().Replace(command, "docs/results/$1");
             foreach (string sampling in command.Contains("$sampling", StringComparison.Ordinal) ? ["noniid", "iid"] : new[] { "" })
             {
                 commands.Add(Spaces().Replace(command.Replace("\"$sampling\"", sampling, StringComparison.Ordinal).Replace("$sampling", sampling, StringComparison.Ordinal), " "));
@@ -37,14 +38,14 @@ public sealed partial class ReproduceScriptTests
         string readme = File.ReadAllText(RepositoryRoot.Combine("README.md"));
         var documented = ReadmeCommand().Matches(readme).Select(m => Spaces().Replace(m.Groups[1].Value, " ")).ToList();
 
-        Assert.Equal(7, script.Count);
+        Assert.Equal(9, script.Count);
         Assert.Equal(script.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public void Every_results_folder_is_made_by_the_script_and_no_lock_is_committed()
     {
-        var made = ScriptCommands().Select(c => Regex.Match(c, "-o docs/results/([^ ]+)").Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var made = ScriptCommands().Select(c => Regex.Match(c, "-o docs/results/([^ /]+)").Groups[1].Value).ToHashSet(StringComparer.Ordinal);
         var folders = Directory.GetDirectories(RepositoryRoot.Combine("docs", "results")).Select(Path.GetFileName).ToList();
 
         Assert.All(folders, f => Assert.Contains(f!, made));
@@ -59,10 +60,13 @@ public sealed partial class ReproduceScriptTests
     [GeneratedRegex("\"\\$\\(fresh \"?([^\")]+)\"?\\)\"")]
     private static partial Regex Fresh();
 
+    [GeneratedRegex("\"\\$out/([^\"]+)\"")]
+    private static partial Regex Out();
+
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
 
-    /// <summary>A result command in the README: a code span that starts <c>cifar-bn</c> and writes into docs/results.</summary>
-    [GeneratedRegex(@"`(cifar-bn [^`]*-o docs/results/[^`]*)`")]
+    /// <summary>A result command in the README: a code span that starts <c>cifar-bn</c> and writes into (or reports from) docs/results.</summary>
+    [GeneratedRegex(@"`(cifar-bn [^`]*docs/results/[^`]*)`")]
     private static partial Regex ReadmeCommand();
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using CifarBatchNorm.Experiments;
@@ -178,4 +179,52 @@ public sealed partial class ReportTests
 
     [GeneratedRegex(@"url\(#([^)]+)\)")]
     private static partial Regex UrlReference();
+}
+
+/// <summary>The comparison report's "time per step" section, fed by a benchmark file in the folder.</summary>
+public sealed class StepTimeReportTests
+{
+    [Fact]
+    public void A_variant_step_benchmark_in_the_folder_turns_steps_to_the_loss_target_into_seconds()
+    {
+        using var temp = new TempDirectory();
+        var config = new CompareConfig
+        {
+            Variants = [NormalizationVariant.Bn, NormalizationVariant.None, NormalizationVariant.BnMomentum09],
+            Seeds = 1,
+            Training = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 1 },
+        };
+        var rows = new List<EpochResult> { new("bn", 1, 1, 0.5, 0.8, 0.6, 0.7, 2), new("none", 1, 1, 0.6, 0.7, 0.7, 0.6, 2), new("bn-m09", 1, 1, 0.5, 0.8, 0.6, 0.7, 2) };
+        var summaries = CompareRunner.Summarize(config, rows).Select(s => s.Variant == "none" ? s : s with { StepsToLossTargetMean = 400, SeedsReachingLossTarget = 1 }).ToList();
+        var result = new CompareResult(config, "synthetic", "test machine", rows, summaries) { DatasetName = "synthetic" };
+        var bench = new BenchmarkResult
+        {
+            Machine = "bench machine", Threads = 2, Allocator = CifarBatchNorm.Runtime.NativeAllocator.Jemalloc, Repeats = 5, BatchSize = 256,
+            VariantStep28x28x1Ms = new Dictionary<string, TimingStats> { ["bn"] = TimingStats.From([30, 32.5, 35]), ["none"] = TimingStats.From([20, 21, 22]) },
+        };
+        File.WriteAllText(temp.Combine(CompareReport.BenchFile), JsonSerializer.Serialize(bench));
+
+        CompareReport.Write(temp.Path, result);
+
+        string report = File.ReadAllText(temp.Combine("report.md"));
+        Assert.Contains("### Time per step", report, StringComparison.Ordinal);
+        Assert.Contains("| bn | 32.50 (30.00-35.00) | 400 (1/1) | 13.0 |", report, StringComparison.Ordinal);          // 400 steps x 32.5 ms
+        Assert.Contains("| none | 21.00 (20.00-22.00) | not reached (0/1) | - |", report, StringComparison.Ordinal);
+        Assert.Contains("| bn-m09 | 32.50 (30.00-35.00) (bn's) | 400 (1/1) | 13.0 |", report, StringComparison.Ordinal);
+        Assert.Contains("bench machine, 2 thread(s), jemalloc", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_damaged_benchmark_file_is_named_with_the_fix()
+    {
+        using var temp = new TempDirectory();
+        var config = new CompareConfig { Variants = [NormalizationVariant.Bn], Seeds = 1, Training = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 1 } };
+        var rows = new List<EpochResult> { new("bn", 1, 1, 0.5, 0.8, 0.6, 0.7, 2) };
+        File.WriteAllText(temp.Combine(CompareReport.BenchFile), "{ not json");
+
+        var e = Assert.Throws<InvalidDataException>(() => CompareReport.Write(temp.Path, new CompareResult(config, "synthetic", "m", rows, CompareRunner.Summarize(config, rows))));
+
+        Assert.Contains("bench.json is not a benchmark's JSON", e.Message, StringComparison.Ordinal);
+        Assert.Contains("bench --cases variant-step", e.Message, StringComparison.Ordinal);
+    }
 }
