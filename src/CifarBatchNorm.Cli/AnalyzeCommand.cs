@@ -28,7 +28,8 @@ internal static class AnalyzeCommand
             {
                 SweepResume.RefuseOtherOptions(result, "an analysis");
                 string dir = Path.GetFullPath(resumeDir);
-                return Finish(stdout, dir, Guard(dir, () => AnalyzeRunner.Resume(cli.Session, dir)));
+                Guard(dir, () => AnalyzeRunner.Resume(cli.Session, dir, r => WriteReport(stdout, dir, r)));
+                return ExitCodes.Success;
             }
 
             var config = new AnalyzeConfig
@@ -40,7 +41,8 @@ internal static class AnalyzeCommand
                 Training = shared.ToConfig(result),
             };
             string folder = Path.GetFullPath(result.GetValue(output) ?? TrainingOptions.DefaultFolder("analyze"));
-            return Finish(stdout, folder, Guard(folder, () => AnalyzeRunner.Run(cli.Session, config, folder)));
+            Guard(folder, () => AnalyzeRunner.Run(cli.Session, config, folder, extra: null, r => WriteReport(stdout, folder, r)));
+            return ExitCodes.Success;
         });
         return command;
     }
@@ -48,10 +50,10 @@ internal static class AnalyzeCommand
     private static AnalyzeResult Guard(string folder, Func<AnalyzeResult> run) =>
         SweepResume.Guard(folder, "analyze", () => $"{AnalyzeRunner.Progress(folder)} and kept", run);
 
-    private static int Finish(TextWriter stdout, string folder, AnalyzeResult measured)
+    /// <summary>Writes the plots and report while the analysis still holds its folder's lock.</summary>
+    private static void WriteReport(TextWriter stdout, string folder, AnalyzeResult measured)
     {
         Reporting.AnalysisReport.Write(folder, measured);
         stdout.WriteLine($"Plots and report: {folder}");
-        return ExitCodes.Success;
     }
 }

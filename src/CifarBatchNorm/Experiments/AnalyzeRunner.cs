@@ -13,7 +13,7 @@ namespace CifarBatchNorm.Experiments;
 /// </summary>
 public static class AnalyzeRunner
 {
-    /// <summary>Name of the file that records an analysis's config and data at its start (what <see cref="Resume"/> reads).</summary>
+    /// <summary>Name of the file that records an analysis's config and data at its start (what <see cref="Resume(RunSession, string)"/> reads).</summary>
     public const string SweepFile = SweepFolder.RecordFile;
 
     private const string VariantsFolder = "variants";
@@ -21,7 +21,7 @@ public static class AnalyzeRunner
     /// <summary>
     /// Runs the measurements into the new folder <paramref name="outputDir"/>. Each variant's measurements are kept as
     /// soon as it finishes (<c>variants/NAME.json</c>); an interrupted analysis keeps its folder (unless no variant had
-    /// finished) and continues with <see cref="Resume"/>.
+    /// finished) and continues with <see cref="Resume(RunSession, string)"/>.
     /// </summary>
     /// <param name="session">The device, threads, output and cancellation token (<see cref="RunSession.For"/> with <see cref="AnalyzeConfig.Training"/> gives the one the config asks for).</param>
     /// <param name="config">The variants, probes and training settings.</param>
@@ -30,8 +30,13 @@ public static class AnalyzeRunner
     public static AnalyzeResult Run(RunSession session, AnalyzeConfig config, string outputDir) =>
         Run(session, config, outputDir, extra: null);
 
-    /// <summary><see cref="Run(RunSession, AnalyzeConfig, string)"/> with an extra callback per variant (tests use it to stop a run at a chosen epoch).</summary>
-    internal static AnalyzeResult Run(RunSession session, AnalyzeConfig config, string outputDir, Func<NormalizationVariant, Callbacks.Callback?>? extra)
+    /// <summary>
+    /// <see cref="Run(RunSession, AnalyzeConfig, string)"/> with an extra callback per variant (tests use it to stop a
+    /// run at a chosen epoch) and <paramref name="finish"/>, called with the result before the folder's lock is
+    /// released (the CLI writes its report there).
+    /// </summary>
+    internal static AnalyzeResult Run(RunSession session, AnalyzeConfig config, string outputDir, Func<NormalizationVariant, Callbacks.Callback?>? extra,
+        Action<AnalyzeResult>? finish = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(config);
@@ -40,7 +45,7 @@ public static class AnalyzeRunner
         var (data, folder) = DatasetSelector.Prepare(config.Training, outputDir, session.Output);
         var provenance = Provenance.Capture();
         folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), data.Location) { Runtime = session.Runtime, Provenance = provenance });
-        return Measure(session, config, data, folder, resumed: false, provenance, extra);
+        return Measure(session, config, data, folder, resumed: false, provenance, extra, finish);
     }
 
     /// <summary>
@@ -51,12 +56,15 @@ public static class AnalyzeRunner
     /// <param name="outputDir">The analysis's folder.</param>
     /// <exception cref="ModelFileException">The folder is not an analysis's, or it is complete.</exception>
     /// <exception cref="ArgumentException">The session runs another device or thread count than the analysis recorded.</exception>
-    public static AnalyzeResult Resume(RunSession session, string outputDir) =>
+    public static AnalyzeResult Resume(RunSession session, string outputDir) => Resume(session, outputDir, finish: null);
+
+    /// <summary><see cref="Resume(RunSession, string)"/>, calling <paramref name="finish"/> with the result before the folder's lock is released.</summary>
+    internal static AnalyzeResult Resume(RunSession session, string outputDir, Action<AnalyzeResult>? finish) =>
         SweepFolder.Resume<SweepRecord, AnalyzeResult>(session, outputDir, "analysis",
-            (sweep, data, folder) => Measure(session, sweep.Config, data, folder, resumed: true, sweep.Provenance?.Resumed(Provenance.CommandLine()), extra: null));
+            (sweep, data, folder) => Measure(session, sweep.Config, data, folder, resumed: true, sweep.Provenance?.Resumed(Provenance.CommandLine()), extra: null, finish));
 
     private static AnalyzeResult Measure(RunSession session, AnalyzeConfig config, LoadedData data, RunFolder folder, bool resumed, Provenance? provenance,
-        Func<NormalizationVariant, Callbacks.Callback?>? extra)
+        Func<NormalizationVariant, Callbacks.Callback?>? extra, Action<AnalyzeResult>? finish)
     {
         var output = session.Output;
         var landscape = new Dictionary<string, List<LandscapePoint>>(StringComparer.Ordinal);
@@ -103,13 +111,24 @@ public static class AnalyzeRunner
                     string.Create(CultureInfo.InvariantCulture, $"{runs.Count} of {config.Variants.Count * config.Seeds} runs measured; continue with AnalyzeRunner.Resume")));
             }
 
+            folder.ReleaseLock();
             throw;
+        }
+
+        // The lock is held until the last file is written (the caller's report included): no second writer meanwhile.
+        try
+        {
+            return Finish(session, config, data, folder, provenance, finish, landscape, drift, ics, runs);
         }
         finally
         {
             folder.ReleaseLock();
         }
+    }
 
+    private static AnalyzeResult Finish(RunSession session, AnalyzeConfig config, LoadedData data, RunFolder folder, Provenance? provenance, Action<AnalyzeResult>? finish,
+        Dictionary<string, List<LandscapePoint>> landscape, Dictionary<string, List<DriftPoint>> drift, Dictionary<string, List<IcsPoint>> ics, List<AnalyzeRun> runs)
+    {
         var result = new AnalyzeResult(config, session.Wording(data.Reason), MachineInfo.Describe(),
             landscape.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<LandscapePoint>)kv.Value, StringComparer.Ordinal),
             drift.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<DriftPoint>)kv.Value, StringComparer.Ordinal))
@@ -120,8 +139,9 @@ public static class AnalyzeRunner
             Provenance = provenance,
         };
         Write(folder, result);
+        finish?.Invoke(result);
         folder.WriteStatus(new RunStatus(RunState.Complete, 0, string.Create(CultureInfo.InvariantCulture, $"{runs.Count} of {runs.Count} runs measured")));
-        output.WriteLine($"Measurements: {folder.Path}");
+        session.Output.WriteLine($"Measurements: {folder.Path}");
         return result;
     }
 

@@ -107,6 +107,32 @@ public sealed class SweepIntegrityTests
     }
 
     [Fact]
+    public void Analyze_holds_its_lock_until_its_report_is_written()
+    {
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("analysis");
+        var config = new AnalyzeConfig
+        {
+            Variants = [NormalizationVariant.Bn], Seeds = 1, ProbeEvery = 1, ProbeBatch = 16,
+            Training = new TrainConfig { Dataset = DatasetKind.Synthetic, Epochs = 1, BatchSize = 32, TrainLimit = 64, TestLimit = 32 },
+        };
+        bool lockedWhileFinishing = false;
+        bool measurementsWritten = false;
+        AnalyzeRunner.Run(TestSession.Start(), config, dir, extra: null, finish: _ =>
+        {
+            lockedWhileFinishing = Record.Exception(() => RunFolder.OpenExisting(dir).AcquireLock()) is IOException;
+            measurementsWritten = File.Exists(Path.Combine(dir, "analysis.json"));
+        });
+
+        Assert.True(lockedWhileFinishing, "another writer could take the folder while the report was being written");
+        Assert.True(measurementsWritten);
+        Assert.Contains("\"complete\"", File.ReadAllText(Path.Combine(dir, RunFolder.StatusFile)), StringComparison.Ordinal);
+        var after = RunFolder.OpenExisting(dir);
+        after.AcquireLock();
+        after.ReleaseLock();
+    }
+
+    [Fact]
     public void Resume_of_a_sweep_stopped_while_writing_its_report_says_to_run_compare_report()
     {
         using var temp = new TempDirectory();
