@@ -37,6 +37,15 @@ public sealed record ExecutionPolicy(Device Device, LayoutPolicy Layout, int Col
     /// </summary>
     public bool ReleaseNativeMemory { get; init; } = true;
 
+    /// <summary>
+    /// Whether training runs ReLU and batch normalization as one fused step on the CPU (<c>Layers.FusedBatchNorm</c>:
+    /// vectorized C# forward and backward, statistics summed in double) where a Conv2D or Dense with ReLU is followed
+    /// by a BatchNormalization, or a BatchNormalization by a ReLU Activation. The default value is <c>false</c>: the
+    /// fused kernels round differently from libtorch's (same values within float rounding, not the same bits), so a
+    /// seed's numbers change with this switch; they are the same run to run with it on. The CLI's <c>--fused-kernels</c>.
+    /// </summary>
+    public bool FusedKernels { get; init; }
+
     /// <summary>The evaluation batch size for a training batch size of <paramref name="batchSize"/>.</summary>
     public int EvaluationBatchSize(int batchSize) => Math.Max(batchSize, MinEvaluationBatchSize);
 
@@ -44,5 +53,6 @@ public sealed record ExecutionPolicy(Device Device, LayoutPolicy Layout, int Col
     public override string ToString() =>
         $"device {Device}, layout {(Layout.ChannelsLastTraining ? "channels-last after pooling in training" : "NCHW in training")}"
         + $"{(Layout.ChannelsLastInference ? ", channels-last in inference" : "")}, GC every {CollectEverySteps} steps"
-        + (ReleaseNativeMemory ? ", C heap released with each GC and epoch" : "");
+        + (ReleaseNativeMemory ? ", C heap released with each GC and epoch" : "")
+        + (FusedKernels ? ", fused ReLU+BN kernels in training" : "");
 }

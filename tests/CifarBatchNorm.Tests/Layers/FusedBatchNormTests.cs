@@ -1,0 +1,180 @@
+using CifarBatchNorm.Data;
+using CifarBatchNorm.Experiments;
+using CifarBatchNorm.Layers;
+using CifarBatchNorm.Training;
+using CifarBatchNorm.Tests.Support;
+using static TorchSharp.torch;
+
+namespace CifarBatchNorm.Tests.Layers;
+
+/// <summary>
+/// The fused ReLU + batch-norm kernels (<c>ExecutionPolicy.FusedKernels</c>) against float64 oracles: the composition
+/// relu/batch_norm/relu computed by libtorch in float64 with autograd, on the same data, in every layout the kernels
+/// take; the moving statistics against the unfused layer's; a seed's losses run to run; whole-model training against
+/// the unfused kernels.
+/// </summary>
+public sealed class FusedBatchNormTests
+{
+    public static TheoryData<string, int, int, bool> Layouts => new()
+    {
+        { "nchw", 8, 30, true },          // the notebook's first block (NCHW, 8 channels)
+        { "channels-last", 8, 30, true }, // the same, channels-last
+        { "channels-last", 16, 13, true },
+        { "channels-last", 3, 5, true },  // a period longer than one vector (lcm(3, 16) = 48 floats) and a scalar tail
+        { "nchw", 5, 7, false },          // BN then ReLU, planes that are not a whole number of vectors
+        { "channels-last", 16, 11, false },
+        { "flat", 256, 0, true },         // after Dense(256)
+        { "flat", 7, 0, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void Forward_and_gradients_match_float64_autograd(string layout, int channels, int size, bool reluBefore)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(channels * 31 + size);
+        var data = (size == 0 ? randn(64, channels) : randn(6, channels, size, size)).mul(2).add(0.5);
+        var gamma = rand(channels).add(0.5);
+        var beta = randn(channels);
+        var upstream = randn_like(data);
+        var x = (layout == "channels-last" ? data.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : data.clone()).requires_grad_(true);
+        var g = gamma.clone().requires_grad_(true);
+        var b = beta.clone().requires_grad_(true);
+
+        var (output, mean, variance) = FusedBatchNorm.Forward(x, g, b, 1e-3, reluBefore, reluAfter: !reluBefore);
+        output.mul(upstream).sum().backward();
+
+        var x64 = data.to(ScalarType.Float64).requires_grad_(true);
+        var g64 = gamma.to(ScalarType.Float64).requires_grad_(true);
+        var b64 = beta.to(ScalarType.Float64).requires_grad_(true);
+        var a64 = reluBefore ? nn.functional.relu(x64) : x64;
+        long[] axes = size == 0 ? [0] : [0, 2, 3];
+        var mean64 = a64.mean(axes);
+        var variance64 = a64.var(axes, unbiased: false);
+        var normalized = nn.functional.batch_norm(a64, null, null, g64, b64, training: true, eps: 1e-3);
+        var expected = reluBefore ? normalized : nn.functional.relu(normalized);
+        expected.mul(upstream.to(ScalarType.Float64)).sum().backward();
+
+        Assert.Equal(x.stride(), output.stride());
+        CloseRelative(expected, output);
+        CloseRelative(x64.grad!, x.grad!);
+        CloseRelative(g64.grad!, g.grad!);
+        CloseRelative(b64.grad!, b.grad!);
+        CloseRelative(mean64, tensor(mean));
+        CloseRelative(variance64, tensor(variance));
+    }
+
+    [Fact]
+    public void Gradient_check_on_a_tiny_batch()
+    {
+        // Central differences of the float64 oracle's loss against the fused float32 gradient, element by element.
+        using var scope = NewDisposeScope();
+        manual_seed(11);
+        var data = randn(3, 2, 2, 3);
+        var gamma = tensor(new[] { 1.5f, 0.7f });
+        var beta = tensor(new[] { 0.1f, -0.2f });
+        var upstream = randn_like(data);
+        var x = data.clone().requires_grad_(true);
+        var (output, _, _) = FusedBatchNorm.Forward(x, gamma, beta, 1e-3, reluBefore: true, reluAfter: false);
+        output.mul(upstream).sum().backward();
+
+        double Loss(Tensor input)
+        {
+            var normalized = nn.functional.batch_norm(nn.functional.relu(input), null, null, gamma.to(ScalarType.Float64), beta.to(ScalarType.Float64), training: true, eps: 1e-3);
+            return normalized.mul(upstream.to(ScalarType.Float64)).sum().item<double>();
+        }
+
+        var flat = data.to(ScalarType.Float64).flatten();
+        var gradient = x.grad!.flatten();
+        const double h = 1e-6;
+        for (int i = 0; i < flat.numel(); i++)
+        {
+            if (Math.Abs(flat[i].item<double>()) < 1e-3)
+            {
+                continue;                                              // ReLU's kink: no derivative there
+            }
+
+            var plus = flat.clone();
+            plus[i] = plus[i] + h;
+            var minus = flat.clone();
+            minus[i] = minus[i] - h;
+            double numeric = (Loss(plus.reshape(data.shape)) - Loss(minus.reshape(data.shape))) / (2 * h);
+            Assert.True(Math.Abs(numeric - gradient[i].item<float>()) <= 1e-4 * Math.Max(1, Math.Abs(numeric)),
+                $"element {i}: numeric {numeric}, fused {gradient[i].item<float>()}");
+        }
+    }
+
+    [Fact]
+    public void Moving_statistics_follow_the_unfused_layer_over_several_steps()
+    {
+        using var scope = NewDisposeScope();
+        var fused = new BatchNormalization(momentum: 0.9);
+        var plain = new BatchNormalization(momentum: 0.9);
+        fused.Build(new LayerShape(9, 9, 8));
+        plain.Build(new LayerShape(9, 9, 8));
+        fused.train(true);
+        plain.train(true);
+        manual_seed(12);
+        for (int step = 0; step < 5; step++)
+        {
+            var z = randn(16, 8, 9, 9).mul(step + 1).add(step);
+            fused.ForwardFused(z, reluBefore: true, reluAfter: false);
+            plain.call(nn.functional.relu(z));
+        }
+
+        CloseRelative(plain.MovingMean.to(ScalarType.Float64), fused.MovingMean, 1e-6);
+        CloseRelative(plain.MovingVariance.to(ScalarType.Float64), fused.MovingVariance, 1e-6);
+        Assert.Equal(5L, fused.Normalization.named_buffers().Single(b => b.name == "num_batches_tracked").buffer.item<long>());
+    }
+
+    [Theory]
+    [InlineData(NormalizationVariant.Bn)]
+    [InlineData(NormalizationVariant.BnBeforeRelu)]
+    public void A_seed_gives_the_same_losses_run_to_run_and_the_unfused_losses_within_float_rounding(NormalizationVariant variant)
+    {
+        var fusedA = TrainLosses(fused: true, variant);
+        var fusedB = TrainLosses(fused: true, variant);
+        var plain = TrainLosses(fused: false, variant);
+
+        Assert.Equal(fusedA, fusedB);
+        for (int i = 0; i < plain.Length; i++)
+        {
+            Assert.True(Math.Abs(plain[i] - fusedA[i]) <= 1e-4 * Math.Max(1, Math.Abs(plain[i])), $"step {i}: unfused {plain[i]}, fused {fusedA[i]}");
+        }
+    }
+
+    [Fact]
+    public void The_policy_switch_is_off_by_default_and_printed_when_on()
+    {
+        Assert.False(ExecutionPolicy.Cpu.FusedKernels);
+        Assert.DoesNotContain("fused", ExecutionPolicy.Cpu.ToString(), StringComparison.Ordinal);
+        Assert.Contains("fused ReLU+BN kernels in training", (ExecutionPolicy.Cpu with { FusedKernels = true }).ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Five training steps of the notebook model (16x16x3, batch 32) and the loss of each.</summary>
+    private static float[] TrainLosses(bool fused, NormalizationVariant variant)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(21);
+        using var model = ModelPresets.Notebook(new ImageShape(16, 16, 3), variant: variant).Apply(ExecutionPolicy.Cpu with { FusedKernels = fused });
+        model.Compile(new Adam());
+        manual_seed(22);
+        var images = rand(32, 3, 16, 16);
+        var labels = randint(0, 10, [32]);
+        var losses = new float[5];
+        for (int step = 0; step < losses.Length; step++)
+        {
+            losses[step] = (float)model.TrainOnBatch(images, labels).Loss;
+        }
+
+        return losses;
+    }
+
+    /// <summary>|actual - expected| &lt;= tolerance * max|expected| everywhere (relative to the tensor's scale).</summary>
+    private static void CloseRelative(Tensor expected, Tensor actual, double tolerance = 1e-5)
+    {
+        double difference = (actual.to(ScalarType.Float64) - expected).abs().max().item<double>();
+        double scale = Math.Max(expected.abs().max().item<double>(), 1e-30);
+        Assert.True(difference <= tolerance * scale, $"max difference {difference}, scale {scale}, relative {difference / scale:E2}");
+    }
+}
