@@ -55,6 +55,22 @@ public sealed class RunSession
         return new RunSession(runtime, policy, output ?? TextWriter.Null, cancellationToken);
     }
 
+    /// <summary>
+    /// This session with its models run under <paramref name="policy"/> (same runtime, output and cancellation), for
+    /// example <c>session.WithPolicy(session.Policy with { FusedKernels = true })</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="policy"/> is for another device than the session's.</exception>
+    public RunSession WithPolicy(ExecutionPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (policy.Device.type != Policy.Device.type || policy.Device.index != Policy.Device.index)
+        {
+            throw new ArgumentException($"The policy is for {policy.Device} but the session runs on {Policy.Device}: start a session for that device.", nameof(policy));
+        }
+
+        return new RunSession(Runtime, policy, Output, CancellationToken) { Wording = Wording };
+    }
+
     /// <summary>The session <paramref name="config"/> asks for: its <see cref="TrainConfig.Device"/> and <see cref="TrainConfig.Threads"/>.</summary>
     /// <param name="config">The run's settings.</param>
     /// <param name="output">Where the runners write. The default value is none.</param>

@@ -86,8 +86,15 @@ public sealed class Conv2D : ActivatedLayer
     /// <summary>Whether inference on CPU switches the input to channels-last (<see cref="LayoutPolicy.ChannelsLastInference"/>).</summary>
     internal bool ChannelsLastInference { get; set; }
 
+    /// <summary>Whether training on CPU switches the input to channels-last (<see cref="LayoutPolicy.ChannelsLastFromInputTraining"/>).</summary>
+    internal bool ChannelsLastTraining { get; set; }
+
     /// <inheritdoc />
-    protected internal override void ApplyLayout(LayoutPolicy layout) => ChannelsLastInference = layout.ChannelsLastInference;
+    protected internal override void ApplyLayout(LayoutPolicy layout)
+    {
+        ChannelsLastInference = layout.ChannelsLastInference;
+        ChannelsLastTraining = layout.ChannelsLastFromInputTraining;
+    }
 
     /// <summary>
     /// In inference on CPU (gradients off), the same (B, C, H, W) tensor with NHWC strides: the convolutions keep
@@ -98,7 +105,7 @@ public sealed class Conv2D : ActivatedLayer
     /// libtorch either way, so with 28x28x1 images the inference switch happens at the second convolution.
     /// </summary>
     private Tensor ToChannelsLast(Tensor input) =>
-        ChannelsLastInference && input.device_type == DeviceType.CPU && input.stride(1) != 1 && !is_grad_enabled()
+        (is_grad_enabled() ? ChannelsLastTraining : ChannelsLastInference) && input.device_type == DeviceType.CPU && input.stride(1) != 1
             ? LayoutSwitch.ChannelsLast(input)
             : input;
 

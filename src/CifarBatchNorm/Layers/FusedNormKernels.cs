@@ -166,6 +166,7 @@ internal static class FusedNormKernels
 
     // ---- the four loops over an interleaved run: vector part (periods), then the scalar tail ----
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StatisticsRun(ReadOnlySpan<float> x, int channels, bool relu, Span<double> sum, Span<double> sumSquares)
     {
         int done = Vector512.IsHardwareAccelerated ? StatisticsVector<Simd512, Vector512<float>, Vector512<double>>(x, channels, relu, sum, sumSquares)
@@ -179,6 +180,7 @@ internal static class FusedNormKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NormalizeRun(ReadOnlySpan<float> x, Span<float> y, int channels, Flags flags, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
     {
         int done = Vector512.IsHardwareAccelerated ? NormalizeVector<Simd512, Vector512<float>, Vector512<double>>(x, y, channels, flags, scale, shift)
@@ -193,6 +195,7 @@ internal static class FusedNormKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GradientSumsRun(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, int channels, Flags flags, ReadOnlySpan<float> scale,
         ReadOnlySpan<float> shift, Span<double> sumGrad, Span<double> sumGradInput)
     {
@@ -209,6 +212,7 @@ internal static class FusedNormKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InputGradientRun(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, int channels, Flags flags,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ReadOnlySpan<float> k1, ReadOnlySpan<float> k0)
     {
@@ -227,6 +231,7 @@ internal static class FusedNormKernels
 
     // ---- vector loops; each returns how many leading floats it handled (a multiple of the period) ----
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int StatisticsVector<S, TF, TD>(ReadOnlySpan<float> x, int channels, bool relu, Span<double> sum, Span<double> sumSquares)
         where S : ISimd<TF, TD> where TF : unmanaged where TD : unmanaged
     {
@@ -268,6 +273,7 @@ internal static class FusedNormKernels
         return end;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int NormalizeVector<S, TF, TD>(ReadOnlySpan<float> x, Span<float> y, int channels, Flags flags, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
         where S : ISimd<TF, TD> where TF : unmanaged where TD : unmanaged
     {
@@ -310,6 +316,7 @@ internal static class FusedNormKernels
         return end;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int GradientSumsVector<S, TF, TD>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, int channels, Flags flags, ReadOnlySpan<float> scale,
         ReadOnlySpan<float> shift, Span<double> sumGrad, Span<double> sumGradInput)
         where S : ISimd<TF, TD> where TF : unmanaged where TD : unmanaged
@@ -366,6 +373,7 @@ internal static class FusedNormKernels
         return end;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int InputGradientVector<S, TF, TD>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, int channels, Flags flags,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ReadOnlySpan<float> k1, ReadOnlySpan<float> k0)
         where S : ISimd<TF, TD> where TF : unmanaged where TD : unmanaged

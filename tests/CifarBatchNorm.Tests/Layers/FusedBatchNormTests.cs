@@ -128,13 +128,16 @@ public sealed class FusedBatchNormTests
     }
 
     [Theory]
-    [InlineData(NormalizationVariant.Bn)]
-    [InlineData(NormalizationVariant.BnBeforeRelu)]
-    public void A_seed_gives_the_same_losses_run_to_run_and_the_unfused_losses_within_float_rounding(NormalizationVariant variant)
+    [InlineData(NormalizationVariant.Bn, false)]
+    [InlineData(NormalizationVariant.Bn, true)]
+    [InlineData(NormalizationVariant.BnBeforeRelu, true)]
+    public void A_seed_gives_the_same_losses_run_to_run_and_the_unfused_losses_within_float_rounding(NormalizationVariant variant, bool channelsLastThroughout)
     {
-        var fusedA = TrainLosses(fused: true, variant);
-        var fusedB = TrainLosses(fused: true, variant);
-        var plain = TrainLosses(fused: false, variant);
+        // channelsLastThroughout: the policy --fused-kernels runs (WithFusedKernels); else fused with the first half NCHW.
+        var fused = channelsLastThroughout ? ExecutionPolicy.Cpu.WithFusedKernels() : ExecutionPolicy.Cpu with { FusedKernels = true };
+        var fusedA = TrainLosses(fused, variant);
+        var fusedB = TrainLosses(fused, variant);
+        var plain = TrainLosses(ExecutionPolicy.Cpu, variant);
 
         Assert.Equal(fusedA, fusedB);
         for (int i = 0; i < plain.Length; i++)
@@ -147,16 +150,35 @@ public sealed class FusedBatchNormTests
     public void The_policy_switch_is_off_by_default_and_printed_when_on()
     {
         Assert.False(ExecutionPolicy.Cpu.FusedKernels);
+        Assert.False(ExecutionPolicy.Cpu.Layout.ChannelsLastFromInputTraining);
         Assert.DoesNotContain("fused", ExecutionPolicy.Cpu.ToString(), StringComparison.Ordinal);
-        Assert.Contains("fused ReLU+BN kernels in training", (ExecutionPolicy.Cpu with { FusedKernels = true }).ToString(), StringComparison.Ordinal);
+        var fused = ExecutionPolicy.Cpu.WithFusedKernels();
+        Assert.True(fused.FusedKernels);
+        Assert.True(fused.Layout.ChannelsLastFromInputTraining);
+        Assert.Equal(
+            "device cpu, layout channels-last from the first convolution in training, channels-last in inference, GC every 64 steps, C heap released with each GC and epoch, fused ReLU+BN kernels in training",
+            fused.ToString());
+    }
+
+    [Fact]
+    public void With_fused_kernels_the_first_convolution_trains_channels_last_and_the_fused_stage_keeps_it()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelPresets.Notebook(new ImageShape(8, 8, 3)).Apply(ExecutionPolicy.Cpu.WithFusedKernels());
+        model.train(true);
+        var x = rand(4, 3, 8, 8);
+        model.ForwardStage(0, logits: true, ref x);
+
+        Assert.Equal(1, x.stride(1));                                  // (B, C, H, W) with NHWC strides
+        Assert.Equal(new long[] { 4, 8, 8, 8 }, x.shape);
     }
 
     /// <summary>Five training steps of the notebook model (16x16x3, batch 32) and the loss of each.</summary>
-    private static float[] TrainLosses(bool fused, NormalizationVariant variant)
+    private static float[] TrainLosses(ExecutionPolicy policy, NormalizationVariant variant)
     {
         using var scope = NewDisposeScope();
         manual_seed(21);
-        using var model = ModelPresets.Notebook(new ImageShape(16, 16, 3), variant: variant).Apply(ExecutionPolicy.Cpu with { FusedKernels = fused });
+        using var model = ModelPresets.Notebook(new ImageShape(16, 16, 3), variant: variant).Apply(policy);
         model.Compile(new Adam());
         manual_seed(22);
         var images = rand(32, 3, 16, 16);
