@@ -85,7 +85,7 @@ internal static class Benchmark
 
         if (options.Profile)
         {
-            log.WriteLine("profile: one training step by layer and pass, unfused and fused, 32x32x3 and 28x28x1, batch 256");
+            log.WriteLine("profile: one training step by layer and pass, unfused and fused (1 and all threads), 32x32x3 and 28x28x1, batch 256");
             result = result with { Profile = MeasureProfiles(session, options) };
         }
 
@@ -107,20 +107,23 @@ internal static class Benchmark
     }
 
     /// <summary>
-    /// Profiles the step per shape with libtorch's kernels and with the fused ones: models and shapes alternate every
-    /// repeat, and within a run profiled steps alternate with plain ones, so both see the same load.
+    /// Profiles the step per shape with libtorch's kernels and with the fused ones, the fused kernels on one thread and on
+    /// the session's threads: models and shapes alternate every repeat, and within a run profiled steps alternate with
+    /// plain ones, so all see the same load.
     /// </summary>
     private static List<StepProfile> MeasureProfiles(RunSession session, BenchmarkOptions options)
     {
-        var variants = new List<(ImageShape Shape, bool Fused)>();
+        var variants = new List<(ImageShape Shape, bool Fused, bool Threaded)>();
         foreach (var shape in new[] { ImageShape.Cifar10, new ImageShape(28, 28, 1) })
         {
-            variants.Add((shape, false));
-            variants.Add((shape, true));
+            variants.Add((shape, false, false));
+            variants.Add((shape, true, false));
+            variants.Add((shape, true, true));
         }
 
         var plain = session.Policy with { FusedKernels = false, Layout = session.Policy.Layout with { ChannelsLastFromInputTraining = false } };
         var models = variants.Select(v => NewModel(session, v.Shape, options.Seed, v.Fused ? plain.WithFusedKernels() : plain)).ToArray();
+        bool threaded = Layers.FusedBatchNorm.Threaded;
         var batches = variants.Select(v => SyntheticTrain(v.Shape, TrainBatchSize, options.Seed).GetRange(0, TrainBatchSize)).ToArray();
         var profilers = models.Select(m => new StepProfiler(m)).ToArray();
         var steps = variants.Select(_ => new List<double>()).ToArray();
@@ -133,6 +136,7 @@ internal static class Benchmark
                 for (int v = 0; v < variants.Count; v++)
                 {
                     var (images, labels) = batches[v];
+                    Layers.FusedBatchNorm.Threaded = variants[v].Threaded;
                     for (int i = 0; i < options.WarmupSteps; i++)
                     {
                         models[v].TrainOnBatch(images, labels);
@@ -153,6 +157,7 @@ internal static class Benchmark
         }
         finally
         {
+            Layers.FusedBatchNorm.Threaded = threaded;
             foreach (var (images, labels) in batches)
             {
                 images.Dispose();
@@ -174,6 +179,7 @@ internal static class Benchmark
             {
                 Shape = $"{variant.Shape.Height}x{variant.Shape.Width}x{variant.Shape.Channels}",
                 FusedKernels = variant.Fused,
+                KernelThreads = variant.Fused ? variant.Threaded ? session.Runtime.Threads : 1 : null,
                 StepMs = TimingStats.From(steps[v]),
                 ProfiledStepMs = TimingStats.From(totals[v]),
                 Parts = summary,

@@ -39,7 +39,8 @@ internal sealed record BenchmarkOptions
 
     /// <summary>
     /// Also profile one training step per input shape by layer and pass (<see cref="StepProfile"/>), with libtorch's
-    /// kernels and with the fused ReLU + batch-norm kernels, the two alternating. The default value is <c>false</c>.
+    /// kernels and with the fused ReLU + batch-norm kernels (their loops on one thread and on the session's threads), all
+    /// alternating. The default value is <c>false</c>.
     /// </summary>
     public bool Profile { get; init; }
 

@@ -18,6 +18,10 @@ internal sealed record StepProfile
     [JsonPropertyName("fused_kernels")]
     public bool FusedKernels { get; init; }
 
+    /// <summary>Threads the fused kernels' own loops ran on (1, or the session's threads); <c>null</c> unfused.</summary>
+    [JsonPropertyName("fused_kernel_threads")]
+    public int? KernelThreads { get; init; }
+
     /// <summary>Milliseconds of the plain step (no markers, not split), timed alternately with the profiled ones.</summary>
     [JsonPropertyName("step_ms")]
     public required TimingStats StepMs { get; init; }
@@ -41,7 +45,7 @@ internal sealed record StepProfile
         var inv = CultureInfo.InvariantCulture;
         double total = Parts.Sum(p => p.MeanMs) + UnattributedMs;
         writer.WriteLine(string.Create(inv,
-            $"profile {Shape}, {(FusedKernels ? "fused ReLU+BN kernels, channels-last throughout" : "unfused (libtorch kernels)")}: plain step median {StepMs.Median:0.00} ms, profiled {ProfiledStepMs.Median:0.00} ms (mean {total:0.00})"));
+            $"profile {Shape}, {(FusedKernels ? $"fused ReLU+BN kernels on {KernelThreads} thread(s), channels-last throughout" : "unfused (libtorch kernels)")}: plain step median {StepMs.Median:0.00} ms, profiled {ProfiledStepMs.Median:0.00} ms (mean {total:0.00})"));
         writer.WriteLine($"  {"stage",-44} {"forward",9} {"backward",9} {"share",7}");
         foreach (var group in Parts.GroupBy(p => p.Name))
         {

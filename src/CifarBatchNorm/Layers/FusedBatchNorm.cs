@@ -76,6 +76,68 @@ internal static class FusedBatchNorm
         return (result, result.alias());
     }
 
+    /// <summary>Fewer floats than this per block are not worth a thread.</summary>
+    private const int MinBlockFloats = 1 << 15;
+
+    /// <summary>At most this many blocks.</summary>
+    private const int MaxBlocks = 8;
+
+    /// <summary>
+    /// Whether the blocks run on the thread pool (with as many threads as libtorch's intra-op threads) or one after
+    /// another. Either way the blocks and the order their sums are added in are the same, so are the results.
+    /// </summary>
+    internal static bool Threaded { get; set; } = true;
+
+    /// <summary>
+    /// The blocks (start, length in floats) the passes are split into: whole groups of <paramref name="group"/> floats
+    /// (a sample's planes in NCHW, a pixel's channels otherwise), their number fixed by the size alone, so the partial
+    /// sums and the order they are added in do not depend on the thread count.
+    /// </summary>
+    private static (int Start, int Length)[] Blocks(int length, int group)
+    {
+        int groups = length / group;
+        int count = Math.Min(Math.Clamp(length / MinBlockFloats, 1, MaxBlocks), groups);
+        var blocks = new (int Start, int Length)[count];
+        for (int b = 0; b < count; b++)
+        {
+            int first = (int)((long)groups * b / count), end = (int)((long)groups * (b + 1) / count);
+            blocks[b] = (first * group, (end - first) * group);
+        }
+
+        return blocks;
+    }
+
+    private static void ForEachBlock(int count, Action<int> body)
+    {
+        int threads = get_num_threads();
+        if (count == 1 || threads == 1 || !Threaded)
+        {
+            for (int b = 0; b < count; b++)
+            {
+                body(b);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    /// <summary>The blocks' per-channel sums added up in block order.</summary>
+    private static double[] Merge(double[][] partial)
+    {
+        var total = (double[])partial[0].Clone();
+        for (int b = 1; b < partial.Length; b++)
+        {
+            for (int c = 0; c < total.Length; c++)
+            {
+                total[c] += partial[b][c];
+            }
+        }
+
+        return total;
+    }
+
     private static Span<float> Floats(Tensor contiguous) => MemoryMarshal.Cast<byte, float>(contiguous.bytes);
 
     private static float[] Values(Tensor vector)
@@ -117,10 +179,17 @@ internal static class FusedBatchNorm
             var (channels, plane, view) = Layout(x);
             using var input = view;
             long count = x.numel() / channels;                                  // values per channel: N (x H x W)
-            var sum = new double[channels];
-            var squares = new double[channels];
-            var values = Floats(input);
-            FusedNormKernels.Statistics(values, channels, plane, settings.ReluBefore, sum, squares);
+            var blocks = Blocks((int)x.numel(), channels * plane);
+            var sums = new double[blocks.Length][];
+            var squareSums = new double[blocks.Length][];
+            ForEachBlock(blocks.Length, b =>
+            {
+                sums[b] = new double[channels];
+                squareSums[b] = new double[channels];
+                FusedNormKernels.Statistics(Floats(input).Slice(blocks[b].Start, blocks[b].Length), channels, plane, settings.ReluBefore, sums[b], squareSums[b]);
+            });
+            var sum = Merge(sums);
+            var squares = Merge(squareSums);
             var mean = new double[channels];
             var variance = new double[channels];
             var inverseStd = new double[channels];
@@ -138,7 +207,12 @@ internal static class FusedBatchNorm
             var (output, outputView) = EmptyLike(x, plane);
             using (outputView)
             {
-                FusedNormKernels.Normalize(values, Floats(outputView), channels, plane, settings.ReluBefore, settings.ReluAfter, scale, shift);
+                ForEachBlock(blocks.Length, b =>
+                {
+                    var (start, length) = blocks[b];
+                    FusedNormKernels.Normalize(Floats(input).Slice(start, length), Floats(outputView).Slice(start, length), channels, plane,
+                        settings.ReluBefore, settings.ReluAfter, scale, shift);
+                });
             }
 
             settings.Mean = mean;
@@ -160,11 +234,19 @@ internal static class FusedBatchNorm
             // The gradient in the input's layout (it usually is already; a copy otherwise).
             using var grad = plane == 1 && x.dim() == 4 ? grad_output.permute(0, 2, 3, 1).contiguous() : grad_output.contiguous();
             long count = x.numel() / channels;
-            var values = Floats(input);
-            var grads = Floats(grad);
-            var sumGrad = new double[channels];
-            var sumGradInput = new double[channels];
-            FusedNormKernels.GradientSums(grads, values, channels, plane, settings.ReluBefore, settings.ReluAfter, settings.Scale, settings.Shift, sumGrad, sumGradInput);
+            var blocks = Blocks((int)x.numel(), channels * plane);
+            var gradSums = new double[blocks.Length][];
+            var productSums = new double[blocks.Length][];
+            ForEachBlock(blocks.Length, b =>
+            {
+                var (start, length) = blocks[b];
+                gradSums[b] = new double[channels];
+                productSums[b] = new double[channels];
+                FusedNormKernels.GradientSums(Floats(grad).Slice(start, length), Floats(input).Slice(start, length), channels, plane,
+                    settings.ReluBefore, settings.ReluAfter, settings.Scale, settings.Shift, gradSums[b], productSums[b]);
+            });
+            var sumGrad = Merge(gradSums);
+            var sumGradInput = Merge(productSums);
             var gammaGrad = new float[channels];
             var betaGrad = new float[channels];
             var k1 = new float[channels];
@@ -183,8 +265,12 @@ internal static class FusedBatchNorm
             var (inputGrad, inputGradView) = EmptyLike(x, plane);
             using (inputGradView)
             {
-                FusedNormKernels.InputGradient(grads, values, Floats(inputGradView), channels, plane, settings.ReluBefore, settings.ReluAfter,
-                    settings.Scale, settings.Shift, k1, k0);
+                ForEachBlock(blocks.Length, b =>
+                {
+                    var (start, length) = blocks[b];
+                    FusedNormKernels.InputGradient(Floats(grad).Slice(start, length), Floats(input).Slice(start, length), Floats(inputGradView).Slice(start, length),
+                        channels, plane, settings.ReluBefore, settings.ReluAfter, settings.Scale, settings.Shift, k1, k0);
+                });
             }
 
             return [inputGrad, tensor(gammaGrad), tensor(betaGrad), null!];

@@ -92,7 +92,7 @@ public sealed class BenchmarkTests
 
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         Assert.Contains("profile 32x32x3, unfused (libtorch kernels)", stdout.ToString(), StringComparison.Ordinal);
-        Assert.Contains("profile 28x28x1, fused ReLU+BN kernels", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("profile 28x28x1, fused ReLU+BN kernels on 1 thread(s), channels-last throughout", stdout.ToString(), StringComparison.Ordinal);
         Assert.Contains("Execution: device cpu, layout channels-last from the first convolution in training", stdout.ToString(), StringComparison.Ordinal);
         using var json = JsonDocument.Parse(File.ReadAllText(path));
         var root = json.RootElement;
@@ -101,8 +101,10 @@ public sealed class BenchmarkTests
         string[] layers = ["conv2d", "batch_normalization", "conv2d_1", "batch_normalization_1", "max_pooling2d", "conv2d_2", "batch_normalization_2",
             "conv2d_3", "batch_normalization_3", "max_pooling2d_1", "flatten", "dense", "batch_normalization_4", "dense_1"];
         var profiles = root.GetProperty("profile").EnumerateArray().ToList();
-        Assert.Equal(["32x32x3", "32x32x3", "28x28x1", "28x28x1"], profiles.Select(p => p.GetProperty("shape").GetString()));
-        Assert.Equal([false, true, false, true], profiles.Select(p => p.GetProperty("fused_kernels").GetBoolean()));
+        Assert.Equal(["32x32x3", "32x32x3", "32x32x3", "28x28x1", "28x28x1", "28x28x1"], profiles.Select(p => p.GetProperty("shape").GetString()));
+        Assert.Equal([false, true, true, false, true, true], profiles.Select(p => p.GetProperty("fused_kernels").GetBoolean()));
+        int threads = root.GetProperty("threads").GetInt32();
+        Assert.Equal([null, 1, threads, null, 1, threads], profiles.Select(p => p.GetProperty("fused_kernel_threads") is { ValueKind: JsonValueKind.Number } t ? t.GetInt32() : (int?)null));
         foreach (var profile in profiles)
         {
             var parts = profile.GetProperty("parts").EnumerateArray().ToList();

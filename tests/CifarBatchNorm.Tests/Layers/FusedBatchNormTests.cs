@@ -65,6 +65,39 @@ public sealed class FusedBatchNormTests
     }
 
     [Fact]
+    public void Threaded_and_serial_loops_give_the_same_bits()
+    {
+        // The blocks and the order of their sums are fixed by the shape, not by the threads that run them.
+        using var scope = NewDisposeScope();
+        manual_seed(13);
+        var data = randn(64, 8, 24, 24).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        var upstream = randn_like(data);
+        (Tensor Output, Tensor Grad, double[] Mean) Run(bool threaded)
+        {
+            bool before = FusedBatchNorm.Threaded;
+            FusedBatchNorm.Threaded = threaded;
+            try
+            {
+                var x = data.clone().requires_grad_(true);
+                var (output, mean, _) = FusedBatchNorm.Forward(x, ones(8), zeros(8), 1e-3, reluBefore: true, reluAfter: false);
+                output.mul(upstream).sum().backward();
+                return (output, x.grad!, mean);
+            }
+            finally
+            {
+                FusedBatchNorm.Threaded = before;
+            }
+        }
+
+        var serial = Run(threaded: false);
+        var threaded = Run(threaded: true);
+
+        Assert.True(serial.Output.eq(threaded.Output).all().item<bool>());
+        Assert.True(serial.Grad.eq(threaded.Grad).all().item<bool>());
+        Assert.Equal(serial.Mean, threaded.Mean);
+    }
+
+    [Fact]
     public void Gradient_check_on_a_tiny_batch()
     {
         // Central differences of the float64 oracle's loss against the fused float32 gradient, element by element.
