@@ -84,9 +84,11 @@ internal static class FusedBatchNorm
 
     /// <summary>
     /// Whether the blocks run on the thread pool (with as many threads as libtorch's intra-op threads) or one after
-    /// another. Either way the blocks and the order their sums are added in are the same, so are the results.
+    /// another (the default: libgomp's workers spin on the other cores for a while after each libtorch kernel, and
+    /// the gain could not be measured on the shared machine; <c>bench --profile</c> times both). Either way the blocks
+    /// and the order their sums are added in are the same, so are the results.
     /// </summary>
-    internal static bool Threaded { get; set; } = true;
+    internal static bool Threaded { get; set; }
 
     /// <summary>
     /// The blocks (start, length in floats) the passes are split into: whole groups of <paramref name="group"/> floats
