@@ -82,6 +82,8 @@ if fused:
 for a, b, name_a, name_b in pairs:
     print(f"{'case':<26} {name_a:>12} {name_b:>12} {'ratio':>8}  meaning (medians; ratio = median of per-round ratios)")
     for field, unit, meaning in cases:
+        if b == "net":
+            meaning = meaning.split(" (goal")[0]
         side_a = [load(a, r)[field]["median"] for r in range(1, rounds + 1)]
         side_b = [load(b, r)[field]["median"] for r in range(1, rounds + 1)]
         ratios = [n / p for n, p in zip(side_a, side_b)]

@@ -10,8 +10,7 @@ namespace CifarBatchNorm.Cli;
 /// model, such as <c>download</c> or <c>compare merge</c>, never start torch). The session follows the parsed options
 /// the same way for every command: <c>--resume DIR</c> takes the device and threads DIR recorded (<see cref="RunSession.Resume"/>); otherwise
 /// <c>--device</c> (or the command's <see cref="CliCommand.Device"/>) and <c>--threads</c>. <c>--fused-kernels</c> (train, compare,
-/// bench) turns on <see cref="Training.ExecutionPolicy.FusedKernels"/>, with <c>--resume</c> too (a run records it in its
-/// <c>Execution</c> line, and is resumed with the flag again).
+/// bench) runs <see cref="Training.ExecutionPolicy.WithFusedKernels"/>; a resumed run or sweep keeps what it recorded.
 /// </summary>
 /// <param name="stdout">Where results go.</param>
 /// <param name="stderr">Where warnings and errors go.</param>

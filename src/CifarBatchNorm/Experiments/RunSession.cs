@@ -82,8 +82,9 @@ public sealed class RunSession
     }
 
     /// <summary>
-    /// The session an interrupted run or sweep in <paramref name="folder"/> recorded: its device and the thread count it
-    /// ran with (not this machine's default), so that the resumed numbers are the uninterrupted ones.
+    /// The session an interrupted run or sweep in <paramref name="folder"/> recorded: its device, the thread count it
+    /// ran with (not this machine's default) and whether it ran the fused kernels, so that the resumed numbers are the
+    /// uninterrupted ones.
     /// </summary>
     /// <param name="folder">A run folder (<c>config.json</c>) or a sweep folder (<c>sweep.json</c>).</param>
     /// <param name="output">Where the runners write. The default value is none.</param>
@@ -92,7 +93,18 @@ public sealed class RunSession
     public static RunSession Resume(string folder, TextWriter? output = null, CancellationToken cancellationToken = default)
     {
         var (config, threads) = Recorded(folder);
-        return Start(config.Device, threads, output, cancellationToken);
+        var session = Start(config.Device, threads, output, cancellationToken);
+        return RecordedFusedKernels(folder) ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
+    }
+
+    /// <summary>Whether the run or sweep in <paramref name="folder"/> recorded an execution with <see cref="ExecutionPolicy.FusedKernels"/>.</summary>
+    internal static bool RecordedFusedKernels(string folder)
+    {
+        var run = RunFolder.OpenExisting(folder);
+        string? execution = File.Exists(run.File(SweepFolder.RecordFile)) ? run.ReadJson<RecordedSweep>(SweepFolder.RecordFile).Execution
+            : File.Exists(run.File(RunFolder.ConfigFile)) ? run.ReadJson<RunRecord>(RunFolder.ConfigFile).Execution
+            : null;
+        return execution?.Contains(ExecutionPolicy.FusedKernelsLabel, StringComparison.Ordinal) == true;
     }
 
     /// <summary>Whether <paramref name="folder"/> holds the record of a run (<c>config.json</c>) or a sweep (<c>sweep.json</c>).</summary>
@@ -144,7 +156,7 @@ public sealed class RunSession
     }
 
     /// <summary>The parts of a sweep record that say how it ran (both sweeps record these names).</summary>
-    private sealed record RecordedSweep(RecordedSweepConfig? Config, RuntimeSettings? Runtime);
+    private sealed record RecordedSweep(RecordedSweepConfig? Config, RuntimeSettings? Runtime, string? Execution);
 
     private sealed record RecordedSweepConfig(TrainConfig? Training);
 }

@@ -68,5 +68,8 @@ public sealed record ExecutionPolicy(Device Device, LayoutPolicy Layout, int Col
         $"device {Device}, layout {(Layout.ChannelsLastFromInputTraining ? "channels-last from the first convolution in training" : Layout.ChannelsLastTraining ? "channels-last after pooling in training" : "NCHW in training")}"
         + $"{(Layout.ChannelsLastInference ? ", channels-last in inference" : "")}, GC every {CollectEverySteps} steps"
         + (ReleaseNativeMemory ? ", C heap released with each GC and epoch" : "")
-        + (FusedKernels ? ", fused ReLU+BN kernels in training" : "");
+        + (FusedKernels ? ", " + FusedKernelsLabel : "");
+
+    /// <summary>How <see cref="ToString"/> names <see cref="FusedKernels"/> (a resumed run reads it back from its record).</summary>
+    internal const string FusedKernelsLabel = "fused ReLU+BN kernels in training";
 }

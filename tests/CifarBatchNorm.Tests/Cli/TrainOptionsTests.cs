@@ -141,5 +141,13 @@ public sealed class TrainOptionsTests
         Assert.EndsWith("fused ReLU+BN kernels in training", record.RootElement.GetProperty("execution").GetString(), StringComparison.Ordinal);
         using var plainRecord = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Combine("plain"), "config.json")));
         Assert.DoesNotContain("fused", plainRecord.RootElement.GetProperty("execution").GetString(), StringComparison.Ordinal);
+
+        // A resumed (here: extended) run keeps the kernels it recorded; the flag itself is refused with --resume.
+        var (resumedCode, resumed, resumedError) = Run("train", "--resume", temp.Combine("fused"), "--epochs", "2");
+        Assert.True(resumedCode == 0, resumedError);
+        Assert.Contains("fused ReLU+BN kernels in training.", resumed, StringComparison.Ordinal);
+        var (plainResumedCode, plainResumed, plainResumedError) = Run("train", "--resume", temp.Combine("plain"), "--epochs", "2");
+        Assert.True(plainResumedCode == 0, plainResumedError);
+        Assert.DoesNotContain("fused", plainResumed, StringComparison.Ordinal);
     }
 }
