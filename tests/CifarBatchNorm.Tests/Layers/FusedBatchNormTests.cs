@@ -164,6 +164,8 @@ public sealed class FusedBatchNormTests
     [InlineData(NormalizationVariant.Bn, false)]
     [InlineData(NormalizationVariant.Bn, true)]
     [InlineData(NormalizationVariant.BnBeforeRelu, true)]
+    [InlineData(NormalizationVariant.Renorm, true)] // nothing fused; the layout changes
+    [InlineData(NormalizationVariant.None, true)]
     public void A_seed_gives_the_same_losses_run_to_run_and_the_unfused_losses_within_float_rounding(NormalizationVariant variant, bool channelsLastThroughout)
     {
         // channelsLastThroughout: the policy --fused-kernels runs (WithFusedKernels); else fused with the first half NCHW.
