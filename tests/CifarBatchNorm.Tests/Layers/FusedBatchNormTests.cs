@@ -160,6 +160,33 @@ public sealed class FusedBatchNormTests
         Assert.Equal(5L, fused.Normalization.named_buffers().Single(b => b.name == "num_batches_tracked").buffer.item<long>());
     }
 
+    [Fact]
+    public void A_layer_without_gamma_and_beta_trains_fused_like_unfused()
+    {
+        // Keras's center=False, scale=False: gamma and beta exist but are frozen at 1 and 0 (no gradient wanted).
+        using var scope = NewDisposeScope();
+        var fused = new BatchNormalization(center: false, scale: false);
+        var plain = new BatchNormalization(center: false, scale: false);
+        fused.Build(new LayerShape(6, 6, 4));
+        plain.Build(new LayerShape(6, 6, 4));
+        fused.train(true);
+        plain.train(true);
+        manual_seed(14);
+        var z = randn(8, 4, 6, 6);
+        var upstream = randn(8, 4, 6, 6);
+        var x1 = z.clone().requires_grad_(true);
+        var x2 = z.clone().requires_grad_(true);
+
+        var output = fused.ForwardFused(x1, reluBefore: true, reluAfter: false);
+        output.mul(upstream).sum().backward();
+        var expected = plain.call(nn.functional.relu(x2));
+        expected.mul(upstream).sum().backward();
+
+        CloseRelative(expected.to(ScalarType.Float64), output);
+        CloseRelative(x2.grad!.to(ScalarType.Float64), x1.grad!);
+        Assert.All(fused.parameters(), p => Assert.Null(p.grad));
+    }
+
     [Theory]
     [InlineData(NormalizationVariant.Bn, false)]
     [InlineData(NormalizationVariant.Bn, true)]
