@@ -44,6 +44,9 @@ if [[ -n "$jemalloc" ]]; then
 else
   peer_env=(env MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736)
 fi
+# The peer loads OpenBLAS whichever libblas.so.3 the system's alternatives point at (the reference BLAS stays the
+# system default where something else chose it).
+peer_env+=(LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 # OpenMP wait policy: each side's default (libgomp spins, then sleeps); `cifar-bn` switches to PASSIVE by itself when
 # other processes keep the cores busy at start-up. bench.json and the peer's JSON record what was in force. Set
 # OMP_WAIT_POLICY before calling this script to impose one policy on both.
