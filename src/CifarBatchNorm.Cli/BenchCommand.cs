@@ -30,10 +30,12 @@ internal static class BenchCommand
         };
         var full = new Option<bool>("--full-memory-run") { Description = "Memory case as the full run: 10 epochs of 50,000 + 10,000 images" };
         var threads = CliOptions.OptionalInt("--threads", TrainConfig.ThreadsRange, "Intra-op threads (default: all cores)");
+        var profile = new Option<bool>("--profile") { Description = "Also split one training step by layer and pass (forward, backward, optimizer), unfused and fused" };
+        var fused = new Option<bool>("--fused-kernels") { Description = "Run the cases with the fused ReLU + batch-norm training kernels" };
         var output = new Option<string>("--output", "-o") { Description = "Where to write the JSON results", DefaultValueFactory = _ => "bench.json" };
         var command = new CliCommand("bench", "Measure training step, epoch overhead, evaluation, memory and data loading on synthetic data.", stopsGracefully: false)
         {
-            quick, repeats, cases, full, threads, output,
+            quick, repeats, cases, full, threads, profile, fused, output,
         };
         command.SetAction(result =>
         {
@@ -43,9 +45,11 @@ internal static class BenchCommand
                 Repeats = result.GetValue(repeats),
                 Cases = SplitCases(result.GetValue(cases)!).Select(BenchmarkOptions.ParseCase).ToArray(),
                 FullMemoryRun = result.GetValue(full),
+                Profile = result.GetValue(profile),
             };
             var measured = Benchmark.Run(cli.Session, options);
             stdout.WriteLine($"{measured.Machine}; {measured.Threads} threads, OpenMP wait {measured.OmpWaitPolicy}, allocator {System.Text.Json.JsonSerializer.Serialize(measured.Allocator).Trim('"')}");
+            stdout.WriteLine($"Execution: {measured.Execution}");
             measured.WriteTable(stdout);
             string path = Path.GetFullPath(result.GetValue(output)!);
             IO.AtomicFile.WriteAllText(path, measured.ToJson() + "\n");

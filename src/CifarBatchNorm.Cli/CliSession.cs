@@ -9,7 +9,8 @@ namespace CifarBatchNorm.Cli;
 /// <see cref="RunSession"/>, built once after parsing, the first time a command asks for it (commands that touch no
 /// model, such as <c>download</c> or <c>compare merge</c>, never start torch). The session follows the parsed options
 /// the same way for every command: <c>--resume DIR</c> takes the device and threads DIR recorded (<see cref="RunSession.Resume"/>); otherwise
-/// <c>--device</c> (or the command's <see cref="CliCommand.Device"/>) and <c>--threads</c>.
+/// <c>--device</c> (or the command's <see cref="CliCommand.Device"/>) and <c>--threads</c>. <c>--fused-kernels</c> (train, compare,
+/// bench) runs <see cref="Training.ExecutionPolicy.WithFusedKernels"/>; a resumed run or sweep keeps what it recorded.
 /// </summary>
 /// <param name="stdout">Where results go.</param>
 /// <param name="stderr">Where warnings and errors go.</param>
@@ -41,6 +42,12 @@ internal sealed class CliSession(TextWriter stdout, TextWriter stderr, Cancellat
     }
 
     private RunSession Start(ParseResult parsed)
+    {
+        var session = StartForDevice(parsed);
+        return Value<bool>(parsed, "--fused-kernels") ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
+    }
+
+    private RunSession StartForDevice(ParseResult parsed)
     {
         var command = parsed.CommandResult.Command;
 

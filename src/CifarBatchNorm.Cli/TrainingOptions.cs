@@ -27,6 +27,10 @@ internal sealed class TrainingOptions
     private readonly Option<double?> _weightDecay = CliOptions.WeightDecay();
     private readonly Option<double> _momentum = CliOptions.Momentum();
     private readonly Option<bool> _nesterov = new("--nesterov") { Description = "Nesterov momentum for --optimizer sgd" };
+    private readonly Option<bool> _fusedKernels = new("--fused-kernels")
+    {
+        Description = "Train with the fused ReLU + batch-norm CPU kernels (off by default: same values within float rounding, not the same bits)",
+    };
     private readonly Option<string> _sampling = new("--batch-sampling")
     {
         Description = "iid (a uniform shuffle, the notebook's) or noniid (each minibatch from about two classes, Ioffe 2017 section 4.3)",
@@ -37,7 +41,7 @@ internal sealed class TrainingOptions
     /// <summary>Adds every shared option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        Option[] all = [_dataset, _dataDir, _url, _noDownload, _epochs, _batchSize, _learningRate, _seed, _threads, _trainLimit, _testLimit, _bnMomentum, _device, _sampling, _optimizer, _schedule, _weightDecay, _momentum, _nesterov];
+        Option[] all = [_dataset, _dataDir, _url, _noDownload, _epochs, _batchSize, _learningRate, _seed, _threads, _trainLimit, _testLimit, _bnMomentum, _device, _sampling, _optimizer, _schedule, _weightDecay, _momentum, _nesterov, _fusedKernels];
         foreach (var option in all)
         {
             command.Options.Add(option);

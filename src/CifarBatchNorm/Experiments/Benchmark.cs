@@ -41,6 +41,8 @@ internal static class Benchmark
             Threads = settings.Threads,
             Allocator = settings.Allocator,
             OmpWaitPolicy = settings.OmpWaitPolicy,
+            Execution = session.Policy.ToString(),
+            FusedKernels = session.Policy.FusedKernels,
             Quick = options.Quick,
             Repeats = options.Repeats,
             BatchSize = TrainBatchSize,
@@ -87,16 +89,109 @@ internal static class Benchmark
             result = result with { DataLoadSeconds = MeasureDataLoad(options) };
         }
 
+        if (options.Profile)
+        {
+            log.WriteLine("profile: one training step by layer and pass, unfused and fused (1 and all threads), 32x32x3 and 28x28x1, batch 256");
+            result = result with { Profile = MeasureProfiles(session, options) };
+        }
+
         return result;
     }
 
-    /// <summary>The notebook model, compiled with Keras's Adam, seeded.</summary>
-    private static Sequential NewModel(RunSession session, ImageShape shape, int seed)
+    /// <summary>The notebook model, compiled with Keras's Adam, seeded; under <paramref name="policy"/> when given, else the session's.</summary>
+    private static Sequential NewModel(RunSession session, ImageShape shape, int seed, ExecutionPolicy? policy = null)
     {
         manual_seed(seed);
         var model = ModelPresets.Notebook(session, shape);
+        if (policy is not null)
+        {
+            model.Apply(policy);
+        }
+
         model.Compile(new Adam());
         return model;
+    }
+
+    /// <summary>
+    /// Profiles the step per shape with libtorch's kernels and with the fused ones, the fused kernels on one thread and on
+    /// the session's threads: models and shapes alternate every repeat, and within a run profiled steps alternate with
+    /// plain ones, so all see the same load.
+    /// </summary>
+    private static List<StepProfile> MeasureProfiles(RunSession session, BenchmarkOptions options)
+    {
+        var variants = new List<(ImageShape Shape, bool Fused, bool Threaded)>();
+        foreach (var shape in new[] { ImageShape.Cifar10, new ImageShape(28, 28, 1) })
+        {
+            variants.Add((shape, false, false));
+            variants.Add((shape, true, false));
+            variants.Add((shape, true, true));
+        }
+
+        var plain = session.Policy with { FusedKernels = false, Layout = session.Policy.Layout with { ChannelsLastFromInputTraining = false } };
+        var models = variants.Select(v => NewModel(session, v.Shape, options.Seed, v.Fused ? plain.WithFusedKernels() : plain)).ToArray();
+        bool threaded = Layers.FusedBatchNorm.Threaded;
+        var batches = variants.Select(v => SyntheticTrain(v.Shape, TrainBatchSize, options.Seed).GetRange(0, TrainBatchSize)).ToArray();
+        var profilers = models.Select(m => new StepProfiler(m)).ToArray();
+        var steps = variants.Select(_ => new List<double>()).ToArray();
+        var totals = variants.Select(_ => new List<double>()).ToArray();
+        var parts = variants.Select(_ => new List<double[]>()).ToArray();
+        try
+        {
+            for (int repeat = 0; repeat < options.Repeats; repeat++)
+            {
+                for (int v = 0; v < variants.Count; v++)
+                {
+                    var (images, labels) = batches[v];
+                    Layers.FusedBatchNorm.Threaded = variants[v].Threaded;
+                    for (int i = 0; i < options.WarmupSteps; i++)
+                    {
+                        models[v].TrainOnBatch(images, labels);
+                        profilers[v].Step(images, labels);
+                    }
+
+                    for (int i = 0; i < options.TimedSteps; i++)
+                    {
+                        long start = Stopwatch.GetTimestamp();
+                        models[v].TrainOnBatch(images, labels);
+                        steps[v].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                        var (stepParts, total) = profilers[v].Step(images, labels);
+                        parts[v].Add(stepParts);
+                        totals[v].Add(total);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Layers.FusedBatchNorm.Threaded = threaded;
+            foreach (var (images, labels) in batches)
+            {
+                images.Dispose();
+                labels.Dispose();
+            }
+
+            foreach (var model in models)
+            {
+                model.Dispose();
+            }
+        }
+
+        return variants.Select((variant, v) =>
+        {
+            var names = profilers[v].Parts;
+            var summary = names.Select((part, p) => new ProfilePart(part.Name, part.Pass,
+                TimingStats.From(parts[v].Select(step => step[p])).Median, parts[v].Average(step => step[p]))).ToList();
+            return new StepProfile
+            {
+                Shape = $"{variant.Shape.Height}x{variant.Shape.Width}x{variant.Shape.Channels}",
+                FusedKernels = variant.Fused,
+                KernelThreads = variant.Fused ? variant.Threaded ? session.Runtime.Threads : 1 : null,
+                StepMs = TimingStats.From(steps[v]),
+                ProfiledStepMs = TimingStats.From(totals[v]),
+                Parts = summary,
+                UnattributedMs = totals[v].Average() - summary.Sum(p => p.MeanMs),
+            };
+        }).ToList();
     }
 
     private static ImageDataset SyntheticTrain(ImageShape shape, int count, int seed) =>

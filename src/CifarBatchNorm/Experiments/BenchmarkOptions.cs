@@ -37,6 +37,13 @@ internal sealed record BenchmarkOptions
     /// </summary>
     public bool FullMemoryRun { get; init; }
 
+    /// <summary>
+    /// Also profile one training step per input shape by layer and pass (<see cref="StepProfile"/>), with libtorch's
+    /// kernels and with the fused ReLU + batch-norm kernels (their loops on one thread and on the session's threads), all
+    /// alternating. The default value is <c>false</c>.
+    /// </summary>
+    public bool Profile { get; init; }
+
     /// <summary>Seed of the weights, the shuffling and the synthetic images. The default value is 42.</summary>
     public int Seed { get; init; } = 42;
 

@@ -36,6 +36,14 @@ internal sealed record BenchmarkResult
     [JsonPropertyName("omp_wait_policy")]
     public string OmpWaitPolicy { get; init; } = "";
 
+    /// <summary>How the models ran (<see cref="Training.ExecutionPolicy"/>'s banner line).</summary>
+    [JsonPropertyName("execution")]
+    public string Execution { get; init; } = "";
+
+    /// <summary>Whether the cases ran with the fused ReLU + batch-norm kernels (<c>--fused-kernels</c>).</summary>
+    [JsonPropertyName("fused_kernels")]
+    public bool FusedKernels { get; init; }
+
     /// <summary>Whether the counts were the quick (smoke-test) ones.</summary>
     [JsonPropertyName("quick")]
     public bool Quick { get; init; }
@@ -124,6 +132,10 @@ internal sealed record BenchmarkResult
     [JsonPropertyName("data_load_seconds")]
     public TimingStats? DataLoadSeconds { get; init; }
 
+    /// <summary>The training step split by layer and pass, per shape, unfused and fused (<c>--profile</c>); <c>null</c> without it.</summary>
+    [JsonPropertyName("profile")]
+    public IReadOnlyList<StepProfile>? Profile { get; init; }
+
     /// <summary>The result as indented JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
@@ -157,6 +169,11 @@ internal sealed record BenchmarkResult
         if (BareStepManagedBytes is double bareBytes && FitStepManagedBytes is double fitBytes)
         {
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"managed bytes per step: bare {bareBytes:0}, Fit {fitBytes:0}"));
+        }
+
+        foreach (var profile in Profile ?? [])
+        {
+            profile.WriteTable(writer);
         }
 
         if (PeakRssMb is double peak)

@@ -48,7 +48,7 @@ public static class CompareRunner
         var provenance = Provenance.Capture();
         try
         {
-            folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), session.Wording(data.Reason), data.Location) { Runtime = session.Runtime, Provenance = provenance });
+            folder.WriteJson(SweepFile, new SweepRecord(config, DatasetSelector.Name(data.Kind), session.Wording(data.Reason), data.Location) { Runtime = session.Runtime, Execution = session.Policy.ToString(), Provenance = provenance });
         }
         catch
         {
@@ -82,6 +82,11 @@ public static class CompareRunner
         Func<GridCell, Callbacks.Callback?>? extra, Action<CompareResult>? finish = null)
     {
         var output = session.Output;
+        if (session.Policy.FusedKernels)
+        {
+            output.WriteLine($"Execution: {session.Policy}.");
+        }
+
         var cells = config.Cells().Where(c => config.Shard?.Contains(c.Index) ?? true).ToList();
         var rows = new List<EpochResult>();
         var runs = new List<RunOutcome>();
@@ -180,6 +185,9 @@ public static class CompareRunner
 
         /// <inheritdoc />
         public RuntimeSettings? Runtime { get; init; }
+
+        /// <summary>How the models executed (<see cref="Training.ExecutionPolicy"/>); <c>null</c> in sweeps started before it was recorded.</summary>
+        public string? Execution { get; init; }
     }
 
     /// <summary>One finished run of the grid: its epochs and how it ended.</summary>

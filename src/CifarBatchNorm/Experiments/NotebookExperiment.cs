@@ -181,6 +181,7 @@ public static class NotebookExperiment
         if (resume)
         {
             output.WriteLine($"Resuming {folder.Path} after epoch {done} of {config.Epochs}.");
+            output.WriteLine($"Execution: {session.Policy}.");
         }
 
         output.Write(summary.ToString());

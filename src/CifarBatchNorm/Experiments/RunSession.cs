@@ -55,6 +55,22 @@ public sealed class RunSession
         return new RunSession(runtime, policy, output ?? TextWriter.Null, cancellationToken);
     }
 
+    /// <summary>
+    /// This session with its models run under <paramref name="policy"/> (same runtime, output and cancellation), for
+    /// example <c>session.WithPolicy(session.Policy with { FusedKernels = true })</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="policy"/> is for another device than the session's.</exception>
+    public RunSession WithPolicy(ExecutionPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (policy.Device.type != Policy.Device.type || policy.Device.index != Policy.Device.index)
+        {
+            throw new ArgumentException($"The policy is for {policy.Device} but the session runs on {Policy.Device}: start a session for that device.", nameof(policy));
+        }
+
+        return new RunSession(Runtime, policy, Output, CancellationToken) { Wording = Wording };
+    }
+
     /// <summary>The session <paramref name="config"/> asks for: its <see cref="TrainConfig.Device"/> and <see cref="TrainConfig.Threads"/>.</summary>
     /// <param name="config">The run's settings.</param>
     /// <param name="output">Where the runners write. The default value is none.</param>
@@ -66,8 +82,9 @@ public sealed class RunSession
     }
 
     /// <summary>
-    /// The session an interrupted run or sweep in <paramref name="folder"/> recorded: its device and the thread count it
-    /// ran with (not this machine's default), so that the resumed numbers are the uninterrupted ones.
+    /// The session an interrupted run or sweep in <paramref name="folder"/> recorded: its device, the thread count it
+    /// ran with (not this machine's default) and whether it ran the fused kernels, so that the resumed numbers are the
+    /// uninterrupted ones.
     /// </summary>
     /// <param name="folder">A run folder (<c>config.json</c>) or a sweep folder (<c>sweep.json</c>).</param>
     /// <param name="output">Where the runners write. The default value is none.</param>
@@ -76,7 +93,18 @@ public sealed class RunSession
     public static RunSession Resume(string folder, TextWriter? output = null, CancellationToken cancellationToken = default)
     {
         var (config, threads) = Recorded(folder);
-        return Start(config.Device, threads, output, cancellationToken);
+        var session = Start(config.Device, threads, output, cancellationToken);
+        return RecordedFusedKernels(folder) ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
+    }
+
+    /// <summary>Whether the run or sweep in <paramref name="folder"/> recorded an execution with <see cref="ExecutionPolicy.FusedKernels"/>.</summary>
+    internal static bool RecordedFusedKernels(string folder)
+    {
+        var run = RunFolder.OpenExisting(folder);
+        string? execution = File.Exists(run.File(SweepFolder.RecordFile)) ? run.ReadJson<RecordedSweep>(SweepFolder.RecordFile).Execution
+            : File.Exists(run.File(RunFolder.ConfigFile)) ? run.ReadJson<RunRecord>(RunFolder.ConfigFile).Execution
+            : null;
+        return execution?.Contains(ExecutionPolicy.FusedKernelsLabel, StringComparison.Ordinal) == true;
     }
 
     /// <summary>Whether <paramref name="folder"/> holds the record of a run (<c>config.json</c>) or a sweep (<c>sweep.json</c>).</summary>
@@ -128,7 +156,7 @@ public sealed class RunSession
     }
 
     /// <summary>The parts of a sweep record that say how it ran (both sweeps record these names).</summary>
-    private sealed record RecordedSweep(RecordedSweepConfig? Config, RuntimeSettings? Runtime);
+    private sealed record RecordedSweep(RecordedSweepConfig? Config, RuntimeSettings? Runtime, string? Execution);
 
     private sealed record RecordedSweepConfig(TrainConfig? Training);
 }

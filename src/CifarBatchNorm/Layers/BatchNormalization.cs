@@ -146,6 +146,36 @@ public sealed class BatchNormalization : Layer
         return output;
     }
 
+    /// <summary>
+    /// The layer's output for the input of the ReLU before it (<paramref name="reluBefore"/>: Conv2D or Dense with ReLU,
+    /// then this layer) or with the ReLU after it applied (<paramref name="reluAfter"/>: this layer, then an Activation
+    /// ReLU), through the fused kernels (<see cref="FusedBatchNorm"/>) where they apply: in training, trainable, a
+    /// float32 CPU input in a layout they take, at least two values per channel. Elsewhere the same composition,
+    /// unfused. <c>Sequential</c> calls it when its policy has <c>FusedKernels</c>.
+    /// </summary>
+    internal Tensor ForwardFused(Tensor input, bool reluBefore, bool reluAfter)
+    {
+        CheckRank(input, InputShape.Rank + 1);
+        long count = input.numel() / input.shape[1];
+        if (!training || !Trainable || count < 2 || !FusedBatchNorm.Supports(input))
+        {
+            var normalized = forward(reluBefore ? nn.functional.relu(input) : input);
+            return reluAfter ? nn.functional.relu(normalized) : normalized;
+        }
+
+        var (output, mean, variance) = FusedBatchNorm.Forward(input, Norm.weight!, Norm.bias!, Epsilon, reluBefore, reluAfter);
+        using (no_grad())
+        {
+            using var batchMean = tensor(Array.ConvertAll(mean, m => (float)m));
+            using var batchVariance = tensor(Array.ConvertAll(variance, v => (float)v));
+            MovingMean.mul_(Momentum).add_(batchMean, alpha: 1 - Momentum);
+            MovingVariance.mul_(Momentum).add_(batchVariance, alpha: 1 - Momentum);
+            Norm.num_batches_tracked?.add_(1);
+        }
+
+        return output;
+    }
+
     /// <summary>One value per channel (a batch of one after Dense): its mean is itself and its variance 0, as in Keras.</summary>
     private Tensor ForwardSingleValue(Tensor input)
     {

@@ -86,8 +86,15 @@ public sealed class Conv2D : ActivatedLayer
     /// <summary>Whether inference on CPU switches the input to channels-last (<see cref="LayoutPolicy.ChannelsLastInference"/>).</summary>
     internal bool ChannelsLastInference { get; set; }
 
+    /// <summary>Whether training on CPU switches the input to channels-last (<see cref="LayoutPolicy.ChannelsLastFromInputTraining"/>).</summary>
+    internal bool ChannelsLastTraining { get; set; }
+
     /// <inheritdoc />
-    protected internal override void ApplyLayout(LayoutPolicy layout) => ChannelsLastInference = layout.ChannelsLastInference;
+    protected internal override void ApplyLayout(LayoutPolicy layout)
+    {
+        ChannelsLastInference = layout.ChannelsLastInference;
+        ChannelsLastTraining = layout.ChannelsLastFromInputTraining;
+    }
 
     /// <summary>
     /// In inference on CPU (gradients off), the same (B, C, H, W) tensor with NHWC strides: the convolutions keep
@@ -97,10 +104,21 @@ public sealed class Conv2D : ActivatedLayer
     /// channels-last input, as MaxPooling2D gives in training, keeps its layout. A one-channel input is NCHW to
     /// libtorch either way, so with 28x28x1 images the inference switch happens at the second convolution.
     /// </summary>
-    private Tensor ToChannelsLast(Tensor input) =>
-        ChannelsLastInference && input.device_type == DeviceType.CPU && input.stride(1) != 1 && !is_grad_enabled()
-            ? LayoutSwitch.ChannelsLast(input)
-            : input;
+    private Tensor ToChannelsLast(Tensor input)
+    {
+        bool training = is_grad_enabled();
+        if (!(training ? ChannelsLastTraining : ChannelsLastInference) || input.device_type != DeviceType.CPU || input.stride(1) == 1)
+        {
+            return input;
+        }
+
+        // One channel: the same memory either way, but libtorch reads NCHW strides as NCHW and answers NCHW. In training
+        // the whole network channels-last (LayoutPolicy.ChannelsLastFromInputTraining) takes a view with NHWC strides,
+        // which makes the convolution answer channels-last: no copy here and none before the next convolution.
+        return training && input.shape[1] == 1 && input.is_contiguous()
+            ? input.as_strided(input.shape, [input.shape[2] * input.shape[3], 1, input.shape[3], 1])
+            : LayoutSwitch.ChannelsLast(input);
+    }
 
     /// <inheritdoc />
     protected override Tensor ForwardLinear(Tensor input)

@@ -17,6 +17,13 @@ namespace CifarBatchNorm.Layers;
 /// </param>
 public sealed record LayoutPolicy(bool ChannelsLastTraining, bool ChannelsLastInference, int MinChannelsLastNormChannels)
 {
+    /// <summary>
+    /// In training on CPU, the first convolution switches its input to channels-last, so the whole network trains
+    /// channels-last. The default value is <c>false</c>: libtorch's 8-channel batch norm is 3-4x slower channels-last;
+    /// the fused kernels (<c>ExecutionPolicy.FusedKernels</c>) are not, and the convolutions and pooling are faster so.
+    /// </summary>
+    public bool ChannelsLastFromInputTraining { get; init; }
+
     /// <summary>Every layer NCHW, in training and in inference (the layout TorchSharp modules use by default).</summary>
     public static LayoutPolicy ChannelsFirst { get; } = new(false, false, 0);
 

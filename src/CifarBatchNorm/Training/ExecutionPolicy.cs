@@ -37,12 +37,39 @@ public sealed record ExecutionPolicy(Device Device, LayoutPolicy Layout, int Col
     /// </summary>
     public bool ReleaseNativeMemory { get; init; } = true;
 
+    /// <summary>
+    /// Whether training runs ReLU and batch normalization as one fused step on the CPU (<c>Layers.FusedBatchNorm</c>:
+    /// vectorized C# forward and backward, statistics summed in double) where a Conv2D or Dense with ReLU is followed
+    /// by a BatchNormalization, or a BatchNormalization by a ReLU Activation. The default value is <c>false</c>: the
+    /// fused kernels round differently from libtorch's (same values within float rounding, not the same bits), so a
+    /// seed's numbers change with this switch; they are the same run to run with it on. The CLI's <c>--fused-kernels</c>.
+    /// </summary>
+    public bool FusedKernels { get; init; }
+
+    /// <summary>
+    /// This policy with <see cref="FusedKernels"/> on and, on the CPU with <see cref="LayoutPolicy.FastCpu"/>-style layouts
+    /// (channels-last after pooling), the whole network trained channels-last
+    /// (<see cref="LayoutPolicy.ChannelsLastFromInputTraining"/>): the fused kernels are as fast channels-last as NCHW
+    /// with 8 channels, where libtorch's batch norm is 3-4x slower, and the 8-channel convolutions and the first pooling
+    /// are faster channels-last (docs/performance.md). What the CLI's <c>--fused-kernels</c> runs.
+    /// </summary>
+    public ExecutionPolicy WithFusedKernels() =>
+        this with
+        {
+            FusedKernels = true,
+            Layout = Device.type == TorchSharp.DeviceType.CPU && Layout.ChannelsLastTraining ? Layout with { ChannelsLastFromInputTraining = true } : Layout,
+        };
+
     /// <summary>The evaluation batch size for a training batch size of <paramref name="batchSize"/>.</summary>
     public int EvaluationBatchSize(int batchSize) => Math.Max(batchSize, MinEvaluationBatchSize);
 
     /// <summary>One line for a banner.</summary>
     public override string ToString() =>
-        $"device {Device}, layout {(Layout.ChannelsLastTraining ? "channels-last after pooling in training" : "NCHW in training")}"
+        $"device {Device}, layout {(Layout.ChannelsLastFromInputTraining ? "channels-last from the first convolution in training" : Layout.ChannelsLastTraining ? "channels-last after pooling in training" : "NCHW in training")}"
         + $"{(Layout.ChannelsLastInference ? ", channels-last in inference" : "")}, GC every {CollectEverySteps} steps"
-        + (ReleaseNativeMemory ? ", C heap released with each GC and epoch" : "");
+        + (ReleaseNativeMemory ? ", C heap released with each GC and epoch" : "")
+        + (FusedKernels ? ", " + FusedKernelsLabel : "");
+
+    /// <summary>How <see cref="ToString"/> names <see cref="FusedKernels"/> (a resumed run reads it back from its record).</summary>
+    internal const string FusedKernelsLabel = "fused ReLU+BN kernels in training";
 }

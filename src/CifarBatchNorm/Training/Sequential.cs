@@ -149,9 +149,10 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         var x = input;
-        foreach (var layer in _layers)
+        int i = 0;
+        while (i < _layers.Count)
         {
-            x = layer.call(x);
+            i += ForwardStage(i, logits: false, ref x);
         }
 
         return x;
@@ -161,12 +162,41 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     public Tensor ForwardLogits(Tensor input)
     {
         var x = input;
-        for (int i = 0; i < _layers.Count; i++)
+        int i = 0;
+        while (i < _layers.Count)
         {
-            x = i == _layers.Count - 1 ? _layers[i].ForwardLogits(x) : _layers[i].call(x);
+            i += ForwardStage(i, logits: true, ref x);
         }
 
         return x;
+    }
+
+    /// <summary>
+    /// Runs the layer at <paramref name="index"/> on <paramref name="x"/>, or, when the policy has
+    /// <see cref="ExecutionPolicy.FusedKernels"/> and the model trains, the pair starting there that the fused ReLU +
+    /// batch-norm kernels cover (Conv2D/Dense with ReLU then BatchNormalization; BatchNormalization then a ReLU
+    /// Activation). Returns how many layers it ran (the profile of <c>bench --profile</c> times these stages).
+    /// </summary>
+    internal int ForwardStage(int index, bool logits, ref Tensor x)
+    {
+        int last = _layers.Count - 1;
+        if (Policy.FusedKernels && training && index < last && !(logits && index + 1 == last))
+        {
+            if (_layers[index] is ActivatedLayer { Activation: ActivationFunction.Relu } linear && _layers[index + 1] is BatchNormalization after)
+            {
+                x = after.ForwardFused(linear.ForwardPreActivation(x), reluBefore: true, reluAfter: false);
+                return 2;
+            }
+
+            if (_layers[index] is BatchNormalization before && _layers[index + 1] is Activation { Function: ActivationFunction.Relu })
+            {
+                x = before.ForwardFused(x, reluBefore: false, reluAfter: true);
+                return 2;
+            }
+        }
+
+        x = logits && index == last ? _layers[index].ForwardLogits(x) : _layers[index].call(x);
+        return 1;
     }
 
     /// <summary>Sets the optimizer, the loss and the metrics (Keras <c>model.compile</c>).</summary>

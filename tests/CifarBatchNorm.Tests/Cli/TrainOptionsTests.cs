@@ -122,4 +122,32 @@ public sealed class TrainOptionsTests
         Assert.DoesNotContain("TrainConfig", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(temp.Combine("run")));
     }
+
+    [Fact]
+    public void Fused_kernels_are_off_unless_asked_for_and_printed_and_recorded_when_on()
+    {
+        using var temp = new TempDirectory();
+        string[] common = ["train", "--dataset", "synthetic", "--epochs", "1", "--batch-size", "32", "--train-limit", "64", "--test-limit", "32"];
+
+        var (plainCode, plainOutput, plainError) = Run([.. common, "--output", temp.Combine("plain")]);
+        var (code, output, error) = Run([.. common, "--fused-kernels", "--output", temp.Combine("fused")]);
+
+        Assert.True(plainCode == 0, plainError);
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("fused", plainOutput, StringComparison.Ordinal);
+        Assert.Contains("layout channels-last from the first convolution in training", output, StringComparison.Ordinal);
+        Assert.Contains("fused ReLU+BN kernels in training.", output, StringComparison.Ordinal);
+        using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Combine("fused"), "config.json")));
+        Assert.EndsWith("fused ReLU+BN kernels in training", record.RootElement.GetProperty("execution").GetString(), StringComparison.Ordinal);
+        using var plainRecord = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Combine("plain"), "config.json")));
+        Assert.DoesNotContain("fused", plainRecord.RootElement.GetProperty("execution").GetString(), StringComparison.Ordinal);
+
+        // A resumed (here: extended) run keeps the kernels it recorded; the flag itself is refused with --resume.
+        var (resumedCode, resumed, resumedError) = Run("train", "--resume", temp.Combine("fused"), "--epochs", "2");
+        Assert.True(resumedCode == 0, resumedError);
+        Assert.Contains("fused ReLU+BN kernels in training.", resumed, StringComparison.Ordinal);
+        var (plainResumedCode, plainResumed, plainResumedError) = Run("train", "--resume", temp.Combine("plain"), "--epochs", "2");
+        Assert.True(plainResumedCode == 0, plainResumedError);
+        Assert.DoesNotContain("fused", plainResumed, StringComparison.Ordinal);
+    }
 }

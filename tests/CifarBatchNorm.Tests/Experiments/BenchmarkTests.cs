@@ -99,6 +99,53 @@ public sealed class BenchmarkTests
         Assert.Equal("Repeats", error.ParamName);
     }
 
+    [Fact]
+    public void Bench_profile_names_every_layer_and_its_parts_add_up_to_the_step()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.Combine("bench.json");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        int code = App.Run(["bench", "--quick", "--repeats", "1", "--cases", "train-step", "--profile", "--fused-kernels", "--output", path], stdout, stderr, CancellationToken.None);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Contains("profile 32x32x3, unfused (libtorch kernels)", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("profile 28x28x1, fused ReLU+BN kernels on 1 thread(s), channels-last throughout", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Execution: device cpu, layout channels-last from the first convolution in training", stdout.ToString(), StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        var root = json.RootElement;
+        Assert.True(root.GetProperty("fused_kernels").GetBoolean());
+        Assert.Contains("fused ReLU+BN kernels in training", root.GetProperty("execution").GetString(), StringComparison.Ordinal);
+        string[] layers = ["conv2d", "batch_normalization", "conv2d_1", "batch_normalization_1", "max_pooling2d", "conv2d_2", "batch_normalization_2",
+            "conv2d_3", "batch_normalization_3", "max_pooling2d_1", "flatten", "dense", "batch_normalization_4", "dense_1"];
+        var profiles = root.GetProperty("profile").EnumerateArray().ToList();
+        Assert.Equal(["32x32x3", "32x32x3", "32x32x3", "28x28x1", "28x28x1", "28x28x1"], profiles.Select(p => p.GetProperty("shape").GetString()));
+        Assert.Equal([false, true, true, false, true, true], profiles.Select(p => p.GetProperty("fused_kernels").GetBoolean()));
+        int threads = root.GetProperty("threads").GetInt32();
+        Assert.Equal([null, 1, threads, null, 1, threads], profiles.Select(p => p.GetProperty("fused_kernel_threads") is { ValueKind: JsonValueKind.Number } t ? t.GetInt32() : (int?)null));
+        foreach (var profile in profiles)
+        {
+            var parts = profile.GetProperty("parts").EnumerateArray().ToList();
+            var named = parts.SelectMany(p => p.GetProperty("name").GetString()!.Split('+')).ToHashSet();
+            Assert.All(layers, layer => Assert.Contains(layer, named));
+            Assert.Equal( // every stage (and the loss) has a forward and a backward part
+                parts.Where(p => p.GetProperty("pass").GetString() == "forward").Select(p => p.GetProperty("name").GetString()).Order(),
+                parts.Where(p => p.GetProperty("pass").GetString() == "backward").Select(p => p.GetProperty("name").GetString()).Order());
+            Assert.Equal(["zero_grad", "optimizer", "metrics"], parts.Where(p => p.GetProperty("pass").GetString() is "optimizer" or "readback").Select(p => p.GetProperty("name").GetString()));
+
+            Assert.All(parts, p => Assert.True(p.GetProperty("median_ms").GetDouble() > 0 && p.GetProperty("mean_ms").GetDouble() > 0, p.ToString()));
+            double sum = parts.Sum(p => p.GetProperty("mean_ms").GetDouble());
+            double unattributed = profile.GetProperty("unattributed_ms").GetDouble();
+            Assert.True(unattributed >= 0 && unattributed <= 0.1 * (sum + unattributed), $"parts {sum} ms, unattributed {unattributed} ms");
+            Assert.True(profile.GetProperty("step_ms").GetProperty("median").GetDouble() > 0);
+        }
+
+        // The fused model runs conv + batch norm as one stage.
+        Assert.Contains(profiles[1].GetProperty("parts").EnumerateArray(), p => p.GetProperty("name").GetString() == "conv2d+batch_normalization");
+        Assert.DoesNotContain(profiles[0].GetProperty("parts").EnumerateArray(), p => p.GetProperty("name").GetString()!.Contains('+', StringComparison.Ordinal));
+    }
+
     /// <summary>The layout change (channels-last convolutions) must keep training reproducible run to run.</summary>
     [Fact]
     public void Benchmark_model_trains_bit_identically_for_the_same_seed()
