@@ -92,8 +92,8 @@ if wanted analyze-fashion-mnist; then
 fi
 
 # The run folders' locks (released when each command ends) are not results, nor is a finished sweep's working state
-# (per-run checkpoints and results, status, the record --resume reads): results.json holds every number.
+# (per-run checkpoints and results, status, the record --resume reads): results.json (analysis.json) holds every number.
 find "$out" -name .lock -delete
-for done in "$out"/*/results.json; do
-  [[ -e "$done" ]] && rm -rf "$(dirname "$done")/runs" "$(dirname "$done")/status.json" "$(dirname "$done")/sweep.json"
+for done in "$out"/*/results.json "$out"/*/analysis.json; do
+  [[ -e "$done" ]] && rm -rf "$(dirname "$done")/runs" "$(dirname "$done")/variants" "$(dirname "$done")/status.json" "$(dirname "$done")/sweep.json"
 done

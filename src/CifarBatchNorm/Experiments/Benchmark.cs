@@ -77,6 +77,14 @@ internal static class Benchmark
             result = MeasureEpochOverhead(session, options, result);
         }
 
+        if (Has(BenchmarkCase.Floor))
+        {
+            log.WriteLine("compute floor: 2048^3 float32 matrix product");
+            var rate = MeasureSgemm(session, options);
+            double gflop = TrainingStepGflop(session, ImageShape.Cifar10, TrainBatchSize);
+            result = result with { SgemmGflops = rate, TrainStep32x32x3Gflop = gflop, ComputeFloor32x32x3Ms = gflop / rate.Median * 1000 };
+        }
+
         if (Has(BenchmarkCase.Eval))
         {
             log.WriteLine($"evaluation: {options.EvalImages} images at batch {EvalBatchSize}");
@@ -96,6 +104,59 @@ internal static class Benchmark
         }
 
         return result;
+    }
+
+    /// <summary>GFLOP/s of 2048^3 float32 matrix products, a few per repeat after one untimed.</summary>
+    private static TimingStats MeasureSgemm(RunSession session, BenchmarkOptions options)
+    {
+        const int n = 2048;
+        int products = options.Quick ? 1 : 5;
+        var rates = new List<double>();
+        using var scope = NewDisposeScope();
+        manual_seed(options.Seed);
+        var a = randn(n, n);
+        var b = randn(n, n);
+        mm(a, b).Dispose();
+        for (int repeat = 0; repeat < options.Repeats; repeat++)
+        {
+            for (int i = 0; i < products; i++)
+            {
+                session.CancellationToken.ThrowIfCancellationRequested();
+                long start = Stopwatch.GetTimestamp();
+                mm(a, b).Dispose();
+                rates.Add(2.0 * n * n * n / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9);
+            }
+        }
+
+        return TimingStats.From(rates);
+    }
+
+    /// <summary>
+    /// GFLOP of one training step of the notebook model on <paramref name="shape"/>: each convolution's and dense
+    /// layer's multiply-adds (2 FLOP each) forward, again for its weight gradient, and again for its input gradient
+    /// except the first layer's (nothing needs it). Batch norm, ReLU, pooling and Adam are memory-bound and left out.
+    /// </summary>
+    internal static double TrainingStepGflop(RunSession session, ImageShape shape, int batch)
+    {
+        using var model = ModelPresets.Notebook(session, shape);
+        bool firstSeen = false;
+        long total = 0;
+        foreach (var layer in model.Layers)
+        {
+            long macs = layer switch
+            {
+                Layers.Conv2D conv => conv.OutputShape.Size * conv.KernelSize * conv.KernelSize * conv.InputShape.Features,
+                Layers.Dense dense => (long)dense.InputShape.Features * dense.Units,
+                _ => 0,
+            };
+            if (macs > 0)
+            {
+                total += (firstSeen ? 3 : 2) * macs;
+                firstSeen = true;
+            }
+        }
+
+        return 2.0 * total * batch / 1e9;
     }
 
     /// <summary>The notebook model, compiled with Keras's Adam, seeded; under <paramref name="policy"/> when given, else the session's.</summary>

@@ -14,6 +14,10 @@ internal enum BenchmarkCase
     [JsonStringEnumMemberName("variant-step")]
     VariantStep,
 
+    /// <summary><c>floor</c>: the machine's float32 matrix-multiply rate and the notebook step's compute floor at that rate.</summary>
+    [JsonStringEnumMemberName("floor")]
+    Floor,
+
     /// <summary><c>epoch</c>: a whole Fit epoch against the same number of bare steps.</summary>
     [JsonStringEnumMemberName("epoch")]
     Epoch,

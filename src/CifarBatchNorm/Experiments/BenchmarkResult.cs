@@ -100,6 +100,18 @@ internal sealed record BenchmarkResult
     [JsonPropertyName("eval_images_per_second")]
     public TimingStats? EvalImagesPerSecond { get; init; }
 
+    /// <summary>GFLOP/s of a 2048 x 2048 x 2048 float32 matrix product (libtorch's <c>mm</c>, the session's threads): the rate the machine's best kernel reaches (<c>floor</c>).</summary>
+    [JsonPropertyName("sgemm_2048_gflops")]
+    public TimingStats? SgemmGflops { get; init; }
+
+    /// <summary>GFLOP of one training step of the notebook model on 32x32x3 images at batch 256: forward, the weight gradients and every input gradient but the first layer's (multiply-adds count 2).</summary>
+    [JsonPropertyName("train_step_32x32x3_gflop")]
+    public double? TrainStep32x32x3Gflop { get; init; }
+
+    /// <summary>The 32x32x3 step's compute floor: <see cref="TrainStep32x32x3Gflop"/> at the median <see cref="SgemmGflops"/>, in ms.</summary>
+    [JsonPropertyName("compute_floor_32x32x3_ms")]
+    public double? ComputeFloor32x32x3Ms { get; init; }
+
     /// <summary>Peak resident memory (VmHWM) of the memory case, in MB (10^6 bytes).</summary>
     [JsonPropertyName("peak_rss_mb")]
     public double? PeakRssMb { get; init; }
@@ -165,6 +177,12 @@ internal sealed record BenchmarkResult
         Row("epoch / bare steps", EpochOverheadRatio, "ratio", "0.000");
         Row("batch assembly (256)", BatchAssemblyMs, "ms", "0.000");
         Row("evaluate (batch 1024)", EvalImagesPerSecond, "images/s", "0");
+        Row("sgemm 2048^3", SgemmGflops, "GFLOP/s", "0.0");
+        if (ComputeFloor32x32x3Ms is double floor && TrainStep32x32x3Gflop is double gflop)
+        {
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compute floor of the 32x32x3 step: {gflop:0.00} GFLOP at the median sgemm rate = {floor:0.0} ms"));
+        }
+
         Row("CIFAR-10 load (warm)", DataLoadSeconds, "s", "0.000");
         if (BareStepManagedBytes is double bareBytes && FitStepManagedBytes is double fitBytes)
         {

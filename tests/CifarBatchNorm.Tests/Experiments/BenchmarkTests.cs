@@ -61,6 +61,29 @@ public sealed class BenchmarkTests
     }
 
     [Fact]
+    public void The_notebook_step_is_2_9_gflop_and_the_floor_case_reports_its_time_at_the_sgemm_rate()
+    {
+        // By hand from the summary (same padding): multiply-adds per image of conv2d 32*32*8*27 = 221,184, conv2d_1
+        // 8,192*72 = 589,824, conv2d_2 16*16*16*72 = 294,912, conv2d_3 4,096*144 = 589,824, dense 1,024*256 = 262,144,
+        // dense_1 2,560; forward + weight gradients for all, input gradients for all but conv2d: 2*221,184 + 3*1,739,264
+        // = 5,660,160; 2 FLOP each, batch 256.
+        Assert.Equal(5_660_160.0 * 2 * 256 / 1e9, Benchmark.TrainingStepGflop(TestSession.Start(), ImageShape.Cifar10, 256), 9);
+
+        using var temp = new TempDirectory();
+        string path = temp.Combine("bench.json");
+        using var stdout = new StringWriter();
+        int code = App.Run(["bench", "--quick", "--repeats", "1", "--cases", "floor", "--output", path], stdout, new StringWriter(), CancellationToken.None);
+
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        double rate = json.RootElement.GetProperty("sgemm_2048_gflops").GetProperty("median").GetDouble();
+        double floor = json.RootElement.GetProperty("compute_floor_32x32x3_ms").GetDouble();
+        Assert.InRange(rate, 0.5, 100_000);
+        Assert.InRange(floor / (2.89798144 / rate * 1000), 0.999, 1.001);                 // the median as bench.json rounds it
+        Assert.Contains("compute floor of the 32x32x3 step: 2.90 GFLOP", stdout.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Variant_step_case_times_every_variant_whose_step_differs_in_work()
     {
         using var temp = new TempDirectory();
