@@ -89,13 +89,17 @@ public static class CompareReport
         }
 
         BenchmarkResult? bench;
+        string allocator;
         try
         {
-            bench = JsonSerializer.Deserialize<BenchmarkResult>(System.IO.File.ReadAllText(benchPath));
+            string json = System.IO.File.ReadAllText(benchPath);
+            bench = JsonSerializer.Deserialize<BenchmarkResult>(json);
+            using var document = JsonDocument.Parse(json);
+            allocator = document.RootElement.TryGetProperty("allocator", out var named) ? named.ToString() : "allocator not recorded";
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException(F($"{benchPath} is not a benchmark's JSON ({e.Message}); write it again with bench --cases variant-step, or delete it."), e);
+            throw new InvalidDataException(F($"{benchPath} is not a benchmark's JSON ({e.Message}); measure the variants' step times again (the benchmark's variant-step case), or delete it."), e);
         }
 
         if (bench?.VariantStep28x28x1Ms is not { Count: > 0 } times)
@@ -118,8 +122,8 @@ public static class CompareReport
             rows.Add([s.Variant, F($"{t.Median:0.00} ({t.Min:0.00}-{t.Max:0.00}){(timedAs != s.Variant ? " (bn's)" : "")}"), steps, seconds]);
         }
 
-        string note = F($"Time per training step from the benchmark (`bench --cases variant-step`: the variants' bare steps on 28x28x1 images at batch {bench.BatchSize}, ")
-            + F($"taking turns in one process, {bench.Repeats} repeats; median (min-max) ms) on {bench.Machine}, {bench.Threads} thread(s), {JsonSerializer.Serialize(bench.Allocator).Trim('"')}. ")
+        string note = F($"Time per training step from the benchmark's variant-step case (the variants' bare steps on 28x28x1 images at batch {bench.BatchSize}, ")
+            + F($"taking turns in one process, {bench.Repeats} repeats; median (min-max) ms) on {bench.Machine}, {bench.Threads} thread(s), {allocator}. ")
             + "Seconds to the loss target = mean steps to the target x median step time: the optimization's speed in wall time on that machine, "
             + "without data loading and evaluation (the comparison's own s/epoch column shares the machine with whatever else ran).";
         return (note, ["variant", "ms per step", F($"steps to loss {result.Config.LossTarget:0.###}"), "seconds to it"], rows);

@@ -225,6 +225,6 @@ public sealed class StepTimeReportTests
         var e = Assert.Throws<InvalidDataException>(() => CompareReport.Write(temp.Path, new CompareResult(config, "synthetic", "m", rows, CompareRunner.Summarize(config, rows))));
 
         Assert.Contains("bench.json is not a benchmark's JSON", e.Message, StringComparison.Ordinal);
-        Assert.Contains("bench --cases variant-step", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the benchmark's variant-step case", e.Message, StringComparison.Ordinal);
     }
 }
