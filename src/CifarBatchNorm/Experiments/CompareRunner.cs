@@ -75,7 +75,8 @@ public static class CompareRunner
     /// </summary>
     internal static CompareResult Resume(RunSession session, string outputDir, Action<CompareResult>? finish) =>
         SweepFolder.Resume<SweepRecord, CompareResult>(session, outputDir, "comparison",
-            (sweep, data, folder) => RunGrid(session, sweep.Config, data, folder, resumed: true,
+            // The result names the dataset as the sweep's start did (the reloaded data's reason would say "recorded").
+            (sweep, data, folder) => RunGrid(session, sweep.Config, sweep.DatasetReason is { Length: > 0 } reason ? data with { Reason = reason } : data, folder, resumed: true,
                 sweep.Provenance?.Resumed(Provenance.CommandLine()), extra: null, finish));
 
     private static CompareResult RunGrid(RunSession session, CompareConfig config, LoadedData data, RunFolder folder, bool resumed, Provenance? provenance,

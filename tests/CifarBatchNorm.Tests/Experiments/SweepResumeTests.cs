@@ -51,6 +51,7 @@ public sealed class SweepResumeTests
         var resumed = CompareRunner.Resume(TestSession.Start(log), dir);
 
         Assert.Equal(Numbers(whole), Numbers(resumed));
+        Assert.Equal(whole.Dataset, resumed.Dataset);                 // named as at the start, not as reloaded
         Assert.Contains("(finished earlier)", log.ToString(), StringComparison.Ordinal);
         var e = Assert.Throws<CifarBatchNorm.Training.ModelFileException>(() => CompareRunner.Resume(TestSession.Start(), dir));
         Assert.Contains("holds a complete comparison", e.Message, StringComparison.Ordinal);
