@@ -44,11 +44,9 @@ public static class AnalysisReport
             int v = 0;
             foreach (var (variant, points) in result.Drift)
             {
-                var layer = points.Where(p => p.Relu == r).ToArray();
-                var (steps, median, _, _) = AnalysisSummary.PerStep(layer, p => p.Step, p => p.P50, p => p.P50, p => p.P50);
-                var (_, p15, _, _) = AnalysisSummary.PerStep(layer, p => p.Step, p => p.P15, p => p.P15, p => p.P15);
-                var (_, p85, _, _) = AnalysisSummary.PerStep(layer, p => p.Step, p => p.P85, p => p.P85, p => p.P85);
-                series.Add(new ChartSeries($"{variant} median (band 15th-85th)", steps, median, p15, p85, ColorIndex: v++));
+                var steps = points.Where(p => p.Relu == r).GroupBy(p => p.Step).OrderBy(g => g.Key).ToArray();
+                series.Add(new ChartSeries($"{variant} median (band 15th-85th)", [.. steps.Select(g => (double)g.Key)], [.. steps.Select(g => g.Average(p => p.P50))],
+                    [.. steps.Select(g => g.Average(p => p.P15))], [.. steps.Select(g => g.Average(p => p.P85))], ColorIndex: v++));
             }
 
             Charts.Lines(File(DriftPlot(r)), $"Input of {ReluName(r)}, {dataset}: 15th, 50th, 85th percentiles over training{MeanPhrase(result)}", "training step",

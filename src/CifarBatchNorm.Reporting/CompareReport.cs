@@ -92,9 +92,8 @@ public static class CompareReport
         string allocator;
         try
         {
-            string json = System.IO.File.ReadAllText(benchPath);
-            bench = JsonSerializer.Deserialize<BenchmarkResult>(json);
-            using var document = JsonDocument.Parse(json);
+            using var document = JsonDocument.Parse(System.IO.File.ReadAllText(benchPath));
+            bench = document.Deserialize<BenchmarkResult>();
             allocator = document.RootElement.TryGetProperty("allocator", out var named) ? named.ToString() : "allocator not recorded";
         }
         catch (JsonException e)

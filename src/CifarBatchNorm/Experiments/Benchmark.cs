@@ -159,11 +159,12 @@ internal static class Benchmark
         return 2.0 * total * batch / 1e9;
     }
 
-    /// <summary>The notebook model, compiled with Keras's Adam, seeded; under <paramref name="policy"/> when given, else the session's.</summary>
-    private static Sequential NewModel(RunSession session, ImageShape shape, int seed, ExecutionPolicy? policy = null)
+    /// <summary>The notebook model (<paramref name="variant"/>), compiled with Keras's Adam, seeded; under <paramref name="policy"/> when given, else the session's.</summary>
+    private static Sequential NewModel(RunSession session, ImageShape shape, int seed, ExecutionPolicy? policy = null,
+        NormalizationVariant variant = NormalizationVariant.Bn)
     {
         manual_seed(seed);
-        var model = ModelPresets.Notebook(session, shape);
+        var model = ModelPresets.Notebook(session, shape, variant: variant);
         if (policy is not null)
         {
             model.Apply(policy);
@@ -292,10 +293,7 @@ internal static class Benchmark
         {
             foreach (var (shape, variant) in cases)
             {
-                manual_seed(options.Seed);
-                var model = ModelPresets.Notebook(session, shape, variant: variant);
-                models.Add(model);
-                model.Compile(new Adam());
+                models.Add(NewModel(session, shape, options.Seed, variant: variant));
                 batches.Add(SyntheticTrain(shape, TrainBatchSize, options.Seed).GetRange(0, TrainBatchSize));
             }
 
