@@ -10,7 +10,8 @@ namespace CifarBatchNorm.Cli;
 /// model, such as <c>download</c> or <c>compare merge</c>, never start torch). The session follows the parsed options
 /// the same way for every command: <c>--resume DIR</c> takes the device and threads DIR recorded (<see cref="RunSession.Resume"/>); otherwise
 /// <c>--device</c> (or the command's <see cref="CliCommand.Device"/>) and <c>--threads</c>. <c>--fused-kernels</c> (train, compare,
-/// bench) runs <see cref="Training.ExecutionPolicy.WithFusedKernels"/>; a resumed run or sweep keeps what it recorded.
+/// bench) runs <see cref="Training.ExecutionPolicy.WithFusedKernels"/> and lets oneDNN run AVX-512 (every convolution
+/// channels-last); a resumed run or sweep keeps what it recorded.
 /// </summary>
 /// <param name="stdout">Where results go.</param>
 /// <param name="stderr">Where warnings and errors go.</param>
@@ -43,11 +44,13 @@ internal sealed class CliSession(TextWriter stdout, TextWriter stderr, Cancellat
 
     private RunSession Start(ParseResult parsed)
     {
-        var session = StartForDevice(parsed);
-        return Value<bool>(parsed, "--fused-kernels") ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
+        bool fused = Value<bool>(parsed, "--fused-kernels");
+        var session = StartForDevice(parsed, fused);
+        return fused ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
     }
 
-    private RunSession StartForDevice(ParseResult parsed)
+    /// <summary>The session for the device and threads asked for; <paramref name="fused"/> also lets oneDNN run AVX-512 (all convolutions channels-last).</summary>
+    private RunSession StartForDevice(ParseResult parsed, bool fused)
     {
         var command = parsed.CommandResult.Command;
 
@@ -64,7 +67,7 @@ internal sealed class CliSession(TextWriter stdout, TextWriter stderr, Cancellat
         }
 
         string device = Value<string>(parsed, "--device") ?? (command as CliCommand)?.Device ?? DeviceSelector.Auto;
-        return RunSession.Start(device, threads, Stdout, CancellationToken);
+        return RunSession.Start(device, threads, Stdout, CancellationToken, avx512Convolutions: fused);
     }
 
     /// <summary>The value of the option named <paramref name="name"/> of the parsed command, or the default when the command has none.</summary>

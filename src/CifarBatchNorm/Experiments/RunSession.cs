@@ -15,7 +15,7 @@ public sealed class RunSession
     private RunSession(RuntimeSettings runtime, ExecutionPolicy policy, TextWriter output, CancellationToken cancellationToken)
     {
         Runtime = runtime;
-        Policy = policy;
+        Policy = policy.SafeFor(runtime);
         Output = output;
         CancellationToken = cancellationToken;
     }
@@ -47,11 +47,16 @@ public sealed class RunSession
     /// <param name="threads">Intra-op threads; <c>null</c> (the default) keeps the count in force (every core at first).</param>
     /// <param name="output">Where the runners write. The default value is none (<see cref="TextWriter.Null"/>).</param>
     /// <param name="cancellationToken">Stops runners before their next step. The default value is none.</param>
+    /// <param name="avx512Convolutions">
+    /// On the process's first session, let oneDNN run its AVX-512 kernels (<see cref="TorchRuntime.Initialize"/>); the
+    /// session's policy then runs every convolution channels-last. The default value is <c>false</c> (the AVX2 cap).
+    /// </param>
     /// <exception cref="ArgumentException">The device is unknown, or CUDA was asked for where it is not usable (<see cref="DeviceSelector.CudaUnavailableMessage"/>).</exception>
-    public static RunSession Start(string device = DeviceSelector.Auto, int? threads = null, TextWriter? output = null, CancellationToken cancellationToken = default)
+    public static RunSession Start(string device = DeviceSelector.Auto, int? threads = null, TextWriter? output = null, CancellationToken cancellationToken = default,
+        bool avx512Convolutions = false)
     {
         var policy = ExecutionPolicy.For(DeviceSelector.Resolve(device));
-        var runtime = TorchRuntime.Initialize(threads);
+        var runtime = TorchRuntime.Initialize(threads, avx512Convolutions);
         return new RunSession(runtime, policy, output ?? TextWriter.Null, cancellationToken);
     }
 
@@ -93,7 +98,7 @@ public sealed class RunSession
     public static RunSession Resume(string folder, TextWriter? output = null, CancellationToken cancellationToken = default)
     {
         var (config, threads) = Recorded(folder);
-        var session = Start(config.Device, threads, output, cancellationToken);
+        var session = Start(config.Device, threads, output, cancellationToken, TorchRuntime.AllowsAvx512(RecordedOneDnnIsa(folder)));
         return RecordedFusedKernels(folder) ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
     }
 
@@ -105,6 +110,15 @@ public sealed class RunSession
             : File.Exists(run.File(RunFolder.ConfigFile)) ? run.ReadJson<RunRecord>(RunFolder.ConfigFile).Execution
             : null;
         return execution?.Contains(ExecutionPolicy.FusedKernelsLabel, StringComparison.Ordinal) == true;
+    }
+
+    /// <summary>The oneDNN cap the run or sweep in <paramref name="folder"/> ran with (<c>null</c> when it recorded none).</summary>
+    internal static string? RecordedOneDnnIsa(string folder)
+    {
+        var run = RunFolder.OpenExisting(folder);
+        return File.Exists(run.File(SweepFolder.RecordFile)) ? run.ReadJson<RecordedSweep>(SweepFolder.RecordFile).Runtime?.OneDnnMaxIsa
+            : File.Exists(run.File(RunFolder.ConfigFile)) ? run.ReadJson<RunRecord>(RunFolder.ConfigFile).Runtime?.OneDnnMaxIsa
+            : null;
     }
 
     /// <summary>Whether <paramref name="folder"/> holds the record of a run (<c>config.json</c>) or a sweep (<c>sweep.json</c>).</summary>

@@ -89,11 +89,15 @@ public sealed class Conv2D : ActivatedLayer
     /// <summary>Whether training on CPU switches the input to channels-last (<see cref="LayoutPolicy.ChannelsLastFromInputTraining"/>).</summary>
     internal bool ChannelsLastTraining { get; set; }
 
+    /// <summary>Whether every call on CPU computes channels-last (<see cref="LayoutPolicy.ChannelsLastConvolutions"/>).</summary>
+    internal bool ChannelsLastAlways { get; set; }
+
     /// <inheritdoc />
     protected internal override void ApplyLayout(LayoutPolicy layout)
     {
         ChannelsLastInference = layout.ChannelsLastInference;
         ChannelsLastTraining = layout.ChannelsLastFromInputTraining;
+        ChannelsLastAlways = layout.ChannelsLastConvolutions;
     }
 
     /// <summary>
@@ -102,20 +106,22 @@ public sealed class Conv2D : ActivatedLayer
     /// channels-last kernels (docs/performance.md). Flatten still reads (C, H, W) order. In training the first
     /// convolutions stay NCHW (libtorch's channels-last batch norm is slower than the NCHW one with 8 channels); a
     /// channels-last input, as MaxPooling2D gives in training, keeps its layout. A one-channel input is NCHW to
-    /// libtorch either way, so with 28x28x1 images the inference switch happens at the second convolution.
+    /// libtorch either way, so with 28x28x1 images the inference switch happens at the second convolution. With
+    /// <see cref="LayoutPolicy.ChannelsLastConvolutions"/> every convolution switches, in training and inference alike.
     /// </summary>
     private Tensor ToChannelsLast(Tensor input)
     {
         bool training = is_grad_enabled();
-        if (!(training ? ChannelsLastTraining : ChannelsLastInference) || input.device_type != DeviceType.CPU || input.stride(1) == 1)
+        if (!(ChannelsLastAlways || (training ? ChannelsLastTraining : ChannelsLastInference)) || input.device_type != DeviceType.CPU || input.stride(1) == 1)
         {
             return input;
         }
 
         // One channel: the same memory either way, but libtorch reads NCHW strides as NCHW and answers NCHW. In training
-        // the whole network channels-last (LayoutPolicy.ChannelsLastFromInputTraining) takes a view with NHWC strides,
-        // which makes the convolution answer channels-last: no copy here and none before the next convolution.
-        return training && input.shape[1] == 1 && input.is_contiguous()
+        // the whole network channels-last (LayoutPolicy.ChannelsLastFromInputTraining), and wherever every convolution
+        // must be channels-last, it takes a view with NHWC strides, which makes the convolution answer channels-last: no
+        // copy here and none before the next convolution.
+        return (training || ChannelsLastAlways) && input.shape[1] == 1 && input.is_contiguous()
             ? input.as_strided(input.shape, [input.shape[2] * input.shape[3], 1, input.shape[3], 1])
             : LayoutSwitch.ChannelsLast(input);
     }
@@ -125,6 +131,23 @@ public sealed class Conv2D : ActivatedLayer
     {
         CheckRank(input, 4);
         var x = _padInput ? nn.functional.pad(input, [_padLeft, _padRight, _padTop, _padBottom]) : input;
-        return Convolution.call(ToChannelsLast(x));
+        return ChannelsLastAlways && x.shape[1] == 1 && x.requires_grad && x.device_type == DeviceType.CPU
+            ? ForwardOneChannelWithGradient(x)
+            : Convolution.call(ToChannelsLast(x));
+    }
+
+    /// <summary>
+    /// A one-channel input whose gradient is wanted, where every convolution must be channels-last: with one channel
+    /// NCHW and NHWC are the same memory, oneDNN takes it for NCHW, and its AVX-512 input-gradient kernel is then wrong
+    /// (<c>OneDnnAvx512Tests</c>). A second, zero channel with zero weights makes the input channels-last to oneDNN and
+    /// changes no value: the gradients of the real channel and weights are the first slices of the padded ones.
+    /// </summary>
+    private Tensor ForwardOneChannelWithGradient(Tensor x)
+    {
+        var conv = Convolution;
+        var padded = LayoutSwitch.ChannelsLast(cat([x, zeros_like(x)], 1));
+        var weight = cat([conv.weight!, zeros_like(conv.weight!)], 1);
+        long pad = conv.padding?[0] ?? 0;
+        return nn.functional.conv2d(padded, weight, conv.bias, strides: [Strides, Strides], padding: [pad, pad]);
     }
 }

@@ -24,6 +24,15 @@ public sealed record LayoutPolicy(bool ChannelsLastTraining, bool ChannelsLastIn
     /// </summary>
     public bool ChannelsLastFromInputTraining { get; init; }
 
+    /// <summary>
+    /// On the CPU every convolution computes channels-last, in training and in inference (a one-channel input as a
+    /// view with NHWC strides, others as a copy), whatever the other switches say. Required where oneDNN runs its
+    /// AVX-512 kernels (the runtime settings' <c>OneDnnAvx512</c>): they compute wrong or NaN input gradients for NCHW
+    /// convolutions with 8 output channels (`ConvolutionGradientTests`), right ones channels-last. The default value is
+    /// <c>false</c>.
+    /// </summary>
+    public bool ChannelsLastConvolutions { get; init; }
+
     /// <summary>Every layer NCHW, in training and in inference (the layout TorchSharp modules use by default).</summary>
     public static LayoutPolicy ChannelsFirst { get; } = new(false, false, 0);
 

@@ -1,7 +1,10 @@
 namespace CifarBatchNorm.Runtime;
 
 /// <summary>The runtime settings that <see cref="TorchRuntime.Initialize"/> put in force.</summary>
-/// <param name="OneDnnMaxIsa">The oneDNN instruction-set cap (<c>AVX2</c> unless the user set another).</param>
+/// <param name="OneDnnMaxIsa">
+/// The oneDNN instruction-set cap: <c>AVX2</c>, or <c>ALL</c> when the entry point asked for oneDNN's AVX-512 kernels
+/// (<see cref="TorchRuntime.Initialize"/>), or what the user set.
+/// </param>
 /// <param name="Allocator">The native allocator in use.</param>
 /// <param name="OmpWaitPolicy">
 /// What idle OpenMP workers do: <c>PASSIVE</c> (sleep at once; chosen when other processes keep the cores busy at
@@ -10,8 +13,17 @@ namespace CifarBatchNorm.Runtime;
 /// <param name="Threads">Intra-op thread count.</param>
 public sealed record RuntimeSettings(string OneDnnMaxIsa, NativeAllocator Allocator, string OmpWaitPolicy, int Threads)
 {
+    /// <summary>
+    /// Whether oneDNN may run its AVX-512 convolution kernels: the cap allows them and the CPU has AVX-512. Those
+    /// kernels compute wrong or NaN input gradients for NCHW convolutions with 8 output channels and right ones
+    /// channels-last, so every convolution then runs channels-last on the CPU
+    /// (<see cref="Layers.LayoutPolicy.ChannelsLastConvolutions"/>; <c>RunSession</c> and <c>Sequential</c> see to it).
+    /// </summary>
+    public bool OneDnnAvx512 => TorchRuntime.AllowsAvx512(OneDnnMaxIsa) && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+
     /// <summary>One line for a log: threads, OpenMP wait policy, oneDNN cap and allocator.</summary>
-    public override string ToString() => $"{Threads} threads, OpenMP wait {OmpWaitPolicy}, oneDNN {OneDnnMaxIsa}, allocator {AllocatorName}";
+    public override string ToString() =>
+        $"{Threads} threads, OpenMP wait {OmpWaitPolicy}, oneDNN {OneDnnMaxIsa}{(OneDnnAvx512 ? " (AVX-512, convolutions channels-last)" : "")}, allocator {AllocatorName}";
 
     /// <summary>The allocator as <c>config.json</c> and the banner name it.</summary>
     public string AllocatorName => System.Text.Json.JsonSerializer.Serialize(Allocator).Trim('"');

@@ -60,13 +60,27 @@ public sealed record ExecutionPolicy(Device Device, LayoutPolicy Layout, int Col
             Layout = Device.type == TorchSharp.DeviceType.CPU && Layout.ChannelsLastTraining ? Layout with { ChannelsLastFromInputTraining = true } : Layout,
         };
 
+    /// <summary>
+    /// This policy, with every convolution channels-last on the CPU (<see cref="LayoutPolicy.ChannelsLastConvolutions"/>)
+    /// when <paramref name="runtime"/> lets oneDNN run its AVX-512 kernels, which are wrong for NCHW convolutions with 8
+    /// output channels; otherwise this policy unchanged.
+    /// </summary>
+    /// <param name="runtime">The runtime settings in force.</param>
+    public ExecutionPolicy SafeFor(Runtime.RuntimeSettings runtime)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        return runtime.OneDnnAvx512 && Device.type == TorchSharp.DeviceType.CPU && !Layout.ChannelsLastConvolutions
+            ? this with { Layout = Layout with { ChannelsLastConvolutions = true } }
+            : this;
+    }
+
     /// <summary>The evaluation batch size for a training batch size of <paramref name="batchSize"/>.</summary>
     public int EvaluationBatchSize(int batchSize) => Math.Max(batchSize, MinEvaluationBatchSize);
 
     /// <summary>One line for a banner.</summary>
     public override string ToString() =>
         $"device {Device}, layout {(Layout.ChannelsLastFromInputTraining ? "channels-last from the first convolution in training" : Layout.ChannelsLastTraining ? "channels-last after pooling in training" : "NCHW in training")}"
-        + $"{(Layout.ChannelsLastInference ? ", channels-last in inference" : "")}, GC every {CollectEverySteps} steps"
+        + $"{(Layout.ChannelsLastInference ? ", channels-last in inference" : "")}{(Layout.ChannelsLastConvolutions ? ", every convolution channels-last" : "")}, GC every {CollectEverySteps} steps"
         + (ReleaseNativeMemory ? ", C heap released with each GC and epoch" : "")
         + (FusedKernels ? ", " + FusedKernelsLabel : "");
 

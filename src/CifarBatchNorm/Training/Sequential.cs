@@ -513,11 +513,20 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
 
     private Trainer? _inferenceTrainer;
 
-    /// <summary>The trainer for a training call; training needs <see cref="Runtime.TorchRuntime.Initialize"/> (see <see cref="Runtime.TorchRuntime.Require"/>).</summary>
+    /// <summary>
+    /// The trainer for a training call; training needs <see cref="Runtime.TorchRuntime.Initialize"/> (see
+    /// <see cref="Runtime.TorchRuntime.Require"/>), and where that lets oneDNN run AVX-512 the policy's convolutions are
+    /// made channels-last (<see cref="ExecutionPolicy.SafeFor"/>).
+    /// </summary>
     private Trainer CompiledTrainer(string caller)
     {
         var trainer = _trainer ?? throw new InvalidOperationException($"The model is not compiled: call Compile(optimizer) before {caller}.");
-        _ = Runtime.TorchRuntime.Require();
+        var safe = Policy.SafeFor(Runtime.TorchRuntime.Require());
+        if (!ReferenceEquals(safe, Policy))
+        {
+            Apply(safe); // oneDNN runs AVX-512 here: its NCHW input gradients can be wrong, its channels-last ones are right
+        }
+
         return trainer;
     }
 
