@@ -56,4 +56,21 @@ public sealed class RuntimeSettingsCliTests
         Assert.Contains($"warning: --threads {threads} is more than the {Environment.ProcessorCount} cores here", result.Error, StringComparison.Ordinal);
         Assert.Contains($"Runtime: {threads} threads", result.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Fused_kernels_let_onednn_run_avx512_with_every_convolution_channels_last_and_record_it()
+    {
+        using var temp = new TempDirectory();
+        var result = DotnetCli.Run(temp.Path,
+            [Cli, "train", "--dataset", "synthetic", "--epochs", "1", "--train-limit", "64", "--test-limit", "32", "--fused-kernels", "-o", temp.Combine("run")],
+            TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "" });
+
+        Assert.True(result.ExitCode == 0, result.Transcript);
+        bool avx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        Assert.Contains(avx512 ? "oneDNN ALL (AVX-512, convolutions channels-last)" : "oneDNN ALL,", result.Output, StringComparison.Ordinal);
+        Assert.Equal(avx512, result.Output.Contains("every convolution channels-last", StringComparison.Ordinal));
+        string config = File.ReadAllText(temp.Combine("run", "config.json"));
+        Assert.Contains("\"ALL\"", config, StringComparison.Ordinal);
+        Assert.Equal("ALL", CifarBatchNorm.Experiments.RunSession.RecordedOneDnnIsa(temp.Combine("run")));
+    }
 }
