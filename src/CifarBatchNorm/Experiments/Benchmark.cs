@@ -41,6 +41,7 @@ internal static class Benchmark
             Threads = settings.Threads,
             Allocator = settings.Allocator,
             OmpWaitPolicy = settings.OmpWaitPolicy,
+            OneDnnMaxIsa = settings.OneDnnMaxIsa,
             Execution = session.Policy.ToString(),
             FusedKernels = session.Policy.FusedKernels,
             Quick = options.Quick,

@@ -36,6 +36,10 @@ internal sealed record BenchmarkResult
     [JsonPropertyName("omp_wait_policy")]
     public string OmpWaitPolicy { get; init; } = "";
 
+    /// <summary>The oneDNN instruction-set cap (<see cref="Runtime.RuntimeSettings.OneDnnMaxIsa"/>): <c>AVX2</c>, or <c>ALL</c> where the session asked for AVX-512 convolutions.</summary>
+    [JsonPropertyName("one_dnn_max_isa")]
+    public string OneDnnMaxIsa { get; init; } = "";
+
     /// <summary>How the models ran (<see cref="Training.ExecutionPolicy"/>'s banner line).</summary>
     [JsonPropertyName("execution")]
     public string Execution { get; init; } = "";
