@@ -41,29 +41,32 @@ internal static partial class FusedNormKernels
         ref float destination = ref MemoryMarshal.GetReference(pooled);
         ref float scales = ref MemoryMarshal.GetReference(scale);
         ref float shifts = ref MemoryMarshal.GetReference(shift);
-        int windows = pooled.Length / channels;
-        for (int q = 0; q < windows; q++)
+        int rowFloats = 2 * width * channels, below = width * channels;
+        for (int row = 0, q = 0; row < x.Length; row += rowFloats)
         {
-            var window = Window.At(q, channels, width);
-            int c = 0;
-            for (; c < chunks.End512; c += Vector512<float>.Count)
+            for (int first = row; first < row + below; first += 2 * channels, q += channels)
             {
-                NormalizePoolChunk<Simd512, Vector512<float>, Vector512<double>>(ref source, ref destination, window, (nuint)c, flags, ref scales, ref shifts);
-            }
+                var window = new Window(first, channels, below, q);
+                int c = 0;
+                for (; c < chunks.End512; c += Vector512<float>.Count)
+                {
+                    NormalizePoolChunk<Simd512, Vector512<float>, Vector512<double>>(ref source, ref destination, window, (nuint)c, flags, ref scales, ref shifts);
+                }
 
-            for (; c < chunks.End256; c += Vector256<float>.Count)
-            {
-                NormalizePoolChunk<Simd256, Vector256<float>, Vector256<double>>(ref source, ref destination, window, (nuint)c, flags, ref scales, ref shifts);
-            }
+                for (; c < chunks.End256; c += Vector256<float>.Count)
+                {
+                    NormalizePoolChunk<Simd256, Vector256<float>, Vector256<double>>(ref source, ref destination, window, (nuint)c, flags, ref scales, ref shifts);
+                }
 
-            for (; c < channels; c++)
-            {
-                float y0 = Activate(x[window.P0 + c], flags, scale[c], shift[c], out _);
-                float y1 = Activate(x[window.P1 + c], flags, scale[c], shift[c], out _);
-                float y2 = Activate(x[window.P2 + c], flags, scale[c], shift[c], out _);
-                float y3 = Activate(x[window.P3 + c], flags, scale[c], shift[c], out _);
-                _ = Winner(y0, y1, y2, y3, out float max);
-                pooled[window.Output + c] = max;
+                for (; c < channels; c++)
+                {
+                    float y0 = Activate(x[window.P0 + c], flags, scale[c], shift[c], out _);
+                    float y1 = Activate(x[window.P1 + c], flags, scale[c], shift[c], out _);
+                    float y2 = Activate(x[window.P2 + c], flags, scale[c], shift[c], out _);
+                    float y3 = Activate(x[window.P3 + c], flags, scale[c], shift[c], out _);
+                    _ = Winner(y0, y1, y2, y3, out float max);
+                    pooled[window.Output + c] = max;
+                }
             }
         }
     }
@@ -97,34 +100,37 @@ internal static partial class FusedNormKernels
         // Per chunk: sum g lo, hi, sum g*a lo, hi (as in GradientSumsVector).
         var acc512 = new Vector512<double>[4 * (chunks.End512 / Vector512<float>.Count)];
         var acc256 = new Vector256<double>[4 * ((chunks.End256 - chunks.End512) / Vector256<float>.Count)];
-        int windows = dy.Length / channels;
-        for (int q = 0; q < windows; q++)
+        int rowFloats = 2 * width * channels, below = width * channels;
+        for (int row = 0, q = 0; row < x.Length; row += rowFloats)
         {
-            var window = Window.At(q, channels, width);
-            int c = 0;
-            for (int k = 0; c < chunks.End512; c += Vector512<float>.Count, k += 4)
+            for (int first = row; first < row + below; first += 2 * channels, q += channels)
             {
-                PoolGradientSumsChunk<Simd512, Vector512<float>, Vector512<double>>(ref grads, ref source, window, (nuint)c, flags, ref scales, ref shifts,
-                    ref acc512[k], ref acc512[k + 1], ref acc512[k + 2], ref acc512[k + 3]);
-            }
+                var window = new Window(first, channels, below, q);
+                int c = 0;
+                for (int k = 0; c < chunks.End512; c += Vector512<float>.Count, k += 4)
+                {
+                    PoolGradientSumsChunk<Simd512, Vector512<float>, Vector512<double>>(ref grads, ref source, window, (nuint)c, flags, ref scales, ref shifts,
+                        ref acc512[k], ref acc512[k + 1], ref acc512[k + 2], ref acc512[k + 3]);
+                }
 
-            for (int k = 0; c < chunks.End256; c += Vector256<float>.Count, k += 4)
-            {
-                PoolGradientSumsChunk<Simd256, Vector256<float>, Vector256<double>>(ref grads, ref source, window, (nuint)c, flags, ref scales, ref shifts,
-                    ref acc256[k], ref acc256[k + 1], ref acc256[k + 2], ref acc256[k + 3]);
-            }
+                for (int k = 0; c < chunks.End256; c += Vector256<float>.Count, k += 4)
+                {
+                    PoolGradientSumsChunk<Simd256, Vector256<float>, Vector256<double>>(ref grads, ref source, window, (nuint)c, flags, ref scales, ref shifts,
+                        ref acc256[k], ref acc256[k + 1], ref acc256[k + 2], ref acc256[k + 3]);
+                }
 
-            for (; c < channels; c++)
-            {
-                float y0 = Activate(x[window.P0 + c], flags, scale[c], shift[c], out float a0);
-                float y1 = Activate(x[window.P1 + c], flags, scale[c], shift[c], out float a1);
-                float y2 = Activate(x[window.P2 + c], flags, scale[c], shift[c], out float a2);
-                float y3 = Activate(x[window.P3 + c], flags, scale[c], shift[c], out float a3);
-                int winner = Winner(y0, y1, y2, y3, out float max);
-                float g = flags.ReluAfter && !(max > 0f) ? 0f : dy[window.Output + c];
-                float a = winner switch { 0 => a0, 1 => a1, 2 => a2, _ => a3 };
-                sumGrad[c] += g;
-                sumGradInput[c] += (double)g * a;
+                for (; c < channels; c++)
+                {
+                    float y0 = Activate(x[window.P0 + c], flags, scale[c], shift[c], out float a0);
+                    float y1 = Activate(x[window.P1 + c], flags, scale[c], shift[c], out float a1);
+                    float y2 = Activate(x[window.P2 + c], flags, scale[c], shift[c], out float a2);
+                    float y3 = Activate(x[window.P3 + c], flags, scale[c], shift[c], out float a3);
+                    int winner = Winner(y0, y1, y2, y3, out float max);
+                    float g = flags.ReluAfter && !(max > 0f) ? 0f : dy[window.Output + c];
+                    float a = winner switch { 0 => a0, 1 => a1, 2 => a2, _ => a3 };
+                    sumGrad[c] += g;
+                    sumGradInput[c] += (double)g * a;
+                }
             }
         }
 
@@ -174,36 +180,39 @@ internal static partial class FusedNormKernels
         ref float grads = ref MemoryMarshal.GetReference(dy);
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float destination = ref MemoryMarshal.GetReference(dx);
-        int windows = dy.Length / channels;
-        for (int q = 0; q < windows; q++)
+        int rowFloats = 2 * width * channels, below = width * channels;
+        for (int row = 0, q = 0; row < x.Length; row += rowFloats)
         {
-            var window = Window.At(q, channels, width);
-            int c = 0;
-            for (; c < chunks.End512; c += Vector512<float>.Count)
+            for (int first = row; first < row + below; first += 2 * channels, q += channels)
             {
-                PoolInputGradientChunk<Simd512, Vector512<float>, Vector512<double>>(ref grads, ref source, ref destination, window, (nuint)c, flags,
-                    ref scales, ref shifts, ref slopes, ref offsets);
-            }
+                var window = new Window(first, channels, below, q);
+                int c = 0;
+                for (; c < chunks.End512; c += Vector512<float>.Count)
+                {
+                    PoolInputGradientChunk<Simd512, Vector512<float>, Vector512<double>>(ref grads, ref source, ref destination, window, (nuint)c, flags,
+                        ref scales, ref shifts, ref slopes, ref offsets);
+                }
 
-            for (; c < chunks.End256; c += Vector256<float>.Count)
-            {
-                PoolInputGradientChunk<Simd256, Vector256<float>, Vector256<double>>(ref grads, ref source, ref destination, window, (nuint)c, flags,
-                    ref scales, ref shifts, ref slopes, ref offsets);
-            }
+                for (; c < chunks.End256; c += Vector256<float>.Count)
+                {
+                    PoolInputGradientChunk<Simd256, Vector256<float>, Vector256<double>>(ref grads, ref source, ref destination, window, (nuint)c, flags,
+                        ref scales, ref shifts, ref slopes, ref offsets);
+                }
 
-            for (; c < channels; c++)
-            {
-                float x0 = x[window.P0 + c], x1 = x[window.P1 + c], x2 = x[window.P2 + c], x3 = x[window.P3 + c];
-                float y0 = Activate(x0, flags, scale[c], shift[c], out float a0);
-                float y1 = Activate(x1, flags, scale[c], shift[c], out float a1);
-                float y2 = Activate(x2, flags, scale[c], shift[c], out float a2);
-                float y3 = Activate(x3, flags, scale[c], shift[c], out float a3);
-                int winner = Winner(y0, y1, y2, y3, out float max);
-                float g = flags.ReluAfter && !(max > 0f) ? 0f : dy[window.Output + c];
-                dx[window.P0 + c] = InputGradient(x0, a0, winner == 0 ? g : 0f, flags, scale[c], k1[c], k0[c]);
-                dx[window.P1 + c] = InputGradient(x1, a1, winner == 1 ? g : 0f, flags, scale[c], k1[c], k0[c]);
-                dx[window.P2 + c] = InputGradient(x2, a2, winner == 2 ? g : 0f, flags, scale[c], k1[c], k0[c]);
-                dx[window.P3 + c] = InputGradient(x3, a3, winner == 3 ? g : 0f, flags, scale[c], k1[c], k0[c]);
+                for (; c < channels; c++)
+                {
+                    float x0 = x[window.P0 + c], x1 = x[window.P1 + c], x2 = x[window.P2 + c], x3 = x[window.P3 + c];
+                    float y0 = Activate(x0, flags, scale[c], shift[c], out float a0);
+                    float y1 = Activate(x1, flags, scale[c], shift[c], out float a1);
+                    float y2 = Activate(x2, flags, scale[c], shift[c], out float a2);
+                    float y3 = Activate(x3, flags, scale[c], shift[c], out float a3);
+                    int winner = Winner(y0, y1, y2, y3, out float max);
+                    float g = flags.ReluAfter && !(max > 0f) ? 0f : dy[window.Output + c];
+                    dx[window.P0 + c] = InputGradient(x0, a0, winner == 0 ? g : 0f, flags, scale[c], k1[c], k0[c]);
+                    dx[window.P1 + c] = InputGradient(x1, a1, winner == 1 ? g : 0f, flags, scale[c], k1[c], k0[c]);
+                    dx[window.P2 + c] = InputGradient(x2, a2, winner == 2 ? g : 0f, flags, scale[c], k1[c], k0[c]);
+                    dx[window.P3 + c] = InputGradient(x3, a3, winner == 3 ? g : 0f, flags, scale[c], k1[c], k0[c]);
+                }
             }
         }
     }
@@ -239,15 +248,17 @@ internal static partial class FusedNormKernels
     }
 
     /// <summary>Offsets (floats) of one window's first channel at its four positions, in scan order, and of its pooled pixel.</summary>
-    private readonly record struct Window(int P0, int P1, int P2, int P3, int Output)
+    private readonly struct Window(int first, int right, int below, int output)
     {
-        /// <summary>Window <paramref name="q"/> (its pooled pixel's index): output row <c>q / (W / 2)</c> reads input rows 2r and 2r + 1.</summary>
-        public static Window At(int q, int channels, int width)
-        {
-            int half = width / 2;
-            int first = (q / half * 2 * width + q % half * 2) * channels;
-            return new Window(first, first + channels, first + width * channels, first + (width + 1) * channels, q * channels);
-        }
+        public int P0 { get; } = first;
+
+        public int P1 { get; } = first + right;
+
+        public int P2 { get; } = first + below;
+
+        public int P3 { get; } = first + below + right;
+
+        public int Output { get; } = output;
     }
 
     // ---- one window position, and the winner: the same float operations as Normalize, shared by forward and backward ----
