@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Prints the `profile` of one or more bench.json files (`cifar-bn bench --profile`) as markdown tables.
 
-One table per input shape: a row per stage of the fused model (a convolution or Dense with the batch norm after it
-counts as one stage; the unfused model's two layers are added up to match), the forward and backward medians of
+One table per input shape: a row per stage of the fused model (a convolution or Dense with the batch norm after it,
+and the pooling after that where the fused kernels take it, count as one stage; the unfused model's layers are added
+up to match), the forward and backward medians of
 each profiled variant in milliseconds, then zero_grad, the loss, the optimizer, the read-back, the sum of the parts'
 means and the plain (unprofiled) step's median. With several files, each cell is the median over the files.
 
@@ -20,8 +21,26 @@ def variant_name(profile):
 
 
 def stage_key(name):
-    # conv2d_1+batch_normalization_1 -> conv2d_1; the unfused model's batch_normalization_1 joins its conv2d_1.
+    # conv2d_1+batch_normalization_1+max_pooling2d -> conv2d_1
     return name.split("+")[0]
+
+
+def stage_owners(reference):
+    """Each layer's row: the first layer of the reference's stage that holds it, so the unfused model's conv2d_1,
+    batch_normalization_1 and max_pooling2d all join the fused conv2d_1+batch_normalization_1+max_pooling2d. A batch
+    norm the reference runs alone (an unfused reference) joins the stage before it."""
+    owners, previous = {}, None
+    for part in reference["parts"]:
+        if part["pass"] != "forward" or part["name"] == "loss":
+            continue
+        layers = part["name"].split("+")
+        if len(layers) == 1 and layers[0].startswith("batch_normalization") and previous is not None:
+            owners[layers[0]] = previous
+            continue
+        previous = layers[0]
+        for layer in layers:
+            owners[layer] = previous
+    return owners
 
 
 def main(paths):
@@ -41,25 +60,17 @@ def main(paths):
                     variants.setdefault(variant_name(profile), []).append(profile)
         fused = next((p for name, ps in variants.items() if name != "unfused" for p in ps), None)
         reference = fused or next(iter(variants.values()))[0]
+        owners = stage_owners(reference)
         order = []
         for part in reference["parts"]:
-            if part["pass"] == "forward" and part["name"] != "loss":
+            if part["pass"] == "forward" and part["name"] != "loss" and owners[stage_key(part["name"])] == stage_key(part["name"]):
                 order.append(part["name"])
 
         def cells(profile):
             forward, backward, other = {}, {}, {}
-            bn_owner = {}
-            previous = None
-            for part in profile["parts"]:
-                if part["pass"] == "forward" and part["name"] != "loss":
-                    name = part["name"]
-                    if name.startswith("batch_normalization") and previous is not None and "+" not in name:
-                        bn_owner[name] = previous
-                    else:
-                        previous = stage_key(name)
             for part in profile["parts"]:
                 name = part["name"]
-                key = bn_owner.get(name, stage_key(name))
+                key = owners.get(stage_key(name), stage_key(name))
                 target = forward if part["pass"] == "forward" else backward if part["pass"] == "backward" else other
                 if name == "loss":
                     key = "loss"
@@ -78,7 +89,6 @@ def main(paths):
         header = "| stage | " + " | ".join(f"{n} fwd | {n} bwd" for n in names) + " |"
         print(header)
         print("|---|" + "---|---|" * len(names))
-        stages = [stage_key(n) for n in order]
         for label, key in [(n, stage_key(n)) for n in order] + [("loss", "loss")]:
             row = [label if "+" in label or key == "loss" else key]
             for n in names:
@@ -98,7 +108,6 @@ def main(paths):
         for n in names:
             row += [f"**{median_of(n, 4, None):.1f}**", ""]
         print("| " + " | ".join(row) + " |")
-        del stages
 
 
 if __name__ == "__main__":

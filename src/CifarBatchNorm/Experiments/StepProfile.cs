@@ -46,7 +46,9 @@ internal sealed record StepProfile
         double total = Parts.Sum(p => p.MeanMs) + UnattributedMs;
         writer.WriteLine(string.Create(inv,
             $"profile {Shape}, {(FusedKernels ? $"fused ReLU+BN kernels on {KernelThreads} thread(s), channels-last throughout" : "unfused (libtorch kernels)")}: plain step median {StepMs.Median:0.00} ms, profiled {ProfiledStepMs.Median:0.00} ms (mean {total:0.00})"));
-        writer.WriteLine($"  {"stage",-44} {"forward",9} {"backward",9} {"share",7}");
+        // Wide enough for the longest stage (a fused conv + batch norm + pooling name is longer than 44 characters).
+        int width = Parts.Aggregate(44, (longest, p) => Math.Max(longest, p.Name.Length));
+        writer.WriteLine($"  {"stage".PadRight(width)} {"forward",9} {"backward",9} {"share",7}");
         foreach (var group in Parts.GroupBy(p => p.Name))
         {
             double forward = group.Where(p => p.Pass is "forward").Sum(p => p.MedianMs);
@@ -56,9 +58,9 @@ internal sealed record StepProfile
             string Cell(double ms, bool present) => present ? ms.ToString("0.00", inv) : "";
             bool isStage = group.Any(p => p.Pass is "forward" or "backward");
             writer.WriteLine(string.Create(inv,
-                $"  {group.Key,-44} {Cell(isStage ? forward : other, true),9} {Cell(backward, isStage),9} {share,6:0.0}%"));
+                $"  {group.Key.PadRight(width)} {Cell(isStage ? forward : other, true),9} {Cell(backward, isStage),9} {share,6:0.0}%"));
         }
 
-        writer.WriteLine(string.Create(inv, $"  {"unattributed (markers, timers)",-44} {UnattributedMs,9:0.00} {"",9} {UnattributedMs / total * 100,6:0.0}%"));
+        writer.WriteLine(string.Create(inv, $"  {"unattributed (markers, timers)".PadRight(width)} {UnattributedMs,9:0.00} {"",9} {UnattributedMs / total * 100,6:0.0}%"));
     }
 }

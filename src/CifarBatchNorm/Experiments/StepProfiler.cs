@@ -6,7 +6,7 @@ namespace CifarBatchNorm.Experiments;
 
 /// <summary>
 /// Times one training step of a compiled model part by part, as <see cref="Trainer.TrainOnBatch"/> runs it: zero_grad,
-/// the forward of each stage (a layer, or the pair the fused kernels run as one; <c>Sequential.ForwardStage</c>), the
+/// the forward of each stage (a layer, or the two or three the fused kernels run as one; <c>Sequential.ForwardStage</c>), the
 /// loss, the backward of the loss and of each stage, the optimizer and the read-back of the loss and correct count.
 /// </summary>
 /// <remarks>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -164,6 +165,38 @@ public sealed class BatchNormalization : Layer
         }
 
         var (output, mean, variance) = FusedBatchNorm.Forward(input, Norm.weight!, Norm.bias!, Epsilon, reluBefore, reluAfter);
+        UpdateMovingStatistics(mean, variance);
+        return output;
+    }
+
+    /// <summary>
+    /// <see cref="ForwardFused"/> followed by <paramref name="pool"/>, as one fused step (<see cref="FusedBatchNormPool"/>)
+    /// where it applies: in training, trainable, a 2x2 pool with stride 2 and no padding, a float32 CPU channels-last
+    /// input with even height and width. Elsewhere returns <c>false</c> and does nothing: the caller runs the two
+    /// stages. <c>Sequential</c> calls it when its policy has <c>FusedKernels</c>.
+    /// </summary>
+    /// <param name="input">The input of <see cref="ForwardFused"/>.</param>
+    /// <param name="pool">The MaxPooling2D after this layer (and its ReLU).</param>
+    /// <param name="reluBefore">Apply ReLU to the input first.</param>
+    /// <param name="reluAfter">Apply ReLU to this layer's output.</param>
+    /// <param name="output">The pooled output, when the fused step ran.</param>
+    internal bool TryForwardFusedPool(Tensor input, MaxPooling2D pool, bool reluBefore, bool reluAfter, [NotNullWhen(true)] out Tensor? output)
+    {
+        CheckRank(input, InputShape.Rank + 1);
+        if (!training || !Trainable || !pool.HalvesWithoutOverlap || !FusedBatchNormPool.Supports(input))
+        {
+            output = null;
+            return false;
+        }
+
+        (output, var mean, var variance) = FusedBatchNormPool.Forward(input, Norm.weight!, Norm.bias!, Epsilon, reluBefore, reluAfter);
+        UpdateMovingStatistics(mean, variance);
+        return true;
+    }
+
+    /// <summary>Keras's update of the moving statistics from the fused kernels' batch mean and biased batch variance.</summary>
+    private void UpdateMovingStatistics(double[] mean, double[] variance)
+    {
         using (no_grad())
         {
             using var batchMean = tensor(Array.ConvertAll(mean, m => (float)m));
@@ -172,8 +205,6 @@ public sealed class BatchNormalization : Layer
             MovingVariance.mul_(Momentum).add_(batchVariance, alpha: 1 - Momentum);
             Norm.num_batches_tracked?.add_(1);
         }
-
-        return output;
     }
 
     /// <summary>One value per channel (a batch of one after Dense): its mean is itself and its variance 0, as in Keras.</summary>

@@ -45,14 +45,14 @@ internal static class FusedBatchNorm
         return (output, settings.Mean!, settings.Variance!);
     }
 
-    private static bool IsChannelsLast(Tensor x)
+    internal static bool IsChannelsLast(Tensor x)
     {
         using var nhwc = x.permute(0, 2, 3, 1);
         return nhwc.is_contiguous();
     }
 
     /// <summary>How a tensor's memory is walked: <c>(channels, plane)</c> for <see cref="FusedNormKernels"/>, and the contiguous view whose bytes are that memory.</summary>
-    private static (int Channels, int Plane, Tensor View) Layout(Tensor x)
+    internal static (int Channels, int Plane, Tensor View) Layout(Tensor x)
     {
         int channels = (int)x.shape[1];
         if (x.dim() == 2)
@@ -64,7 +64,7 @@ internal static class FusedBatchNorm
     }
 
     /// <summary>A new tensor shaped and laid out like <paramref name="x"/>, with the contiguous view to write it through.</summary>
-    private static (Tensor Result, Tensor View) EmptyLike(Tensor x, int plane)
+    internal static (Tensor Result, Tensor View) EmptyLike(Tensor x, int plane)
     {
         if (x.dim() == 4 && plane == 1)
         {
@@ -95,7 +95,7 @@ internal static class FusedBatchNorm
     /// (a sample's planes in NCHW, a pixel's channels otherwise), their number fixed by the size alone, so the partial
     /// sums and the order they are added in do not depend on the thread count.
     /// </summary>
-    private static (int Start, int Length)[] Blocks(int length, int group)
+    internal static (int Start, int Length)[] Blocks(int length, int group)
     {
         int groups = length / group;
         int count = Math.Min(Math.Clamp(length / MinBlockFloats, 1, MaxBlocks), groups);
@@ -109,7 +109,7 @@ internal static class FusedBatchNorm
         return blocks;
     }
 
-    private static void ForEachBlock(int count, Action<int> body)
+    internal static void ForEachBlock(int count, Action<int> body)
     {
         int threads = get_num_threads();
         if (count == 1 || threads == 1 || !Threaded)
@@ -126,7 +126,7 @@ internal static class FusedBatchNorm
     }
 
     /// <summary>The blocks' per-channel sums added up in block order.</summary>
-    private static double[] Merge(double[][] partial)
+    internal static double[] Merge(double[][] partial)
     {
         var total = (double[])partial[0].Clone();
         for (int b = 1; b < partial.Length; b++)
@@ -140,16 +140,90 @@ internal static class FusedBatchNorm
         return total;
     }
 
-    private static Span<float> Floats(Tensor contiguous) => MemoryMarshal.Cast<byte, float>(contiguous.bytes);
+    internal static Span<float> Floats(Tensor contiguous) => MemoryMarshal.Cast<byte, float>(contiguous.bytes);
 
-    private static float[] Values(Tensor vector)
+    internal static float[] Values(Tensor vector)
     {
         using var cpu = vector.detach().to(ScalarType.Float32).contiguous();
         return cpu.data<float>().ToArray();
     }
 
+    /// <summary>
+    /// The forward's first pass: each channel's batch mean and biased variance of <c>relu?(x)</c> (summed in double,
+    /// in blocks fixed by the size), and from them the per-channel <c>scale</c> and <c>shift</c>, into <paramref name="settings"/>.
+    /// </summary>
+    /// <param name="input">The contiguous view of the input's memory (<see cref="Layout"/>).</param>
+    /// <param name="channels">Channels.</param>
+    /// <param name="plane">Values per (sample, channel) plane in NCHW, 1 when the channels are interleaved.</param>
+    /// <param name="gamma">(C) scale.</param>
+    /// <param name="beta">(C) offset.</param>
+    /// <param name="settings">The function's options; receives the statistics.</param>
+    internal static void BatchStatistics(Tensor input, int channels, int plane, float[] gamma, float[] beta, Settings settings)
+    {
+        long count = input.numel() / channels;                              // values per channel: N (x H x W)
+        var blocks = Blocks((int)input.numel(), channels * plane);
+        var sums = new double[blocks.Length][];
+        var squareSums = new double[blocks.Length][];
+        ForEachBlock(blocks.Length, b =>
+        {
+            sums[b] = new double[channels];
+            squareSums[b] = new double[channels];
+            FusedNormKernels.Statistics(Floats(input).Slice(blocks[b].Start, blocks[b].Length), channels, plane, settings.ReluBefore, sums[b], squareSums[b]);
+        });
+        var sum = Merge(sums);
+        var squares = Merge(squareSums);
+        var mean = new double[channels];
+        var variance = new double[channels];
+        var inverseStd = new double[channels];
+        var scale = new float[channels];
+        var shift = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            mean[c] = sum[c] / count;
+            variance[c] = Math.Max(squares[c] / count - mean[c] * mean[c], 0);
+            inverseStd[c] = 1 / Math.Sqrt(variance[c] + settings.Epsilon);
+            scale[c] = (float)(gamma[c] * inverseStd[c]);
+            shift[c] = (float)(beta[c] - mean[c] * gamma[c] * inverseStd[c]);
+        }
+
+        settings.Mean = mean;
+        settings.Variance = variance;
+        settings.InverseStd = inverseStd;
+        settings.Scale = scale;
+        settings.Shift = shift;
+    }
+
+    /// <summary>
+    /// The backward's per-channel results from the two gradient sums: <c>dgamma</c>, <c>dbeta</c>, and the <c>k1</c>,
+    /// <c>k0</c> of the input gradient <c>dx = scale * g + k1 * a + k0</c>.
+    /// </summary>
+    /// <param name="sumGrad">Each channel's sum of the (masked) output gradient <c>g</c>.</param>
+    /// <param name="sumGradInput">Each channel's sum of <c>g * a</c>.</param>
+    /// <param name="count">Values per channel: N (x H x W).</param>
+    /// <param name="settings">The statistics of the forward pass.</param>
+    internal static (float[] GammaGrad, float[] BetaGrad, float[] K1, float[] K0) GradientCoefficients(double[] sumGrad, double[] sumGradInput, long count, Settings settings)
+    {
+        int channels = sumGrad.Length;
+        var gammaGrad = new float[channels];
+        var betaGrad = new float[channels];
+        var k1 = new float[channels];
+        var k0 = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            double mean = settings.Mean![c], inverseStd = settings.InverseStd![c], scale = settings.Scale![c];
+            double dgamma = (sumGradInput[c] - mean * sumGrad[c]) * inverseStd;   // sum of g * xhat
+            gammaGrad[c] = (float)dgamma;
+            betaGrad[c] = (float)sumGrad[c];
+            double slope = -scale * inverseStd * dgamma / count;
+            k1[c] = (float)slope;
+            k0[c] = (float)(-scale * sumGrad[c] / count - slope * mean);
+        }
+
+        return (gammaGrad, betaGrad, k1, k0);
+    }
+
     /// <summary>The function's options, and what its forward hands back (the batch statistics) and keeps for backward.</summary>
-    private sealed class Settings(double epsilon, bool reluBefore, bool reluAfter)
+    internal sealed class Settings(double epsilon, bool reluBefore, bool reluAfter)
     {
         public double Epsilon { get; } = epsilon;
 
@@ -180,32 +254,8 @@ internal static class FusedBatchNorm
             var settings = (Settings)vars[3];
             var (channels, plane, view) = Layout(x);
             using var input = view;
-            long count = x.numel() / channels;                                  // values per channel: N (x H x W)
+            BatchStatistics(input, channels, plane, gamma, beta, settings);
             var blocks = Blocks((int)x.numel(), channels * plane);
-            var sums = new double[blocks.Length][];
-            var squareSums = new double[blocks.Length][];
-            ForEachBlock(blocks.Length, b =>
-            {
-                sums[b] = new double[channels];
-                squareSums[b] = new double[channels];
-                FusedNormKernels.Statistics(Floats(input).Slice(blocks[b].Start, blocks[b].Length), channels, plane, settings.ReluBefore, sums[b], squareSums[b]);
-            });
-            var sum = Merge(sums);
-            var squares = Merge(squareSums);
-            var mean = new double[channels];
-            var variance = new double[channels];
-            var inverseStd = new double[channels];
-            var scale = new float[channels];
-            var shift = new float[channels];
-            for (int c = 0; c < channels; c++)
-            {
-                mean[c] = sum[c] / count;
-                variance[c] = Math.Max(squares[c] / count - mean[c] * mean[c], 0);
-                inverseStd[c] = 1 / Math.Sqrt(variance[c] + settings.Epsilon);
-                scale[c] = (float)(gamma[c] * inverseStd[c]);
-                shift[c] = (float)(beta[c] - mean[c] * gamma[c] * inverseStd[c]);
-            }
-
             var (output, outputView) = EmptyLike(x, plane);
             using (outputView)
             {
@@ -213,15 +263,10 @@ internal static class FusedBatchNorm
                 {
                     var (start, length) = blocks[b];
                     FusedNormKernels.Normalize(Floats(input).Slice(start, length), Floats(outputView).Slice(start, length), channels, plane,
-                        settings.ReluBefore, settings.ReluAfter, scale, shift);
+                        settings.ReluBefore, settings.ReluAfter, settings.Scale, settings.Shift);
                 });
             }
 
-            settings.Mean = mean;
-            settings.Variance = variance;
-            settings.InverseStd = inverseStd;
-            settings.Scale = scale;
-            settings.Shift = shift;
             ctx.save_for_backward([x]);
             ctx.save_data("settings", settings);
             return output;
@@ -247,23 +292,7 @@ internal static class FusedBatchNorm
                 FusedNormKernels.GradientSums(Floats(grad).Slice(start, length), Floats(input).Slice(start, length), channels, plane,
                     settings.ReluBefore, settings.ReluAfter, settings.Scale, settings.Shift, gradSums[b], productSums[b]);
             });
-            var sumGrad = Merge(gradSums);
-            var sumGradInput = Merge(productSums);
-            var gammaGrad = new float[channels];
-            var betaGrad = new float[channels];
-            var k1 = new float[channels];
-            var k0 = new float[channels];
-            for (int c = 0; c < channels; c++)
-            {
-                double mean = settings.Mean![c], inverseStd = settings.InverseStd![c], scale = settings.Scale![c];
-                double dgamma = (sumGradInput[c] - mean * sumGrad[c]) * inverseStd;   // sum of g * xhat
-                gammaGrad[c] = (float)dgamma;
-                betaGrad[c] = (float)sumGrad[c];
-                double slope = -scale * inverseStd * dgamma / count;
-                k1[c] = (float)slope;
-                k0[c] = (float)(-scale * sumGrad[c] / count - slope * mean);
-            }
-
+            var (gammaGrad, betaGrad, k1, k0) = GradientCoefficients(Merge(gradSums), Merge(productSums), count, settings);
             var (inputGrad, inputGradView) = EmptyLike(x, plane);
             using (inputGradView)
             {

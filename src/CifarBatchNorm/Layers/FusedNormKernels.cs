@@ -22,7 +22,7 @@ namespace CifarBatchNorm.Layers;
 /// <c>reluAfter</c>. The backward masks the output gradient with <c>u &gt; 0</c> (reluAfter), sums it and its product
 /// with <c>a</c>, and writes <c>dx = scale * dy + k1 * a + k0</c>, masked with <c>x &gt; 0</c> (reluBefore).</para>
 /// </remarks>
-internal static class FusedNormKernels
+internal static partial class FusedNormKernels
 {
     /// <summary>Periods longer than this many floats (channel counts with a large lcm) run the scalar loop.</summary>
     private const int MaxPeriod = 1024;
@@ -442,12 +442,23 @@ internal static class FusedNormKernels
 
         static abstract void Store(TF value, ref float destination, nuint offset);
 
+        static abstract TF Zero { get; }
+
         static abstract TF Relu(TF value);
 
         static abstract TF Fma(TF a, TF b, TF c);
 
         /// <summary><paramref name="value"/> where <paramref name="condition"/> &gt; 0, else 0.</summary>
         static abstract TF KeepWherePositive(TF value, TF condition);
+
+        /// <summary>The lanes of <paramref name="ifTrue"/> where <paramref name="mask"/> is set (all ones), else those of <paramref name="ifFalse"/>.</summary>
+        static abstract TF Select(TF mask, TF ifTrue, TF ifFalse);
+
+        /// <summary>
+        /// The mask of the lanes where <paramref name="value"/> takes over a running maximum: greater than
+        /// <paramref name="max"/>, or NaN (libtorch's max-pooling rule).
+        /// </summary>
+        static abstract TF Replaces(TF value, TF max);
 
         /// <summary>Widens to double and adds the value and its square to the accumulators.</summary>
         static abstract void Accumulate(TF value, ref TD sumLo, ref TD sumHi, ref TD squaresLo, ref TD squaresHi);
@@ -467,12 +478,20 @@ internal static class FusedNormKernels
 
         public static void Store(Vector512<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
 
+        public static Vector512<float> Zero => Vector512<float>.Zero;
+
         public static Vector512<float> Relu(Vector512<float> value) => Vector512.Max(value, Vector512<float>.Zero);
 
         public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
         public static Vector512<float> KeepWherePositive(Vector512<float> value, Vector512<float> condition) =>
             value & Vector512.GreaterThan(condition, Vector512<float>.Zero);
+
+        public static Vector512<float> Select(Vector512<float> mask, Vector512<float> ifTrue, Vector512<float> ifFalse) =>
+            Vector512.ConditionalSelect(mask, ifTrue, ifFalse);
+
+        public static Vector512<float> Replaces(Vector512<float> value, Vector512<float> max) =>
+            Vector512.GreaterThan(value, max) | ~Vector512.Equals(value, value);
 
         public static void Accumulate(Vector512<float> value, ref Vector512<double> sumLo, ref Vector512<double> sumHi, ref Vector512<double> squaresLo, ref Vector512<double> squaresHi)
         {
@@ -508,12 +527,20 @@ internal static class FusedNormKernels
 
         public static void Store(Vector256<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
 
+        public static Vector256<float> Zero => Vector256<float>.Zero;
+
         public static Vector256<float> Relu(Vector256<float> value) => Vector256.Max(value, Vector256<float>.Zero);
 
         public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
         public static Vector256<float> KeepWherePositive(Vector256<float> value, Vector256<float> condition) =>
             value & Vector256.GreaterThan(condition, Vector256<float>.Zero);
+
+        public static Vector256<float> Select(Vector256<float> mask, Vector256<float> ifTrue, Vector256<float> ifFalse) =>
+            Vector256.ConditionalSelect(mask, ifTrue, ifFalse);
+
+        public static Vector256<float> Replaces(Vector256<float> value, Vector256<float> max) =>
+            Vector256.GreaterThan(value, max) | ~Vector256.Equals(value, value);
 
         public static void Accumulate(Vector256<float> value, ref Vector256<double> sumLo, ref Vector256<double> sumHi, ref Vector256<double> squaresLo, ref Vector256<double> squaresHi)
         {

@@ -62,6 +62,9 @@ public sealed class MaxPooling2D : Layer
         return new LayerShape(outH, outW, inputShape.Dims[2]);
     }
 
+    /// <summary>Whether the windows are 2x2 with stride 2 and no padding: each input value in at most one window (the pooling the fused kernels take, <see cref="FusedBatchNormPool"/>).</summary>
+    internal bool HalvesWithoutOverlap => PoolSize == 2 && Strides == 2 && _pad is null;
+
     /// <summary>Whether training on CPU pools a channels-last copy and stays channels-last (<see cref="LayoutPolicy.ChannelsLastTraining"/>).</summary>
     internal bool ChannelsLastTraining { get; set; }
 

@@ -175,21 +175,37 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     /// Runs the layer at <paramref name="index"/> on <paramref name="x"/>, or, when the policy has
     /// <see cref="ExecutionPolicy.FusedKernels"/> and the model trains, the pair starting there that the fused ReLU +
     /// batch-norm kernels cover (Conv2D/Dense with ReLU then BatchNormalization; BatchNormalization then a ReLU
-    /// Activation). Returns how many layers it ran (the profile of <c>bench --profile</c> times these stages).
+    /// Activation), with the MaxPooling2D after the pair when the fused pooling kernels take it (2x2, stride 2, a
+    /// channels-last input of even size; <see cref="BatchNormalization.TryForwardFusedPool"/>). Returns how many layers
+    /// it ran (the profile of <c>bench --profile</c> times these stages).
     /// </summary>
     internal int ForwardStage(int index, bool logits, ref Tensor x)
     {
         int last = _layers.Count - 1;
         if (Policy.FusedKernels && training && index < last && !(logits && index + 1 == last))
         {
+            var pool = index + 2 <= last ? _layers[index + 2] as MaxPooling2D : null;
             if (_layers[index] is ActivatedLayer { Activation: ActivationFunction.Relu } linear && _layers[index + 1] is BatchNormalization after)
             {
-                x = after.ForwardFused(linear.ForwardPreActivation(x), reluBefore: true, reluAfter: false);
+                var z = linear.ForwardPreActivation(x);
+                if (pool is not null && after.TryForwardFusedPool(z, pool, reluBefore: true, reluAfter: false, out var pooled))
+                {
+                    x = pooled;
+                    return 3;
+                }
+
+                x = after.ForwardFused(z, reluBefore: true, reluAfter: false);
                 return 2;
             }
 
             if (_layers[index] is BatchNormalization before && _layers[index + 1] is Activation { Function: ActivationFunction.Relu })
             {
+                if (pool is not null && before.TryForwardFusedPool(x, pool, reluBefore: false, reluAfter: true, out var pooled))
+                {
+                    x = pooled;
+                    return 3;
+                }
+
                 x = before.ForwardFused(x, reluBefore: false, reluAfter: true);
                 return 2;
             }

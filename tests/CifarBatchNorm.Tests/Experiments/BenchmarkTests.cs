@@ -164,8 +164,10 @@ public sealed class BenchmarkTests
             Assert.True(profile.GetProperty("step_ms").GetProperty("median").GetDouble() > 0);
         }
 
-        // The fused model runs conv + batch norm as one stage.
+        // The fused model runs conv + batch norm as one stage, with the pooling after it where there is one.
         Assert.Contains(profiles[1].GetProperty("parts").EnumerateArray(), p => p.GetProperty("name").GetString() == "conv2d+batch_normalization");
+        Assert.Contains(profiles[1].GetProperty("parts").EnumerateArray(), p => p.GetProperty("name").GetString() == "conv2d_1+batch_normalization_1+max_pooling2d");
+        Assert.Contains(profiles[4].GetProperty("parts").EnumerateArray(), p => p.GetProperty("name").GetString() == "conv2d_3+batch_normalization_3+max_pooling2d_1");
         Assert.DoesNotContain(profiles[0].GetProperty("parts").EnumerateArray(), p => p.GetProperty("name").GetString()!.Contains('+', StringComparison.Ordinal));
     }
 

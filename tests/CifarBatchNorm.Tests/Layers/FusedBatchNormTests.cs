@@ -188,18 +188,19 @@ public sealed class FusedBatchNormTests
     }
 
     [Theory]
-    [InlineData(NormalizationVariant.Bn, false)]
-    [InlineData(NormalizationVariant.Bn, true)]
-    [InlineData(NormalizationVariant.BnBeforeRelu, true)]
-    [InlineData(NormalizationVariant.Renorm, true)] // nothing fused; the layout changes
-    [InlineData(NormalizationVariant.None, true)]
-    public void A_seed_gives_the_same_losses_run_to_run_and_the_unfused_losses_within_float_rounding(NormalizationVariant variant, bool channelsLastThroughout)
+    [InlineData(NormalizationVariant.Bn, false, 16)] // the first pooling unfused (NCHW), the second fused
+    [InlineData(NormalizationVariant.Bn, true, 16)]  // both poolings fused into their batch norm's stage
+    [InlineData(NormalizationVariant.BnBeforeRelu, true, 16)]
+    [InlineData(NormalizationVariant.Bn, true, 14)]  // the second pooling's input is 7x7: two stages there
+    [InlineData(NormalizationVariant.Renorm, true, 16)] // nothing fused; the layout changes
+    [InlineData(NormalizationVariant.None, true, 16)]
+    public void A_seed_gives_the_same_losses_run_to_run_and_the_unfused_losses_within_float_rounding(NormalizationVariant variant, bool channelsLastThroughout, int size)
     {
         // channelsLastThroughout: the policy --fused-kernels runs (WithFusedKernels); else fused with the first half NCHW.
         var fused = channelsLastThroughout ? ExecutionPolicy.Cpu.WithFusedKernels() : ExecutionPolicy.Cpu with { FusedKernels = true };
-        var fusedA = TrainLosses(fused, variant);
-        var fusedB = TrainLosses(fused, variant);
-        var plain = TrainLosses(ExecutionPolicy.Cpu, variant);
+        var fusedA = TrainLosses(fused, variant, size);
+        var fusedB = TrainLosses(fused, variant, size);
+        var plain = TrainLosses(ExecutionPolicy.Cpu, variant, size);
 
         Assert.Equal(fusedA, fusedB);
         for (int i = 0; i < plain.Length; i++)
@@ -237,15 +238,15 @@ public sealed class FusedBatchNormTests
         Assert.Equal(new long[] { 4, 8, 8, 8 }, x.shape);
     }
 
-    /// <summary>Five training steps of the notebook model (16x16x3, batch 32) and the loss of each.</summary>
-    private static float[] TrainLosses(ExecutionPolicy policy, NormalizationVariant variant)
+    /// <summary>Five training steps of the notebook model (size x size x 3, batch 32) and the loss of each.</summary>
+    private static float[] TrainLosses(ExecutionPolicy policy, NormalizationVariant variant, int size)
     {
         using var scope = NewDisposeScope();
         manual_seed(21);
-        using var model = ModelPresets.Notebook(new ImageShape(16, 16, 3), variant: variant).Apply(policy);
+        using var model = ModelPresets.Notebook(new ImageShape(size, size, 3), variant: variant).Apply(policy);
         model.Compile(new Adam());
         manual_seed(22);
-        var images = rand(32, 3, 16, 16);
+        var images = rand(32, 3, size, size);
         var labels = randint(0, 10, [32]);
         var losses = new float[5];
         for (int step = 0; step < losses.Length; step++)
