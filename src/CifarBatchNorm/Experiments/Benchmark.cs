@@ -72,6 +72,12 @@ internal static class Benchmark
             result = result with { VariantStep28x28x1Ms = MeasureVariantSteps(session, options) };
         }
 
+        if (Has(BenchmarkCase.Conv))
+        {
+            log.WriteLine($"convolutions: the notebook's four, NCHW and channels-last, batch 256, oneDNN {settings.OneDnnMaxIsa}");
+            result = result with { Conv = MeasureConvolutions(session, options) };
+        }
+
         if (Has(BenchmarkCase.Epoch))
         {
             log.WriteLine($"epoch overhead: {options.EpochSteps} steps");
@@ -333,6 +339,64 @@ internal static class Benchmark
         }
 
         return [.. times.Select(TimingStats.From)];
+    }
+
+    /// <summary>The notebook's convolutions on 32x32x3 input: (input channels, filters, image size).</summary>
+    private static readonly (int In, int Filters, int Size)[] NotebookConvolutions = [(3, 8, 32), (8, 8, 32), (8, 16, 16), (16, 16, 16)];
+
+    /// <summary>
+    /// Each of the notebook's convolutions (batch 256, 3x3 'same', bias), forward then backward from a random upstream
+    /// gradient, in NCHW and channels-last, the two layouts taking turns every repeat. The first convolution's input
+    /// needs no gradient (it is the image), the others' do. Measured under the process's oneDNN cap: the layout choice
+    /// of <c>LayoutPolicy.ChannelsLastConvolutions</c> (under AVX-512 the NCHW input gradients of the 8-filter
+    /// convolutions are wrong; they are only timed here).
+    /// </summary>
+    private static List<ConvTiming> MeasureConvolutions(RunSession session, BenchmarkOptions options)
+    {
+        var timings = new List<ConvTiming>();
+        foreach (var (inChannels, filters, size) in NotebookConvolutions)
+        {
+            var forward = new[] { new List<double>(), new List<double>() };
+            var backward = new[] { new List<double>(), new List<double>() };
+            using var scope = NewDisposeScope();
+            manual_seed(options.Seed);
+            var weight = (randn(filters, inChannels, 3, 3) * 0.2).requires_grad_(true);
+            var bias = zeros(filters).requires_grad_(true);
+            var nchw = randn(TrainBatchSize, inChannels, size, size);
+            var inputs = new[] { nchw, Layers.LayoutSwitch.ChannelsLast(nchw) };
+            var upstream = randn(TrainBatchSize, filters, size, size) * 1e-3;
+            var upstreams = new[] { upstream, Layers.LayoutSwitch.ChannelsLast(upstream) };
+            for (int repeat = 0; repeat < options.Repeats; repeat++)
+            {
+                for (int layout = 0; layout < 2; layout++)
+                {
+                    for (int i = 0; i < options.WarmupSteps + options.TimedSteps; i++)
+                    {
+                        session.CancellationToken.ThrowIfCancellationRequested();
+                        using var step = NewDisposeScope();
+                        var x = inputs[layout].detach().requires_grad_(inChannels > 3);
+                        long start = Stopwatch.GetTimestamp();
+                        var y = nn.functional.conv2d(x, weight, bias, padding: [1, 1]);
+                        long middle = Stopwatch.GetTimestamp();
+                        y.backward([upstreams[layout]]);
+                        long end = Stopwatch.GetTimestamp();
+                        weight.grad!.zero_();
+                        bias.grad!.zero_();
+                        if (i >= options.WarmupSteps)
+                        {
+                            forward[layout].Add(Stopwatch.GetElapsedTime(start, middle).TotalMilliseconds);
+                            backward[layout].Add(Stopwatch.GetElapsedTime(middle, end).TotalMilliseconds);
+                        }
+                    }
+                }
+            }
+
+            string shape = $"{inChannels}->{filters} {size}x{size}";
+            timings.Add(new ConvTiming(shape, "NCHW", TimingStats.From(forward[0]), TimingStats.From(backward[0])));
+            timings.Add(new ConvTiming(shape, "channels-last", TimingStats.From(forward[1]), TimingStats.From(backward[1])));
+        }
+
+        return timings;
     }
 
     /// <summary>

@@ -18,6 +18,10 @@ internal enum BenchmarkCase
     [JsonStringEnumMemberName("floor")]
     Floor,
 
+    /// <summary>Each of the notebook's convolutions forward and backward, NCHW against channels-last (<c>conv</c>).</summary>
+    [JsonStringEnumMemberName("conv")]
+    Conv,
+
     /// <summary><c>epoch</c>: a whole Fit epoch against the same number of bare steps.</summary>
     [JsonStringEnumMemberName("epoch")]
     Epoch,

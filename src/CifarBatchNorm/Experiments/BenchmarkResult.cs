@@ -76,6 +76,13 @@ internal sealed record BenchmarkResult
     [JsonPropertyName("variant_step_28x28x1_ms")]
     public IReadOnlyDictionary<string, TimingStats>? VariantStep28x28x1Ms { get; init; }
 
+    /// <summary>
+    /// The notebook's convolutions (32x32x3 input, batch 256) forward and backward in each layout, under the process's
+    /// oneDNN cap (<see cref="OneDnnMaxIsa"/>) (<c>conv</c>), or <c>null</c> when not measured.
+    /// </summary>
+    [JsonPropertyName("conv")]
+    public IReadOnlyList<ConvTiming>? Conv { get; init; }
+
     /// <summary>Seconds of a whole <c>Fit</c> epoch (32x32x3), batch assembly and shuffling included.</summary>
     [JsonPropertyName("epoch_seconds")]
     public TimingStats? EpochSeconds { get; init; }
@@ -174,6 +181,12 @@ internal sealed record BenchmarkResult
         foreach (var (variant, stats) in VariantStep28x28x1Ms ?? new Dictionary<string, TimingStats>())
         {
             Row($"step 28x28x1, {variant}", stats, "ms", "0.00");
+        }
+
+        foreach (var conv in Conv ?? [])
+        {
+            Row($"conv {conv.Shape} {conv.Layout} forward", conv.ForwardMs, "ms", "0.00");
+            Row($"conv {conv.Shape} {conv.Layout} backward", conv.BackwardMs, "ms", "0.00");
         }
 
         Row("epoch (Fit)", EpochSeconds, "s", "0.000");

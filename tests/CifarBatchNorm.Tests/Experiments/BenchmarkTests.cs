@@ -3,6 +3,7 @@ using CifarBatchNorm.Cli;
 using CifarBatchNorm.Data;
 using CifarBatchNorm.Experiments;
 using CifarBatchNorm.Layers;
+using CifarBatchNorm.Runtime;
 using CifarBatchNorm.Tests.Support;
 using CifarBatchNorm.Training;
 using TorchSharp;
@@ -100,6 +101,29 @@ public sealed class BenchmarkTests
         Assert.Equal(["bn", "none", "bn-before-relu", "renorm"], variants.EnumerateObject().Select(p => p.Name));
         Assert.All(variants.EnumerateObject(), p => Assert.True(p.Value.GetProperty("median").GetDouble() > 0, p.Name));
         Assert.False(json.RootElement.TryGetProperty("train_step_32x32x3_ms", out var other) && other.ValueKind != JsonValueKind.Null);
+    }
+
+    [Fact]
+    public void Conv_case_times_each_notebook_convolution_in_both_layouts()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.Combine("bench.json");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        int code = App.Run(["bench", "--quick", "--repeats", "1", "--cases", "conv", "--output", path], stdout, stderr, CancellationToken.None);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Contains("conv 8->16 16x16 channels-last backward", stdout.ToString(), StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        var rows = json.RootElement.GetProperty("conv").EnumerateArray().ToList();
+        Assert.Equal(
+            ["3->8 32x32 NCHW", "3->8 32x32 channels-last", "8->8 32x32 NCHW", "8->8 32x32 channels-last",
+             "8->16 16x16 NCHW", "8->16 16x16 channels-last", "16->16 16x16 NCHW", "16->16 16x16 channels-last"],
+            rows.Select(r => $"{r.GetProperty("shape").GetString()} {r.GetProperty("layout").GetString()}"));
+        Assert.All(rows, r => Assert.True(r.GetProperty("forward_ms").GetProperty("median").GetDouble() > 0
+            && r.GetProperty("backward_ms").GetProperty("median").GetDouble() > 0));
+        Assert.Equal(TorchRuntime.Require().OneDnnMaxIsa, json.RootElement.GetProperty("one_dnn_max_isa").GetString());
     }
 
     [Fact]
