@@ -31,6 +31,7 @@ internal static partial class FusedNormKernels
     /// <param name="reluAfter">Apply ReLU to the normalized value.</param>
     /// <param name="scale">(C) per-channel scale.</param>
     /// <param name="shift">(C) per-channel shift.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NormalizePool(ReadOnlySpan<float> x, Span<float> pooled, int channels, int width, bool reluBefore, bool reluAfter,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
     {
@@ -87,6 +88,7 @@ internal static partial class FusedNormKernels
     /// <param name="shift">(C) per-channel shift of the forward pass.</param>
     /// <param name="sumGrad">(C) receives the sums of <c>g</c>.</param>
     /// <param name="sumGradInput">(C) receives the sums of <c>g * a</c>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PoolGradientSums(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, int channels, int width, bool reluBefore, bool reluAfter,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<double> sumGrad, Span<double> sumGradInput)
     {
@@ -162,6 +164,7 @@ internal static partial class FusedNormKernels
     /// <param name="shift">(C) per-channel shift of the forward pass.</param>
     /// <param name="k1">(C) slope of the input gradient in <c>a</c>.</param>
     /// <param name="k0">(C) constant term of the input gradient.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PoolInputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, int channels, int width, bool reluBefore, bool reluAfter,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ReadOnlySpan<float> k1, ReadOnlySpan<float> k0)
     {
