@@ -151,13 +151,20 @@ public sealed class BatchNormalization : Layer
     /// The layer's output for the input of the ReLU before it (<paramref name="reluBefore"/>: Conv2D or Dense with ReLU,
     /// then this layer) or with the ReLU after it applied (<paramref name="reluAfter"/>: this layer, then an Activation
     /// ReLU), through the fused kernels (<see cref="FusedBatchNorm"/>) where they apply: in training, trainable, a
-    /// float32 CPU input in a layout they take, at least two values per channel. Elsewhere the same composition,
+    /// float32 CPU input in a layout they take, at least two values per channel; and in inference without gradients
+    /// (one pass with the moving statistics, <see cref="FusedBatchNorm.Inference"/>). Elsewhere the same composition,
     /// unfused. <c>Sequential</c> calls it when its policy has <c>FusedKernels</c>.
     /// </summary>
     internal Tensor ForwardFused(Tensor input, bool reluBefore, bool reluAfter)
     {
         CheckRank(input, InputShape.Rank + 1);
         long count = input.numel() / input.shape[1];
+        if (FusedInference && FusedBatchNorm.Supports(input))
+        {
+            var (scale, shift) = InferenceScaleShift();
+            return FusedBatchNorm.Inference(input, scale, shift, reluBefore, reluAfter);
+        }
+
         if (!training || !Trainable || count < 2 || !FusedBatchNorm.Supports(input))
         {
             var normalized = forward(reluBefore ? nn.functional.relu(input) : input);
@@ -171,9 +178,10 @@ public sealed class BatchNormalization : Layer
 
     /// <summary>
     /// <see cref="ForwardFused"/> followed by <paramref name="pool"/>, as one fused step (<see cref="FusedBatchNormPool"/>)
-    /// where it applies: in training, trainable, a 2x2 pool with stride 2 and no padding, a float32 CPU channels-last
-    /// input with even height and width. Elsewhere returns <c>false</c> and does nothing: the caller runs the two
-    /// stages. <c>Sequential</c> calls it when its policy has <c>FusedKernels</c>.
+    /// where it applies: in training (trainable) or in inference without gradients (with the moving statistics,
+    /// <see cref="FusedBatchNormPool.Inference"/>), a 2x2 pool with stride 2 and no padding, a float32 CPU
+    /// channels-last input with even height and width. Elsewhere returns <c>false</c> and does nothing: the caller
+    /// runs the two stages. <c>Sequential</c> calls it when its policy has <c>FusedKernels</c>.
     /// </summary>
     /// <param name="input">The input of <see cref="ForwardFused"/>.</param>
     /// <param name="pool">The MaxPooling2D after this layer (and its ReLU).</param>
@@ -183,6 +191,13 @@ public sealed class BatchNormalization : Layer
     internal bool TryForwardFusedPool(Tensor input, MaxPooling2D pool, bool reluBefore, bool reluAfter, [NotNullWhen(true)] out Tensor? output)
     {
         CheckRank(input, InputShape.Rank + 1);
+        if (FusedInference && pool.HalvesWithoutOverlap && FusedBatchNormPool.Supports(input))
+        {
+            var (scale, shift) = InferenceScaleShift();
+            output = FusedBatchNormPool.Inference(input, scale, shift, reluBefore, reluAfter);
+            return true;
+        }
+
         if (!training || !Trainable || !pool.HalvesWithoutOverlap || !FusedBatchNormPool.Supports(input))
         {
             output = null;
@@ -192,6 +207,31 @@ public sealed class BatchNormalization : Layer
         (output, var mean, var variance) = FusedBatchNormPool.Forward(input, Norm.weight!, Norm.bias!, Epsilon, reluBefore, reluAfter);
         UpdateMovingStatistics(mean, variance);
         return true;
+    }
+
+    /// <summary>Inference with the fused kernels: not training, and no gradient wanted (they have no backward in inference).</summary>
+    private bool FusedInference => !training && !is_grad_enabled();
+
+    /// <summary>
+    /// Inference's per-channel <c>scale = gamma / sqrt(moving variance + epsilon)</c> and <c>shift = beta - moving mean *
+    /// scale</c>, computed in double: Keras's <c>(x - mean) / sqrt(var + epsilon) * gamma + beta</c> as one multiply-add.
+    /// </summary>
+    private (float[] Scale, float[] Shift) InferenceScaleShift()
+    {
+        var gamma = FusedBatchNorm.Values(Norm.weight!);
+        var beta = FusedBatchNorm.Values(Norm.bias!);
+        var mean = FusedBatchNorm.Values(MovingMean);
+        var variance = FusedBatchNorm.Values(MovingVariance);
+        var scale = new float[gamma.Length];
+        var shift = new float[gamma.Length];
+        for (int c = 0; c < gamma.Length; c++)
+        {
+            double factor = gamma[c] / Math.Sqrt((double)variance[c] + Epsilon);
+            scale[c] = (float)factor;
+            shift[c] = (float)(beta[c] - mean[c] * factor);
+        }
+
+        return (scale, shift);
     }
 
     /// <summary>Keras's update of the moving statistics from the fused kernels' batch mean and biased batch variance.</summary>

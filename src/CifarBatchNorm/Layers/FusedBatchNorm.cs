@@ -222,6 +222,40 @@ internal static class FusedBatchNorm
         return (gammaGrad, betaGrad, k1, k0);
     }
 
+    /// <summary>
+    /// Inference: <c>relu?(relu?(x) * scale + shift)</c> in one pass over memory, with the per-channel scale and shift
+    /// the layer computes from its moving statistics; no autograd (the caller runs without gradients).
+    /// </summary>
+    /// <param name="x">(N, C, H, W) or (N, C) float32 on the CPU, a layout <see cref="Supports"/> accepts.</param>
+    /// <param name="scale">(C) <c>gamma / sqrt(moving variance + epsilon)</c>.</param>
+    /// <param name="shift">(C) <c>beta - moving mean * scale</c>.</param>
+    /// <param name="reluBefore">Apply ReLU to the input first.</param>
+    /// <param name="reluAfter">Apply ReLU to the output.</param>
+    public static Tensor Inference(Tensor x, float[] scale, float[] shift, bool reluBefore, bool reluAfter)
+    {
+        var (channels, plane, view) = Layout(x);
+        using var input = view;
+        return NormalizePass(x, input, channels, plane, reluBefore, reluAfter, scale, shift);
+    }
+
+    /// <summary>The pass that writes <c>relu?(relu?(x) * scale + shift)</c> into a new tensor laid out like <paramref name="x"/>.</summary>
+    private static Tensor NormalizePass(Tensor x, Tensor input, int channels, int plane, bool reluBefore, bool reluAfter, float[] scale, float[] shift)
+    {
+        var blocks = Blocks((int)x.numel(), channels * plane);
+        var (output, outputView) = EmptyLike(x, plane);
+        using (outputView)
+        {
+            ForEachBlock(blocks.Length, b =>
+            {
+                var (start, length) = blocks[b];
+                FusedNormKernels.Normalize(Floats(input).Slice(start, length), Floats(outputView).Slice(start, length), channels, plane,
+                    reluBefore, reluAfter, scale, shift);
+            });
+        }
+
+        return output;
+    }
+
     /// <summary>The function's options, and what its forward hands back (the batch statistics) and keeps for backward.</summary>
     internal sealed class Settings(double epsilon, bool reluBefore, bool reluAfter)
     {
@@ -255,18 +289,7 @@ internal static class FusedBatchNorm
             var (channels, plane, view) = Layout(x);
             using var input = view;
             BatchStatistics(input, channels, plane, gamma, beta, settings);
-            var blocks = Blocks((int)x.numel(), channels * plane);
-            var (output, outputView) = EmptyLike(x, plane);
-            using (outputView)
-            {
-                ForEachBlock(blocks.Length, b =>
-                {
-                    var (start, length) = blocks[b];
-                    FusedNormKernels.Normalize(Floats(input).Slice(start, length), Floats(outputView).Slice(start, length), channels, plane,
-                        settings.ReluBefore, settings.ReluAfter, settings.Scale, settings.Shift);
-                });
-            }
-
+            var output = NormalizePass(x, input, channels, plane, settings.ReluBefore, settings.ReluAfter, settings.Scale!, settings.Shift!);
             ctx.save_for_backward([x]);
             ctx.save_data("settings", settings);
             return output;

@@ -47,6 +47,37 @@ internal static class FusedBatchNormPool
     }
 
     /// <summary>The blocks of the pooling passes: whole output rows (2 x W x C input floats each), fixed by the size as in <see cref="FusedBatchNorm"/>.</summary>
+    /// <summary>
+    /// Inference: the 2x2 maxima of <c>relu?(relu?(x) * scale + shift)</c> in one pass over memory, with the per-channel
+    /// scale and shift the layer computes from its moving statistics; no autograd (the caller runs without gradients).
+    /// </summary>
+    /// <param name="x">(N, C, H, W) channels-last float32 on the CPU with even H and W (<see cref="Supports"/>).</param>
+    /// <param name="scale">(C) <c>gamma / sqrt(moving variance + epsilon)</c>.</param>
+    /// <param name="shift">(C) <c>beta - moving mean * scale</c>.</param>
+    /// <param name="reluBefore">Apply ReLU to the input first.</param>
+    /// <param name="reluAfter">Apply ReLU to the normalized value.</param>
+    public static Tensor Inference(Tensor x, float[] scale, float[] shift, bool reluBefore, bool reluAfter)
+    {
+        var (channels, _, view) = FusedBatchNorm.Layout(x);
+        using var input = view;
+        return NormalizePoolPass(x, input, channels, reluBefore, reluAfter, scale, shift);
+    }
+
+    /// <summary>The pass that writes the window maxima, (N, C, H/2, W/2) channels-last.</summary>
+    private static Tensor NormalizePoolPass(Tensor x, Tensor input, int channels, bool reluBefore, bool reluAfter, float[] scale, float[] shift)
+    {
+        int width = (int)x.shape[3];
+        using var pooled = empty([x.shape[0], x.shape[2] / 2, width / 2, channels], ScalarType.Float32);   // (N, H/2, W/2, C)
+        var blocks = RowBlocks(x);
+        FusedBatchNorm.ForEachBlock(blocks.Length, b =>
+        {
+            var (start, length) = blocks[b];
+            FusedNormKernels.NormalizePool(FusedBatchNorm.Floats(input).Slice(start, length), FusedBatchNorm.Floats(pooled).Slice(start / 4, length / 4),
+                channels, width, reluBefore, reluAfter, scale, shift);
+        });
+        return pooled.permute(0, 3, 1, 2);
+    }
+
     private static (int Start, int Length)[] RowBlocks(Tensor x) => FusedBatchNorm.Blocks((int)x.numel(), (int)(2 * x.shape[3] * x.shape[1]));
 
     private sealed class Function : autograd.SingleTensorFunction<Function>
@@ -62,18 +93,10 @@ internal static class FusedBatchNormPool
             var (channels, _, view) = FusedBatchNorm.Layout(x);             // (N, H, W, C)
             using var input = view;
             FusedBatchNorm.BatchStatistics(input, channels, 1, gamma, beta, settings);
-            int width = (int)x.shape[3];
-            using var pooled = empty([x.shape[0], x.shape[2] / 2, width / 2, channels], ScalarType.Float32);   // (N, H/2, W/2, C)
-            var blocks = RowBlocks(x);
-            FusedBatchNorm.ForEachBlock(blocks.Length, b =>
-            {
-                var (start, length) = blocks[b];
-                FusedNormKernels.NormalizePool(FusedBatchNorm.Floats(input).Slice(start, length), FusedBatchNorm.Floats(pooled).Slice(start / 4, length / 4),
-                    channels, width, settings.ReluBefore, settings.ReluAfter, settings.Scale, settings.Shift);
-            });
+            var pooled = NormalizePoolPass(x, input, channels, settings.ReluBefore, settings.ReluAfter, settings.Scale!, settings.Shift!);
             ctx.save_for_backward([x]);
             ctx.save_data("settings", settings);
-            return pooled.permute(0, 3, 1, 2);
+            return pooled;
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)

@@ -173,7 +173,7 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Runs the layer at <paramref name="index"/> on <paramref name="x"/>, or, when the policy has
-    /// <see cref="ExecutionPolicy.FusedKernels"/> and the model trains, the pair starting there that the fused ReLU +
+    /// <see cref="ExecutionPolicy.FusedKernels"/> and the model trains (or infers without gradients), the pair starting there that the fused ReLU +
     /// batch-norm kernels cover (Conv2D/Dense with ReLU then BatchNormalization; BatchNormalization then a ReLU
     /// Activation), with the MaxPooling2D after the pair when the fused pooling kernels take it (2x2, stride 2, a
     /// channels-last input of even size; <see cref="BatchNormalization.TryForwardFusedPool"/>). Returns how many layers
@@ -182,7 +182,7 @@ public sealed class Sequential : nn.Module<Tensor, Tensor>
     internal int ForwardStage(int index, bool logits, ref Tensor x)
     {
         int last = _layers.Count - 1;
-        if (Policy.FusedKernels && training && index < last && !(logits && index + 1 == last))
+        if (Policy.FusedKernels && (training || !is_grad_enabled()) && index < last && !(logits && index + 1 == last))
         {
             var pool = index + 2 <= last ? _layers[index + 2] as MaxPooling2D : null;
             if (_layers[index] is ActivatedLayer { Activation: ActivationFunction.Relu } linear && _layers[index + 1] is BatchNormalization after)

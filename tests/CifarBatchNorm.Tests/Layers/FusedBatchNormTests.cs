@@ -238,6 +238,66 @@ public sealed class FusedBatchNormTests
         Assert.Equal(new long[] { 4, 8, 8, 8 }, x.shape);
     }
 
+    [Theory]
+    [InlineData(NormalizationVariant.Bn, 16, 3)]
+    [InlineData(NormalizationVariant.BnBeforeRelu, 16, 3)]
+    [InlineData(NormalizationVariant.Bn, 14, 3)] // the second pooling's input is 7x7: batch norm fused, pooling apart
+    [InlineData(NormalizationVariant.Bn, 28, 1)]
+    public void Inference_with_fused_kernels_gives_the_unfused_outputs_within_float_rounding(NormalizationVariant variant, int size, int channels)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(31);
+        using var model = ModelPresets.Notebook(new ImageShape(size, size, channels), variant: variant);
+        model.Compile(new Adam());
+        manual_seed(32);
+        var images = rand(64, channels, size, size);
+        var labels = randint(0, 10, [64]);
+        for (int step = 0; step < 3; step++)
+        {
+            model.TrainOnBatch(images, labels);                       // moving statistics away from 0 and 1
+        }
+
+        model.eval();
+        using var noGrad = no_grad();
+        var plain = model.Apply(ExecutionPolicy.Cpu).call(images).to(ScalarType.Float64);
+        var x = images;
+        int first = model.Apply(ExecutionPolicy.Cpu.WithFusedKernels()).ForwardStage(0, logits: false, ref x);
+        var fused = model.call(images);
+
+        // conv2d + batch_normalization as one stage; bn-before-relu: conv2d alone, then batch_normalization + activation
+        Assert.Equal(variant == NormalizationVariant.BnBeforeRelu ? 1 : 2, first);
+        Assert.False(fused.isnan().any().item<bool>());
+        CloseRelative(plain, fused, 1e-4);
+        Assert.Equal(plain.argmax(1).data<long>().ToArray(), fused.argmax(1).data<long>().ToArray());
+    }
+
+    [Fact]
+    public void Inference_fuses_a_pooling_after_its_batch_norm_and_leaves_gradients_to_the_unfused_path()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(33);
+        using var model = ModelPresets.Notebook(new ImageShape(16, 16, 3)).Apply(ExecutionPolicy.Cpu.WithFusedKernels());
+        model.eval();
+        var images = LayoutSwitch.ChannelsLast(rand(8, 3, 16, 16));
+        var x = images;
+        model.ForwardStage(0, logits: false, ref x);
+
+        int withoutGradients, withGradients;
+        using (no_grad())
+        {
+            var y = x;
+            withoutGradients = model.ForwardStage(2, logits: false, ref y);
+            Assert.Equal(new long[] { 8, 8, 8, 8 }, y.shape);             // conv2d_1 + batch_normalization_1 + max_pooling2d
+        }
+
+        var z = x.detach().requires_grad_(true);
+        withGradients = model.ForwardStage(2, logits: false, ref z);  // eval mode with gradients: the layers one by one
+        z.sum().backward();
+
+        Assert.Equal(3, withoutGradients);
+        Assert.Equal(1, withGradients);
+    }
+
     /// <summary>Five training steps of the notebook model (size x size x 3, batch 32) and the loss of each.</summary>
     private static float[] TrainLosses(ExecutionPolicy policy, NormalizationVariant variant, int size)
     {
