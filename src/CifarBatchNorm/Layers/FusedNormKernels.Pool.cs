@@ -36,40 +36,8 @@ internal static partial class FusedNormKernels
         ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
     {
         CheckPoolLayout(x.Length, pooled.Length, channels, width);
-        var flags = new Flags(reluBefore, reluAfter);
-        var chunks = new Chunks(channels);
-        ref float source = ref MemoryMarshal.GetReference(x);
-        ref float destination = ref MemoryMarshal.GetReference(pooled);
-        ref float scales = ref MemoryMarshal.GetReference(scale);
-        ref float shifts = ref MemoryMarshal.GetReference(shift);
-        int rowFloats = 2 * width * channels, below = width * channels;
-        for (int row = 0, q = 0; row < x.Length; row += rowFloats)
-        {
-            for (int first = row; first < row + below; first += 2 * channels, q += channels)
-            {
-                var window = new Window(first, channels, below, q);
-                int c = 0;
-                for (; c < chunks.End512; c += Vector512<float>.Count)
-                {
-                    NormalizePoolChunk<Simd512, Vector512<float>, Vector512<double>>(ref source, ref destination, window, (nuint)c, flags, ref scales, ref shifts);
-                }
-
-                for (; c < chunks.End256; c += Vector256<float>.Count)
-                {
-                    NormalizePoolChunk<Simd256, Vector256<float>, Vector256<double>>(ref source, ref destination, window, (nuint)c, flags, ref scales, ref shifts);
-                }
-
-                for (; c < channels; c++)
-                {
-                    float y0 = Activate(x[window.P0 + c], flags, scale[c], shift[c], out _);
-                    float y1 = Activate(x[window.P1 + c], flags, scale[c], shift[c], out _);
-                    float y2 = Activate(x[window.P2 + c], flags, scale[c], shift[c], out _);
-                    float y3 = Activate(x[window.P3 + c], flags, scale[c], shift[c], out _);
-                    _ = Winner(y0, y1, y2, y3, out float max);
-                    pooled[window.Output + c] = max;
-                }
-            }
-        }
+        var pass = new NormalizePoolPass(x, pooled, new Flags(reluBefore, reluAfter), scale, shift);
+        ForEachWindow(x.Length, channels, width, ref pass);
     }
 
     /// <summary>
@@ -93,48 +61,12 @@ internal static partial class FusedNormKernels
         ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<double> sumGrad, Span<double> sumGradInput)
     {
         CheckPoolLayout(x.Length, dy.Length, channels, width);
-        var flags = new Flags(reluBefore, reluAfter);
         var chunks = new Chunks(channels);
-        ref float grads = ref MemoryMarshal.GetReference(dy);
-        ref float source = ref MemoryMarshal.GetReference(x);
-        ref float scales = ref MemoryMarshal.GetReference(scale);
-        ref float shifts = ref MemoryMarshal.GetReference(shift);
         // Per chunk: sum g lo, hi, sum g*a lo, hi (as in GradientSumsVector).
         var acc512 = new Vector512<double>[4 * (chunks.End512 / Vector512<float>.Count)];
         var acc256 = new Vector256<double>[4 * ((chunks.End256 - chunks.End512) / Vector256<float>.Count)];
-        int rowFloats = 2 * width * channels, below = width * channels;
-        for (int row = 0, q = 0; row < x.Length; row += rowFloats)
-        {
-            for (int first = row; first < row + below; first += 2 * channels, q += channels)
-            {
-                var window = new Window(first, channels, below, q);
-                int c = 0;
-                for (int k = 0; c < chunks.End512; c += Vector512<float>.Count, k += 4)
-                {
-                    PoolGradientSumsChunk<Simd512, Vector512<float>, Vector512<double>>(ref grads, ref source, window, (nuint)c, flags, ref scales, ref shifts,
-                        ref acc512[k], ref acc512[k + 1], ref acc512[k + 2], ref acc512[k + 3]);
-                }
-
-                for (int k = 0; c < chunks.End256; c += Vector256<float>.Count, k += 4)
-                {
-                    PoolGradientSumsChunk<Simd256, Vector256<float>, Vector256<double>>(ref grads, ref source, window, (nuint)c, flags, ref scales, ref shifts,
-                        ref acc256[k], ref acc256[k + 1], ref acc256[k + 2], ref acc256[k + 3]);
-                }
-
-                for (; c < channels; c++)
-                {
-                    float y0 = Activate(x[window.P0 + c], flags, scale[c], shift[c], out float a0);
-                    float y1 = Activate(x[window.P1 + c], flags, scale[c], shift[c], out float a1);
-                    float y2 = Activate(x[window.P2 + c], flags, scale[c], shift[c], out float a2);
-                    float y3 = Activate(x[window.P3 + c], flags, scale[c], shift[c], out float a3);
-                    int winner = Winner(y0, y1, y2, y3, out float max);
-                    float g = flags.ReluAfter && !(max > 0f) ? 0f : dy[window.Output + c];
-                    float a = winner switch { 0 => a0, 1 => a1, 2 => a2, _ => a3 };
-                    sumGrad[c] += g;
-                    sumGradInput[c] += (double)g * a;
-                }
-            }
-        }
+        var pass = new GradientSumsPass(dy, x, new Flags(reluBefore, reluAfter), scale, shift, acc512, acc256, sumGrad, sumGradInput);
+        ForEachWindow(x.Length, channels, width, ref pass);
 
         Span<double> lanes = stackalloc double[Vector512<float>.Count];
         for (int k = 0; k < acc512.Length; k += 4)
@@ -174,49 +106,156 @@ internal static partial class FusedNormKernels
             throw new ArgumentException($"Input gradient length {dx.Length} differs from the input's {x.Length}.", nameof(dx));
         }
 
-        var flags = new Flags(reluBefore, reluAfter);
+        var pass = new InputGradientPass(dy, x, dx, new Flags(reluBefore, reluAfter), scale, shift, k1, k0);
+        ForEachWindow(x.Length, channels, width, ref pass);
+    }
+
+    /// <summary>
+    /// Walks the 2x2 windows of whole output rows of a channels-last input (<paramref name="length"/> floats, rows of
+    /// <paramref name="width"/> pixels of <paramref name="channels"/>) in order, each window's channels in chunks of 16
+    /// (<see cref="Vector512"/>), then 8 (<see cref="Vector256"/>), then one at a time: the same walk for the three passes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForEachWindow<TPass>(int length, int channels, int width, ref TPass pass)
+        where TPass : struct, IWindowPass, allows ref struct
+    {
         var chunks = new Chunks(channels);
-        ref float scales = ref MemoryMarshal.GetReference(scale);
-        ref float shifts = ref MemoryMarshal.GetReference(shift);
-        ref float slopes = ref MemoryMarshal.GetReference(k1);
-        ref float offsets = ref MemoryMarshal.GetReference(k0);
-        ref float grads = ref MemoryMarshal.GetReference(dy);
-        ref float source = ref MemoryMarshal.GetReference(x);
-        ref float destination = ref MemoryMarshal.GetReference(dx);
         int rowFloats = 2 * width * channels, below = width * channels;
-        for (int row = 0, q = 0; row < x.Length; row += rowFloats)
+        for (int row = 0, q = 0; row < length; row += rowFloats)
         {
             for (int first = row; first < row + below; first += 2 * channels, q += channels)
             {
                 var window = new Window(first, channels, below, q);
                 int c = 0;
-                for (; c < chunks.End512; c += Vector512<float>.Count)
+                for (int k = 0; c < chunks.End512; c += Vector512<float>.Count, k++)
                 {
-                    PoolInputGradientChunk<Simd512, Vector512<float>, Vector512<double>>(ref grads, ref source, ref destination, window, (nuint)c, flags,
-                        ref scales, ref shifts, ref slopes, ref offsets);
+                    pass.Chunk<Simd512, Vector512<float>, Vector512<double>>(window, (nuint)c, k);
                 }
 
-                for (; c < chunks.End256; c += Vector256<float>.Count)
+                for (int k = 0; c < chunks.End256; c += Vector256<float>.Count, k++)
                 {
-                    PoolInputGradientChunk<Simd256, Vector256<float>, Vector256<double>>(ref grads, ref source, ref destination, window, (nuint)c, flags,
-                        ref scales, ref shifts, ref slopes, ref offsets);
+                    pass.Chunk<Simd256, Vector256<float>, Vector256<double>>(window, (nuint)c, k);
                 }
 
                 for (; c < channels; c++)
                 {
-                    float x0 = x[window.P0 + c], x1 = x[window.P1 + c], x2 = x[window.P2 + c], x3 = x[window.P3 + c];
-                    float y0 = Activate(x0, flags, scale[c], shift[c], out float a0);
-                    float y1 = Activate(x1, flags, scale[c], shift[c], out float a1);
-                    float y2 = Activate(x2, flags, scale[c], shift[c], out float a2);
-                    float y3 = Activate(x3, flags, scale[c], shift[c], out float a3);
-                    int winner = Winner(y0, y1, y2, y3, out float max);
-                    float g = flags.ReluAfter && !(max > 0f) ? 0f : dy[window.Output + c];
-                    dx[window.P0 + c] = InputGradient(x0, a0, winner == 0 ? g : 0f, flags, scale[c], k1[c], k0[c]);
-                    dx[window.P1 + c] = InputGradient(x1, a1, winner == 1 ? g : 0f, flags, scale[c], k1[c], k0[c]);
-                    dx[window.P2 + c] = InputGradient(x2, a2, winner == 2 ? g : 0f, flags, scale[c], k1[c], k0[c]);
-                    dx[window.P3 + c] = InputGradient(x3, a3, winner == 3 ? g : 0f, flags, scale[c], k1[c], k0[c]);
+                    pass.Channel(window, c);
                 }
             }
+        }
+    }
+
+    /// <summary>What one pass over the windows does with a vector chunk of a window's channels, and with one channel.</summary>
+    private interface IWindowPass
+    {
+        /// <summary>The chunk of channels from <paramref name="c"/> on, the <paramref name="k"/>-th chunk of its width in each window.</summary>
+        void Chunk<S, TF, TD>(Window window, nuint c, int k)
+            where S : ISimd<TF, TD> where TF : unmanaged where TD : unmanaged;
+
+        /// <summary>Channel <paramref name="c"/> alone.</summary>
+        void Channel(Window window, int c);
+    }
+
+    /// <summary>The forward pass: each window's maximum.</summary>
+    private readonly ref struct NormalizePoolPass(ReadOnlySpan<float> x, Span<float> pooled, Flags flags, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
+        : IWindowPass
+    {
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly Span<float> _pooled = pooled;
+        private readonly ReadOnlySpan<float> _scale = scale;
+        private readonly ReadOnlySpan<float> _shift = shift;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Chunk<S, TF, TD>(Window window, nuint c, int k)
+            where S : ISimd<TF, TD> where TF : unmanaged where TD : unmanaged =>
+            NormalizePoolChunk<S, TF, TD>(ref MemoryMarshal.GetReference(_x), ref MemoryMarshal.GetReference(_pooled), window, c, flags,
+                ref MemoryMarshal.GetReference(_scale), ref MemoryMarshal.GetReference(_shift));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Channel(Window window, int c)
+        {
+            float y0 = Activate(_x[window.P0 + c], flags, _scale[c], _shift[c], out _);
+            float y1 = Activate(_x[window.P1 + c], flags, _scale[c], _shift[c], out _);
+            float y2 = Activate(_x[window.P2 + c], flags, _scale[c], _shift[c], out _);
+            float y3 = Activate(_x[window.P3 + c], flags, _scale[c], _shift[c], out _);
+            _ = Winner(y0, y1, y2, y3, out float max);
+            _pooled[window.Output + c] = max;
+        }
+    }
+
+    /// <summary>The backward's first pass: the gradient sums over the winners, vector chunks into their accumulators.</summary>
+    private readonly ref struct GradientSumsPass(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Flags flags, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        Span<Vector512<double>> acc512, Span<Vector256<double>> acc256, Span<double> sumGrad, Span<double> sumGradInput) : IWindowPass
+    {
+        private readonly ReadOnlySpan<float> _dy = dy;
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly ReadOnlySpan<float> _scale = scale;
+        private readonly ReadOnlySpan<float> _shift = shift;
+        private readonly Span<Vector512<double>> _acc512 = acc512;
+        private readonly Span<Vector256<double>> _acc256 = acc256;
+        private readonly Span<double> _sumGrad = sumGrad;
+        private readonly Span<double> _sumGradInput = sumGradInput;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Chunk<S, TF, TD>(Window window, nuint c, int k)
+            where S : ISimd<TF, TD> where TF : unmanaged where TD : unmanaged
+        {
+            // The chunk's four accumulators, in the array of its width (the branch folds away per width).
+            ref TD acc = ref typeof(TD) == typeof(Vector512<double>)
+                ? ref Unsafe.As<Vector512<double>, TD>(ref _acc512[4 * k])
+                : ref Unsafe.As<Vector256<double>, TD>(ref _acc256[4 * k]);
+            PoolGradientSumsChunk<S, TF, TD>(ref MemoryMarshal.GetReference(_dy), ref MemoryMarshal.GetReference(_x), window, c, flags,
+                ref MemoryMarshal.GetReference(_scale), ref MemoryMarshal.GetReference(_shift),
+                ref acc, ref Unsafe.Add(ref acc, 1), ref Unsafe.Add(ref acc, 2), ref Unsafe.Add(ref acc, 3));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Channel(Window window, int c)
+        {
+            float y0 = Activate(_x[window.P0 + c], flags, _scale[c], _shift[c], out float a0);
+            float y1 = Activate(_x[window.P1 + c], flags, _scale[c], _shift[c], out float a1);
+            float y2 = Activate(_x[window.P2 + c], flags, _scale[c], _shift[c], out float a2);
+            float y3 = Activate(_x[window.P3 + c], flags, _scale[c], _shift[c], out float a3);
+            int winner = Winner(y0, y1, y2, y3, out float max);
+            float g = flags.ReluAfter && !(max > 0f) ? 0f : _dy[window.Output + c];
+            float a = winner switch { 0 => a0, 1 => a1, 2 => a2, _ => a3 };
+            _sumGrad[c] += g;
+            _sumGradInput[c] += (double)g * a;
+        }
+    }
+
+    /// <summary>The backward's second pass: the input gradient of all four positions of every window.</summary>
+    private readonly ref struct InputGradientPass(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, Flags flags, ReadOnlySpan<float> scale,
+        ReadOnlySpan<float> shift, ReadOnlySpan<float> k1, ReadOnlySpan<float> k0) : IWindowPass
+    {
+        private readonly ReadOnlySpan<float> _dy = dy;
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly Span<float> _dx = dx;
+        private readonly ReadOnlySpan<float> _scale = scale;
+        private readonly ReadOnlySpan<float> _shift = shift;
+        private readonly ReadOnlySpan<float> _k1 = k1;
+        private readonly ReadOnlySpan<float> _k0 = k0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Chunk<S, TF, TD>(Window window, nuint c, int k)
+            where S : ISimd<TF, TD> where TF : unmanaged where TD : unmanaged =>
+            PoolInputGradientChunk<S, TF, TD>(ref MemoryMarshal.GetReference(_dy), ref MemoryMarshal.GetReference(_x), ref MemoryMarshal.GetReference(_dx), window, c,
+                flags, ref MemoryMarshal.GetReference(_scale), ref MemoryMarshal.GetReference(_shift), ref MemoryMarshal.GetReference(_k1), ref MemoryMarshal.GetReference(_k0));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Channel(Window window, int c)
+        {
+            float x0 = _x[window.P0 + c], x1 = _x[window.P1 + c], x2 = _x[window.P2 + c], x3 = _x[window.P3 + c];
+            float y0 = Activate(x0, flags, _scale[c], _shift[c], out float a0);
+            float y1 = Activate(x1, flags, _scale[c], _shift[c], out float a1);
+            float y2 = Activate(x2, flags, _scale[c], _shift[c], out float a2);
+            float y3 = Activate(x3, flags, _scale[c], _shift[c], out float a3);
+            int winner = Winner(y0, y1, y2, y3, out float max);
+            float g = flags.ReluAfter && !(max > 0f) ? 0f : _dy[window.Output + c];
+            _dx[window.P0 + c] = InputGradient(x0, a0, winner == 0 ? g : 0f, flags, _scale[c], _k1[c], _k0[c]);
+            _dx[window.P1 + c] = InputGradient(x1, a1, winner == 1 ? g : 0f, flags, _scale[c], _k1[c], _k0[c]);
+            _dx[window.P2 + c] = InputGradient(x2, a2, winner == 2 ? g : 0f, flags, _scale[c], _k1[c], _k0[c]);
+            _dx[window.P3 + c] = InputGradient(x3, a3, winner == 3 ? g : 0f, flags, _scale[c], _k1[c], _k0[c]);
         }
     }
 
