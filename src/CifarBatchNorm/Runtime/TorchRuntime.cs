@@ -184,7 +184,7 @@ public static class TorchRuntime
 
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
         {
-            _ = NativeMethods.setenv(name, value, 0);
+            _ = NativeMethods.setenv(name, value, 1); // unset or empty here: an empty value must be replaced too, or native code keeps it
         }
         else if (OperatingSystem.IsWindows())
         {

@@ -63,14 +63,32 @@ public sealed class RuntimeSettingsCliTests
         using var temp = new TempDirectory();
         var result = DotnetCli.Run(temp.Path,
             [Cli, "train", "--dataset", "synthetic", "--epochs", "1", "--train-limit", "64", "--test-limit", "32", "--fused-kernels", "-o", temp.Combine("run")],
-            TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "" });
+            TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "", ["ONEDNN_VERBOSE"] = "1" });
 
         Assert.True(result.ExitCode == 0, result.Transcript);
         bool avx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        if (avx512)
+        {
+            Assert.Contains("isa:Intel AVX-512", result.Output, StringComparison.Ordinal);    // what oneDNN itself says it runs
+        }
+
         Assert.Contains(avx512 ? "oneDNN ALL (AVX-512, convolutions channels-last)" : "oneDNN ALL,", result.Output, StringComparison.Ordinal);
         Assert.Equal(avx512, result.Output.Contains("every convolution channels-last", StringComparison.Ordinal));
         string config = File.ReadAllText(temp.Combine("run", "config.json"));
         Assert.Contains("\"ALL\"", config, StringComparison.Ordinal);
         Assert.Equal("ALL", CifarBatchNorm.Experiments.RunSession.RecordedOneDnnIsa(temp.Combine("run")));
+    }
+
+    [Fact]
+    public void An_empty_onednn_variable_still_gets_the_avx2_cap_in_native_code()
+    {
+        using var temp = new TempDirectory();
+        var result = DotnetCli.Run(temp.Path,
+            [Cli, "train", "--dataset", "synthetic", "--epochs", "1", "--train-limit", "64", "--test-limit", "32", "-o", temp.Combine("run")],
+            TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "", ["ONEDNN_VERBOSE"] = "1" });
+
+        Assert.True(result.ExitCode == 0, result.Transcript);
+        Assert.Contains("oneDNN AVX2,", result.Output, StringComparison.Ordinal);
+        Assert.Contains("isa:Intel AVX2", result.Output, StringComparison.Ordinal);                // oneDNN's own line, not only ours
     }
 }
