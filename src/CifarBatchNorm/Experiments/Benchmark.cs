@@ -356,6 +356,7 @@ internal static class Benchmark
         var timings = new List<ConvTiming>();
         foreach (var (inChannels, filters, size) in NotebookConvolutions)
         {
+            bool inputGradient = (inChannels, filters, size) != NotebookConvolutions[0];   // the first one's input is the image
             var forward = new[] { new List<double>(), new List<double>() };
             var backward = new[] { new List<double>(), new List<double>() };
             using var scope = NewDisposeScope();
@@ -374,7 +375,7 @@ internal static class Benchmark
                     {
                         session.CancellationToken.ThrowIfCancellationRequested();
                         using var step = NewDisposeScope();
-                        var x = inputs[layout].detach().requires_grad_(inChannels > 3);
+                        var x = inputs[layout].detach().requires_grad_(inputGradient);
                         long start = Stopwatch.GetTimestamp();
                         var y = nn.functional.conv2d(x, weight, bias, padding: [1, 1]);
                         long middle = Stopwatch.GetTimestamp();
