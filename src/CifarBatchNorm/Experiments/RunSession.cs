@@ -97,36 +97,20 @@ public sealed class RunSession
     /// <exception cref="ModelFileException">The folder holds no record to resume from.</exception>
     public static RunSession Resume(string folder, TextWriter? output = null, CancellationToken cancellationToken = default)
     {
-        var (config, threads) = Recorded(folder);
-        var session = Start(config.Device, threads, output, cancellationToken, TorchRuntime.AllowsAvx512(RecordedOneDnnIsa(folder)));
-        return RecordedFusedKernels(folder) ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
-    }
-
-    /// <summary>Whether the run or sweep in <paramref name="folder"/> recorded an execution with <see cref="ExecutionPolicy.FusedKernels"/>.</summary>
-    internal static bool RecordedFusedKernels(string folder)
-    {
-        var run = RunFolder.OpenExisting(folder);
-        string? execution = File.Exists(run.File(SweepFolder.RecordFile)) ? run.ReadJson<RecordedSweep>(SweepFolder.RecordFile).Execution
-            : File.Exists(run.File(RunFolder.ConfigFile)) ? run.ReadJson<RunRecord>(RunFolder.ConfigFile).Execution
-            : null;
-        return execution?.Contains(ExecutionPolicy.FusedKernelsLabel, StringComparison.Ordinal) == true;
-    }
-
-    /// <summary>The oneDNN cap the run or sweep in <paramref name="folder"/> ran with (<c>null</c> when it recorded none).</summary>
-    internal static string? RecordedOneDnnIsa(string folder)
-    {
-        var run = RunFolder.OpenExisting(folder);
-        return File.Exists(run.File(SweepFolder.RecordFile)) ? run.ReadJson<RecordedSweep>(SweepFolder.RecordFile).Runtime?.OneDnnMaxIsa
-            : File.Exists(run.File(RunFolder.ConfigFile)) ? run.ReadJson<RunRecord>(RunFolder.ConfigFile).Runtime?.OneDnnMaxIsa
-            : null;
+        var recorded = Recorded(folder);
+        var session = Start(recorded.Config.Device, recorded.Threads, output, cancellationToken, TorchRuntime.AllowsAvx512(recorded.OneDnnIsa));
+        return recorded.FusedKernels ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
     }
 
     /// <summary>Whether <paramref name="folder"/> holds the record of a run (<c>config.json</c>) or a sweep (<c>sweep.json</c>).</summary>
     internal static bool HasRecord(string folder) =>
         File.Exists(Path.Combine(folder, SweepFolder.RecordFile)) || File.Exists(Path.Combine(folder, RunFolder.ConfigFile));
 
-    /// <summary>The training settings and thread count recorded in a run or sweep folder.</summary>
-    internal static (TrainConfig Config, int? Threads) Recorded(string folder)
+    /// <summary>
+    /// What a run or sweep folder recorded about how it ran, read once: its training settings, its thread count, its
+    /// oneDNN cap (<c>null</c> when it recorded none) and whether it ran <see cref="ExecutionPolicy.FusedKernels"/>.
+    /// </summary>
+    internal static RecordedRun Recorded(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         var run = RunFolder.OpenExisting(folder);
@@ -134,17 +118,22 @@ public sealed class RunSession
         {
             var sweep = run.ReadJson<RecordedSweep>(SweepFolder.RecordFile);
             var training = sweep.Config?.Training ?? throw new ModelFileException($"{run.File(SweepFolder.RecordFile)} records no training settings.");
-            return (training, sweep.Runtime?.Threads ?? training.Threads);
+            return new RecordedRun(training, sweep.Runtime?.Threads ?? training.Threads, sweep.Runtime?.OneDnnMaxIsa, RanFused(sweep.Execution));
         }
 
         if (File.Exists(run.File(RunFolder.ConfigFile)))
         {
             var record = run.ReadJson<RunRecord>(RunFolder.ConfigFile);
-            return (record.Config, record.Runtime?.Threads ?? record.Config.Threads);
+            return new RecordedRun(record.Config, record.Runtime?.Threads ?? record.Config.Threads, record.Runtime?.OneDnnMaxIsa, RanFused(record.Execution));
         }
 
         throw new ModelFileException($"{run.Path} holds neither {RunFolder.ConfigFile} (a run) nor {SweepFolder.RecordFile} (a sweep): there is nothing to resume.");
+
+        static bool RanFused(string? execution) => execution?.Contains(ExecutionPolicy.FusedKernelsLabel, StringComparison.Ordinal) == true;
     }
+
+    /// <summary>How a recorded run or sweep ran (<see cref="Recorded"/>).</summary>
+    internal sealed record RecordedRun(TrainConfig Config, int? Threads, string? OneDnnIsa, bool FusedKernels);
 
     /// <summary>
     /// Throws unless this session runs what <paramref name="config"/> asks for: its device, and its thread count (or,

@@ -76,7 +76,7 @@ public sealed class RuntimeSettingsCliTests
         Assert.Equal(avx512, result.Output.Contains("every convolution channels-last", StringComparison.Ordinal));
         string config = File.ReadAllText(temp.Combine("run", "config.json"));
         Assert.Contains("\"ALL\"", config, StringComparison.Ordinal);
-        Assert.Equal("ALL", CifarBatchNorm.Experiments.RunSession.RecordedOneDnnIsa(temp.Combine("run")));
+        Assert.Equal("ALL", CifarBatchNorm.Experiments.RunSession.Recorded(temp.Combine("run")).OneDnnIsa);
     }
 
     [Fact]

@@ -113,23 +113,14 @@ public sealed class FusedBatchNormPoolTests
         var upstream = randn(64, 8, 12, 12);
         var gamma = rand(8).add(0.5);
         var beta = randn(8);
-        (Tensor Output, Tensor Grad, Tensor GammaGrad) Run(bool threaded)
+        (Tensor Output, Tensor Grad, Tensor GammaGrad) Run(bool threaded) => FusedThreading.With(threaded, () =>
         {
-            bool before = FusedBatchNorm.Threaded;
-            FusedBatchNorm.Threaded = threaded;
-            try
-            {
-                var x = data.clone().requires_grad_(true);
-                var g = gamma.clone().requires_grad_(true);
-                var (output, _, _) = FusedBatchNormPool.Forward(x, g, beta, 1e-3, reluBefore: true, reluAfter: false);
-                output.mul(upstream).sum().backward();
-                return (output, x.grad!, g.grad!);
-            }
-            finally
-            {
-                FusedBatchNorm.Threaded = before;
-            }
-        }
+            var x = data.clone().requires_grad_(true);
+            var g = gamma.clone().requires_grad_(true);
+            var (output, _, _) = FusedBatchNormPool.Forward(x, g, beta, 1e-3, reluBefore: true, reluAfter: false);
+            output.mul(upstream).sum().backward();
+            return (output, x.grad!, g.grad!);
+        });
 
         var serial = Run(threaded: false);
         var threaded = Run(threaded: true);

@@ -72,22 +72,13 @@ public sealed class FusedBatchNormTests
         manual_seed(13);
         var data = randn(64, 8, 24, 24).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
         var upstream = randn_like(data);
-        (Tensor Output, Tensor Grad, double[] Mean) Run(bool threaded)
+        (Tensor Output, Tensor Grad, double[] Mean) Run(bool threaded) => FusedThreading.With(threaded, () =>
         {
-            bool before = FusedBatchNorm.Threaded;
-            FusedBatchNorm.Threaded = threaded;
-            try
-            {
-                var x = data.clone().requires_grad_(true);
-                var (output, mean, _) = FusedBatchNorm.Forward(x, ones(8), zeros(8), 1e-3, reluBefore: true, reluAfter: false);
-                output.mul(upstream).sum().backward();
-                return (output, x.grad!, mean);
-            }
-            finally
-            {
-                FusedBatchNorm.Threaded = before;
-            }
-        }
+            var x = data.clone().requires_grad_(true);
+            var (output, mean, _) = FusedBatchNorm.Forward(x, ones(8), zeros(8), 1e-3, reluBefore: true, reluAfter: false);
+            output.mul(upstream).sum().backward();
+            return (output, x.grad!, mean);
+        });
 
         var serial = Run(threaded: false);
         var threaded = Run(threaded: true);
