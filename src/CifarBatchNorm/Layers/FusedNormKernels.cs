@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CifarBatchNorm.Layers;
 
@@ -243,11 +244,44 @@ internal static partial class FusedNormKernels
         }
 
         int vectors = period / width;
-        Span<TD> acc = stackalloc TD[4 * vectors];                    // per vector: sum lo, sum hi, squares lo, squares hi
-        acc.Clear();
         ref float source = ref MemoryMarshal.GetReference(x);
         int end = x.Length - x.Length % period;
-        for (int start = 0; start < end; start += period)
+        int first = 0;
+        Span<double> lanes = stackalloc double[width];
+        if (vectors <= 2)
+        {
+            // Short periods (8 or 16 channels): two vectors a step into two sets of accumulators held in registers.
+            first = end - end % (2 * width);
+            TD sum0 = default, sum1 = default, squares0 = default, squares1 = default;
+            TD sum2 = default, sum3 = default, squares2 = default, squares3 = default;
+            for (int start = 0; start < first; start += 2 * width)
+            {
+                var value0 = S.Load(ref source, (nuint)start);
+                var value1 = S.Load(ref source, (nuint)(start + width));
+                if (relu)
+                {
+                    value0 = S.Relu(value0);
+                    value1 = S.Relu(value1);
+                }
+
+                S.Accumulate(value0, ref sum0, ref sum1, ref squares0, ref squares1);
+                S.Accumulate(value1, ref sum2, ref sum3, ref squares2, ref squares3);
+            }
+
+            S.ToDoubles(sum0, sum1, lanes);
+            AddLanes(lanes, 0, channels, sum);
+            S.ToDoubles(squares0, squares1, lanes);
+            AddLanes(lanes, 0, channels, sumSquares);
+            S.ToDoubles(sum2, sum3, lanes);
+            AddLanes(lanes, width, channels, sum);
+            S.ToDoubles(squares2, squares3, lanes);
+            AddLanes(lanes, width, channels, sumSquares);
+        }
+
+        // The rest (or, for longer periods, everything) one period at a time, one set of accumulators per vector of it.
+        Span<TD> acc = stackalloc TD[4 * vectors];                    // per vector: sum lo, sum hi, squares lo, squares hi
+        acc.Clear();
+        for (int start = first; start < end; start += period)
         {
             for (int v = 0; v < vectors; v++)
             {
@@ -261,7 +295,6 @@ internal static partial class FusedNormKernels
             }
         }
 
-        Span<double> lanes = stackalloc double[width];
         for (int v = 0; v < vectors; v++)
         {
             S.ToDoubles(acc[4 * v], acc[4 * v + 1], lanes);
@@ -329,10 +362,8 @@ internal static partial class FusedNormKernels
         }
 
         int vectors = period / width;
-        Span<TD> acc = stackalloc TD[4 * vectors];                    // per vector: sum g lo, hi, sum g*a lo, hi
-        acc.Clear();
-        Span<float> scalePattern = stackalloc float[period];
-        Span<float> shiftPattern = stackalloc float[period];
+        Span<float> scalePattern = stackalloc float[2 * period];
+        Span<float> shiftPattern = stackalloc float[2 * period];
         FillPattern(scale, channels, scalePattern);
         FillPattern(shift, channels, shiftPattern);
         ref float grads = ref MemoryMarshal.GetReference(dy);
@@ -340,7 +371,54 @@ internal static partial class FusedNormKernels
         ref float scales = ref MemoryMarshal.GetReference(scalePattern);
         ref float shifts = ref MemoryMarshal.GetReference(shiftPattern);
         int end = x.Length - x.Length % period;
-        for (int start = 0; start < end; start += period)
+        int first = 0;
+        Span<double> lanes = stackalloc double[width];
+        if (vectors <= 2)
+        {
+            // Short periods (8 or 16 channels): two vectors a step into two sets of accumulators held in registers.
+            first = end - end % (2 * width);
+            var scale0 = S.Load(ref scales, 0);
+            var scale1 = S.Load(ref scales, (nuint)width);
+            var shift0 = S.Load(ref shifts, 0);
+            var shift1 = S.Load(ref shifts, (nuint)width);
+            TD grad0 = default, grad1 = default, product0 = default, product1 = default;
+            TD grad2 = default, grad3 = default, product2 = default, product3 = default;
+            for (int start = 0; start < first; start += 2 * width)
+            {
+                var a0 = S.Load(ref source, (nuint)start);
+                var a1 = S.Load(ref source, (nuint)(start + width));
+                if (flags.ReluBefore)
+                {
+                    a0 = S.Relu(a0);
+                    a1 = S.Relu(a1);
+                }
+
+                var g0 = S.Load(ref grads, (nuint)start);
+                var g1 = S.Load(ref grads, (nuint)(start + width));
+                if (flags.ReluAfter)
+                {
+                    g0 = S.KeepWherePositive(g0, S.Fma(a0, scale0, shift0));
+                    g1 = S.KeepWherePositive(g1, S.Fma(a1, scale1, shift1));
+                }
+
+                S.AccumulateProduct(g0, a0, ref grad0, ref grad1, ref product0, ref product1);
+                S.AccumulateProduct(g1, a1, ref grad2, ref grad3, ref product2, ref product3);
+            }
+
+            S.ToDoubles(grad0, grad1, lanes);
+            AddLanes(lanes, 0, channels, sumGrad);
+            S.ToDoubles(product0, product1, lanes);
+            AddLanes(lanes, 0, channels, sumGradInput);
+            S.ToDoubles(grad2, grad3, lanes);
+            AddLanes(lanes, width, channels, sumGrad);
+            S.ToDoubles(product2, product3, lanes);
+            AddLanes(lanes, width, channels, sumGradInput);
+        }
+
+        // The rest (or, for longer periods, everything) one period at a time, one set of accumulators per vector of it.
+        Span<TD> acc = stackalloc TD[4 * vectors];                    // per vector: sum g lo, hi, sum g*a lo, hi
+        acc.Clear();
+        for (int start = first; start < end; start += period)
         {
             for (int v = 0; v < vectors; v++)
             {
@@ -361,7 +439,6 @@ internal static partial class FusedNormKernels
             }
         }
 
-        Span<double> lanes = stackalloc double[width];
         for (int v = 0; v < vectors; v++)
         {
             S.ToDoubles(acc[4 * v], acc[4 * v + 1], lanes);
@@ -480,7 +557,10 @@ internal static partial class FusedNormKernels
 
         public static Vector512<float> Zero => Vector512<float>.Zero;
 
-        public static Vector512<float> Relu(Vector512<float> value) => Vector512.Max(value, Vector512<float>.Zero);
+        // vmaxps(0, x) returns x where x is NaN (the second operand), so NaN passes as with Vector512.Max, in one instruction
+        // instead of Max's two (its IEEE fix-up for -0 and NaN); a -0 stays -0, which no later operation tells from 0.
+        public static Vector512<float> Relu(Vector512<float> value) =>
+            Avx512F.IsSupported ? Avx512F.Max(Vector512<float>.Zero, value) : Vector512.Max(value, Vector512<float>.Zero);
 
         public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
@@ -529,7 +609,8 @@ internal static partial class FusedNormKernels
 
         public static Vector256<float> Zero => Vector256<float>.Zero;
 
-        public static Vector256<float> Relu(Vector256<float> value) => Vector256.Max(value, Vector256<float>.Zero);
+        public static Vector256<float> Relu(Vector256<float> value) =>
+            Avx.IsSupported ? Avx.Max(Vector256<float>.Zero, value) : Vector256.Max(value, Vector256<float>.Zero);   // as Simd512.Relu
 
         public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
