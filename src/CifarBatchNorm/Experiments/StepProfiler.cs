@@ -44,7 +44,7 @@ internal sealed class StepProfiler(Sequential model)
     public (double[] PartsMs, double TotalMs) Step(Tensor images, Tensor labels)
     {
         var trainer = model.Trainer ?? throw new InvalidOperationException("Compile the model before profiling it.");
-        model.train(true);
+        trainer.EnterTraining();
         using var scope = NewDisposeScope();
         var names = new List<string>();
         var forward = new List<long>();

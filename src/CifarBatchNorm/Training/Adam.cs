@@ -122,6 +122,12 @@ public class Adam : Optimizer
                 continue;
             }
 
+            if (FusedUpdate && !AmsGrad && AdamKernel.Supports(Parameters[i], g, _m[i], _v[i]))
+            {
+                AdamKernel.Update(Parameters[i], g, _m[i], _v[i], Beta1, Beta2, Epsilon, -alpha);
+                continue;
+            }
+
             _m[i].mul_(beta1).add_(g, alpha: oneMinusBeta1);
             _v[i].mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
             var v = _v[i];

@@ -42,7 +42,7 @@ public sealed record ExecutionPolicy(Device Device, LayoutPolicy Layout, int Col
     /// vectorized C# forward and backward, statistics summed in double) where a Conv2D or Dense with ReLU is followed
     /// by a BatchNormalization, or a BatchNormalization by a ReLU Activation, with a 2x2 MaxPooling2D after them in the
     /// same step when its input is channels-last and of even size; inference without gradients runs the same stages
-    /// in one pass each, with the moving statistics. The default value is <c>false</c>: the
+    /// in one pass each, with the moving statistics; and Adam updates each parameter in one C# pass. The default value is <c>false</c>: the
     /// fused kernels round differently from libtorch's (same values within float rounding, not the same bits), so a
     /// seed's numbers change with this switch; they are the same run to run with it on. The CLI's <c>--fused-kernels</c>.
     /// </summary>

@@ -120,6 +120,13 @@ public abstract class Optimizer
     /// <summary>Keras's name of the optimizer, e.g. <c>adam</c>.</summary>
     public abstract string KerasName { get; }
 
+    /// <summary>
+    /// Whether the update may run as one C# pass per parameter where the optimizer has one (Adam, for contiguous
+    /// float32 CPU tensors) instead of libtorch's kernels: the same formula, rounded differently. The trainer sets it
+    /// from <see cref="ExecutionPolicy.FusedKernels"/> at the start of training.
+    /// </summary>
+    internal bool FusedUpdate { get; set; }
+
     /// <summary>The trainable parameters this optimizer updates.</summary>
     protected IReadOnlyList<TorchSharp.Modules.Parameter> Parameters => _parameters;
 

@@ -115,7 +115,7 @@ public class Trainer
     private Dictionary<string, double> TrainEpoch(BatchSource train, int[] order, int batchSize, int epoch,
         List<Callback> callbacks, CancellationToken cancellationToken)
     {
-        Model.train(true);
+        EnterTraining();
         int samples = order.Length;
         int steps = (samples + batchSize - 1) / batchSize;
         var logs = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -169,9 +169,16 @@ public class Trainer
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
-        Model.train(true);
+        EnterTraining();
         using var scope = NewDisposeScope();
         return TrainStep(images, labels);
+    }
+
+    /// <summary>Training mode, and the optimizer's update fused where the model's policy fuses its kernels.</summary>
+    internal void EnterTraining()
+    {
+        Model.train(true);
+        Optimizer.FusedUpdate = Model.Policy.FusedKernels;
     }
 
     /// <summary>

@@ -109,4 +109,91 @@ public sealed class AdamTests
         Assert.True(a.eq(b).all().item<bool>());
         Assert.Equal(2, second.Iterations);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]    // vectors and a scalar tail
+    [InlineData(4096)]
+    public void The_fused_update_follows_the_libtorch_path_within_float_rounding(int length)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(length);
+        var start = randn(length);
+        var plain = new Parameter(start.clone());
+        var fused = new Parameter(start.clone());
+        var plainAdam = new Adam(learningRate: 0.01);
+        var fusedAdam = new Adam(learningRate: 0.01) { FusedUpdate = true };
+        plainAdam.Bind([plain]);
+        fusedAdam.Bind([fused]);
+
+        for (int step = 0; step < 5; step++)
+        {
+            var gradient = randn(length).mul(step % 2 == 0 ? 1e-3 : 10);   // small and large gradients
+            plain.grad = gradient.clone();
+            fused.grad = gradient.clone();
+            plainAdam.Step();
+            fusedAdam.Step();
+        }
+
+        var expected = plain.detach().to(ScalarType.Float64);
+        var actual = fused.detach().to(ScalarType.Float64);
+        Assert.False(start.to(ScalarType.Float64).allclose(actual));                  // it moved
+        double worst = (actual - expected).abs().max().item<double>();
+        Assert.True(worst < 1e-6, $"fused and libtorch Adam differ by {worst} after 5 steps");
+        for (int slot = 0; slot < 2; slot++)
+        {
+            var (mine, theirs) = slot == 0 ? (fusedAdam.FirstMoments[0], plainAdam.FirstMoments[0]) : (fusedAdam.SecondMoments[0], plainAdam.SecondMoments[0]);
+            double scale = theirs.abs().max().item<float>();
+            double gap = (mine.to(ScalarType.Float64) - theirs.to(ScalarType.Float64)).abs().max().item<double>();
+            Assert.True(gap <= 1e-6 * scale, $"moment {slot + 1}: fused and libtorch differ by {gap} (largest value {scale})");
+        }
+    }
+
+    [Fact]
+    public void A_gradient_in_another_memory_layout_takes_the_libtorch_path()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var start = randn(4, 3, 2, 2);
+        var plain = new Parameter(start.clone());
+        var fused = new Parameter(start.clone());
+        var plainAdam = new Adam(learningRate: 0.1);
+        var fusedAdam = new Adam(learningRate: 0.1) { FusedUpdate = true };
+        plainAdam.Bind([plain]);
+        fusedAdam.Bind([fused]);
+        var gradient = randn(4, 3, 2, 2);
+
+        plain.grad = gradient.clone();
+        fused.grad = gradient.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);   // channels-last strides, same values
+        plainAdam.Step();
+        fusedAdam.Step();
+
+        // Walking the gradient's memory in order would pair values with the wrong parameters; the fallback does not.
+        Assert.True(fused.eq(plain).all().item<bool>());
+    }
+
+    [Fact]
+    public void Training_with_fused_kernels_fuses_the_update_and_repeats_bit_for_bit()
+    {
+        float[] Run(bool fusedKernels)
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(3);
+            using var model = CifarBatchNorm.Experiments.ModelPresets.Notebook(new CifarBatchNorm.Data.ImageShape(8, 8, 3));
+            model.Apply(fusedKernels ? ExecutionPolicy.Cpu.WithFusedKernels() : ExecutionPolicy.Cpu);
+            model.Compile(new Adam());
+            manual_seed(4);
+            var images = rand(16, 3, 8, 8);
+            var labels = randint(0, 10, [16]);
+            var losses = Enumerable.Range(0, 3).Select(_ => (float)model.TrainOnBatch(images, labels).Loss).ToList();
+            Assert.Equal(fusedKernels, model.Trainer!.Optimizer.FusedUpdate);
+            return [.. losses, .. model.parameters().First().detach().flatten().data<float>().ToArray()];
+        }
+
+        var fused = Run(fusedKernels: true);
+        Assert.Equal(fused, Run(fusedKernels: true));
+        var plain = Run(fusedKernels: false);
+        Assert.NotEqual(plain, fused);                                                // other rounding, ...
+        Assert.All(fused.Zip(plain), pair => Assert.True(Math.Abs(pair.First - pair.Second) < 1e-3, $"{pair.First} vs {pair.Second}"));  // ... the same values
+    }
 }
