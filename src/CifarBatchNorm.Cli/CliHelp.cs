@@ -47,6 +47,7 @@ internal static class CliHelp
         (JemallocLauncher.LibraryVariable, "path of libjemalloc.so.2 when it is not in the usual library folders"),
         (Runtime.TorchRuntime.OneDnnIsaVariable, "oneDNN instruction set cap (default AVX2: its AVX-512 kernels gave wrong gradients)"),
         (Runtime.TorchRuntime.OmpWaitPolicyVariable, "ACTIVE or PASSIVE: idle OpenMP threads spin or sleep (default: PASSIVE on busy cores)"),
+        (Runtime.TorchRuntime.OmpSpinCountVariable, "rounds an idle OpenMP thread spins before it sleeps (default: libgomp's 300000; 10000 with --fused-kernels)"),
     ];
 
     /// <summary>Makes every command's <c>--help</c> end with its examples and the environment variables.</summary>

@@ -49,7 +49,7 @@ internal sealed class CliSession(TextWriter stdout, TextWriter stderr, Cancellat
         return fused ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
     }
 
-    /// <summary>The session for the device and threads asked for; <paramref name="fused"/> also lets oneDNN run AVX-512 (all convolutions channels-last).</summary>
+    /// <summary>The session for the device and threads asked for; <paramref name="fused"/> also lets oneDNN run AVX-512 (all convolutions channels-last) and threads the fused kernels.</summary>
     private RunSession StartForDevice(ParseResult parsed, bool fused)
     {
         var command = parsed.CommandResult.Command;
@@ -67,7 +67,7 @@ internal sealed class CliSession(TextWriter stdout, TextWriter stderr, Cancellat
         }
 
         string device = Value<string>(parsed, "--device") ?? (command as CliCommand)?.Device ?? DeviceSelector.Auto;
-        return RunSession.Start(device, threads, Stdout, CancellationToken, avx512Convolutions: fused);
+        return RunSession.Start(device, threads, Stdout, CancellationToken, avx512Convolutions: fused, threadedKernels: fused);
     }
 
     /// <summary>The value of the option named <paramref name="name"/> of the parsed command, or the default when the command has none.</summary>

@@ -51,12 +51,18 @@ public sealed class RunSession
     /// On the process's first session, let oneDNN run its AVX-512 kernels (<see cref="TorchRuntime.Initialize"/>); the
     /// session's policy then runs every convolution channels-last. The default value is <c>false</c> (the AVX2 cap).
     /// </param>
+    /// <param name="threadedKernels">
+    /// On the process's first session, split the fused kernels' passes across the intra-op threads, with libgomp's
+    /// workers spinning briefly (<see cref="TorchRuntime.Initialize"/>). The default value is <c>false</c>.
+    /// </param>
     /// <exception cref="ArgumentException">The device is unknown, or CUDA was asked for where it is not usable (<see cref="DeviceSelector.CudaUnavailableMessage"/>).</exception>
     public static RunSession Start(string device = DeviceSelector.Auto, int? threads = null, TextWriter? output = null, CancellationToken cancellationToken = default,
-        bool avx512Convolutions = false)
+        bool avx512Convolutions = false, bool threadedKernels = false)
     {
+        // The runtime first: resolving the device loads libtorch, and with it libgomp, which reads its environment
+        // (OMP_WAIT_POLICY, GOMP_SPINCOUNT) once, when it loads.
+        var runtime = TorchRuntime.Initialize(threads, avx512Convolutions, threadedKernels);
         var policy = ExecutionPolicy.For(DeviceSelector.Resolve(device));
-        var runtime = TorchRuntime.Initialize(threads, avx512Convolutions);
         return new RunSession(runtime, policy, output ?? TextWriter.Null, cancellationToken);
     }
 
@@ -98,7 +104,7 @@ public sealed class RunSession
     public static RunSession Resume(string folder, TextWriter? output = null, CancellationToken cancellationToken = default)
     {
         var recorded = Recorded(folder);
-        var session = Start(recorded.Config.Device, recorded.Threads, output, cancellationToken, TorchRuntime.AllowsAvx512(recorded.OneDnnIsa));
+        var session = Start(recorded.Config.Device, recorded.Threads, output, cancellationToken, TorchRuntime.AllowsAvx512(recorded.OneDnnIsa), recorded.FusedKernels);
         return recorded.FusedKernels ? session.WithPolicy(session.Policy.WithFusedKernels()) : session;
     }
 

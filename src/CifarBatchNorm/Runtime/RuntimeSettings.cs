@@ -11,7 +11,11 @@ namespace CifarBatchNorm.Runtime;
 /// start-up), <see cref="TorchRuntime.SpinThenSleep"/>, or the user's <c>OMP_WAIT_POLICY</c>.
 /// </param>
 /// <param name="Threads">Intra-op thread count.</param>
-public sealed record RuntimeSettings(string OneDnnMaxIsa, NativeAllocator Allocator, string OmpWaitPolicy, int Threads)
+/// <param name="ThreadedKernels">
+/// Whether the fused C# kernels split their passes across the intra-op threads (<see cref="TorchRuntime.Initialize"/>'s
+/// <c>threadedKernels</c>); the OpenMP workers then spin briefly (<see cref="OmpWaitPolicy"/>).
+/// </param>
+public sealed record RuntimeSettings(string OneDnnMaxIsa, NativeAllocator Allocator, string OmpWaitPolicy, int Threads, bool ThreadedKernels = false)
 {
     /// <summary>
     /// Whether oneDNN may run its AVX-512 convolution kernels: the cap allows them and the CPU has AVX-512. Those
@@ -21,9 +25,10 @@ public sealed record RuntimeSettings(string OneDnnMaxIsa, NativeAllocator Alloca
     /// </summary>
     public bool OneDnnAvx512 => TorchRuntime.AllowsAvx512(OneDnnMaxIsa) && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
-    /// <summary>One line for a log: threads, OpenMP wait policy, oneDNN cap and allocator.</summary>
+    /// <summary>One line for a log: threads, OpenMP wait policy, oneDNN cap, allocator, and whether the fused kernels are threaded.</summary>
     public override string ToString() =>
-        $"{Threads} threads, OpenMP wait {OmpWaitPolicy}, oneDNN {OneDnnMaxIsa}{(OneDnnAvx512 ? " (AVX-512, convolutions channels-last)" : "")}, allocator {AllocatorName}";
+        $"{Threads} threads, OpenMP wait {OmpWaitPolicy}, oneDNN {OneDnnMaxIsa}{(OneDnnAvx512 ? " (AVX-512, convolutions channels-last)" : "")}, allocator {AllocatorName}"
+        + (ThreadedKernels ? $", fused kernels on {Threads} threads" : "");
 
     /// <summary>The allocator as <c>config.json</c> and the banner name it.</summary>
     public string AllocatorName => System.Text.Json.JsonSerializer.Serialize(Allocator).Trim('"');

@@ -58,14 +58,23 @@ public sealed class RuntimeSettingsCliTests
     }
 
     [Fact]
-    public void Fused_kernels_let_onednn_run_avx512_with_every_convolution_channels_last_and_record_it()
+    public void Fused_kernels_let_onednn_run_avx512_with_every_convolution_channels_last_threaded_and_record_it()
     {
         using var temp = new TempDirectory();
         var result = DotnetCli.Run(temp.Path,
             [Cli, "train", "--dataset", "synthetic", "--epochs", "1", "--train-limit", "64", "--test-limit", "32", "--fused-kernels", "-o", temp.Combine("run")],
-            TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["ONEDNN_MAX_CPU_ISA"] = "", ["ONEDNN_VERBOSE"] = "1" });
+            TimeSpan.FromMinutes(2), new Dictionary<string, string>
+            {
+                ["ONEDNN_MAX_CPU_ISA"] = "", ["ONEDNN_VERBOSE"] = "1", ["OMP_WAIT_POLICY"] = "", ["GOMP_SPINCOUNT"] = "", ["OMP_DISPLAY_ENV"] = "VERBOSE",
+            });
 
         Assert.True(result.ExitCode == 0, result.Transcript);
+        // The fused kernels are threaded and libgomp's workers spin briefly, unless busy cores made them sleep at once;
+        // either way libgomp itself says the spin the banner names (it reads its environment once, when it loads).
+        Assert.Contains($"fused kernels on {Environment.ProcessorCount} threads", result.Output, StringComparison.Ordinal);
+        bool passive = result.Output.Contains("OpenMP wait PASSIVE", StringComparison.Ordinal);
+        Assert.True(passive || result.Output.Contains("OpenMP wait " + TorchRuntime.BriefSpinThenSleep, StringComparison.Ordinal), result.Output);
+        Assert.Contains($"GOMP_SPINCOUNT = '{(passive ? 0 : TorchRuntime.KernelSpinCount)}'", result.Transcript, StringComparison.Ordinal);
         bool avx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
         if (avx512)
         {
@@ -77,6 +86,23 @@ public sealed class RuntimeSettingsCliTests
         string config = File.ReadAllText(temp.Combine("run", "config.json"));
         Assert.Contains("\"ALL\"", config, StringComparison.Ordinal);
         Assert.Equal("ALL", CifarBatchNorm.Experiments.RunSession.Recorded(temp.Combine("run")).OneDnnIsa);
+    }
+
+    [Fact]
+    public void The_openmp_wait_the_banner_names_is_the_one_libgomp_runs()
+    {
+        using var temp = new TempDirectory();
+        var result = DotnetCli.Run(temp.Path,
+            [Cli, "train", "--dataset", "synthetic", "--epochs", "1", "--train-limit", "64", "--test-limit", "32", "-o", temp.Combine("run")],
+            TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "", ["GOMP_SPINCOUNT"] = "", ["OMP_DISPLAY_ENV"] = "VERBOSE" });
+
+        Assert.True(result.ExitCode == 0, result.Transcript);
+        Assert.DoesNotContain("fused kernels on", result.Output, StringComparison.Ordinal);
+        // Busy cores at start-up: PASSIVE, so libgomp must not spin (it did, 300000 rounds, while the device was
+        // resolved before the runtime was set up); idle ones: libgomp's default.
+        bool passive = result.Output.Contains("OpenMP wait PASSIVE", StringComparison.Ordinal);
+        Assert.True(passive || result.Output.Contains("OpenMP wait " + TorchRuntime.SpinThenSleep, StringComparison.Ordinal), result.Output);
+        Assert.Contains($"GOMP_SPINCOUNT = '{(passive ? 0 : 300000)}'", result.Transcript, StringComparison.Ordinal);
     }
 
     [Fact]
