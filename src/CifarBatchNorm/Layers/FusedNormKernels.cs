@@ -268,14 +268,10 @@ internal static partial class FusedNormKernels
                 S.Accumulate(value1, ref sum2, ref sum3, ref squares2, ref squares3);
             }
 
-            S.ToDoubles(sum0, sum1, lanes);
-            AddLanes(lanes, 0, channels, sum);
-            S.ToDoubles(squares0, squares1, lanes);
-            AddLanes(lanes, 0, channels, sumSquares);
-            S.ToDoubles(sum2, sum3, lanes);
-            AddLanes(lanes, width, channels, sum);
-            S.ToDoubles(squares2, squares3, lanes);
-            AddLanes(lanes, width, channels, sumSquares);
+            AddAccumulator<S, TF, TD>(sum0, sum1, 0, channels, lanes, sum);
+            AddAccumulator<S, TF, TD>(squares0, squares1, 0, channels, lanes, sumSquares);
+            AddAccumulator<S, TF, TD>(sum2, sum3, width, channels, lanes, sum);
+            AddAccumulator<S, TF, TD>(squares2, squares3, width, channels, lanes, sumSquares);
         }
 
         // The rest (or, for longer periods, everything) one period at a time, one set of accumulators per vector of it.
@@ -297,10 +293,8 @@ internal static partial class FusedNormKernels
 
         for (int v = 0; v < vectors; v++)
         {
-            S.ToDoubles(acc[4 * v], acc[4 * v + 1], lanes);
-            AddLanes(lanes, v * width, channels, sum);
-            S.ToDoubles(acc[4 * v + 2], acc[4 * v + 3], lanes);
-            AddLanes(lanes, v * width, channels, sumSquares);
+            AddAccumulator<S, TF, TD>(acc[4 * v], acc[4 * v + 1], v * width, channels, lanes, sum);
+            AddAccumulator<S, TF, TD>(acc[4 * v + 2], acc[4 * v + 3], v * width, channels, lanes, sumSquares);
         }
 
         return end;
@@ -405,14 +399,10 @@ internal static partial class FusedNormKernels
                 S.AccumulateProduct(g1, a1, ref grad2, ref grad3, ref product2, ref product3);
             }
 
-            S.ToDoubles(grad0, grad1, lanes);
-            AddLanes(lanes, 0, channels, sumGrad);
-            S.ToDoubles(product0, product1, lanes);
-            AddLanes(lanes, 0, channels, sumGradInput);
-            S.ToDoubles(grad2, grad3, lanes);
-            AddLanes(lanes, width, channels, sumGrad);
-            S.ToDoubles(product2, product3, lanes);
-            AddLanes(lanes, width, channels, sumGradInput);
+            AddAccumulator<S, TF, TD>(grad0, grad1, 0, channels, lanes, sumGrad);
+            AddAccumulator<S, TF, TD>(product0, product1, 0, channels, lanes, sumGradInput);
+            AddAccumulator<S, TF, TD>(grad2, grad3, width, channels, lanes, sumGrad);
+            AddAccumulator<S, TF, TD>(product2, product3, width, channels, lanes, sumGradInput);
         }
 
         // The rest (or, for longer periods, everything) one period at a time, one set of accumulators per vector of it.
@@ -441,10 +431,8 @@ internal static partial class FusedNormKernels
 
         for (int v = 0; v < vectors; v++)
         {
-            S.ToDoubles(acc[4 * v], acc[4 * v + 1], lanes);
-            AddLanes(lanes, v * width, channels, sumGrad);
-            S.ToDoubles(acc[4 * v + 2], acc[4 * v + 3], lanes);
-            AddLanes(lanes, v * width, channels, sumGradInput);
+            AddAccumulator<S, TF, TD>(acc[4 * v], acc[4 * v + 1], v * width, channels, lanes, sumGrad);
+            AddAccumulator<S, TF, TD>(acc[4 * v + 2], acc[4 * v + 3], v * width, channels, lanes, sumGradInput);
         }
 
         return end;
@@ -499,6 +487,14 @@ internal static partial class FusedNormKernels
         }
 
         return end;
+    }
+
+    /// <summary>Adds a widened pair of accumulators, whose lanes start at <paramref name="offset"/> in the period, to their channels.</summary>
+    private static void AddAccumulator<S, TF, TD>(TD lo, TD hi, int offset, int channels, Span<double> lanes, Span<double> total)
+        where S : ISimd<TF, TD> where TF : unmanaged where TD : unmanaged
+    {
+        S.ToDoubles(lo, hi, lanes);
+        AddLanes(lanes, offset, channels, total);
     }
 
     /// <summary>Adds the lanes of one accumulator vector, which start at <paramref name="offset"/> in the period, to their channels.</summary>

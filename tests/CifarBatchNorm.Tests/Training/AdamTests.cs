@@ -119,12 +119,7 @@ public sealed class AdamTests
         using var scope = NewDisposeScope();
         manual_seed(length);
         var start = randn(length);
-        var plain = new Parameter(start.clone());
-        var fused = new Parameter(start.clone());
-        var plainAdam = new Adam(learningRate: 0.01);
-        var fusedAdam = new Adam(learningRate: 0.01) { FusedUpdate = true };
-        plainAdam.Bind([plain]);
-        fusedAdam.Bind([fused]);
+        var (plain, plainAdam, fused, fusedAdam) = PlainAndFused(start, learningRate: 0.01);
 
         for (int step = 0; step < 5; step++)
         {
@@ -154,13 +149,7 @@ public sealed class AdamTests
     {
         using var scope = NewDisposeScope();
         manual_seed(5);
-        var start = randn(4, 3, 2, 2);
-        var plain = new Parameter(start.clone());
-        var fused = new Parameter(start.clone());
-        var plainAdam = new Adam(learningRate: 0.1);
-        var fusedAdam = new Adam(learningRate: 0.1) { FusedUpdate = true };
-        plainAdam.Bind([plain]);
-        fusedAdam.Bind([fused]);
+        var (plain, plainAdam, fused, fusedAdam) = PlainAndFused(randn(4, 3, 2, 2), learningRate: 0.1);
         var gradient = randn(4, 3, 2, 2);
 
         plain.grad = gradient.clone();
@@ -195,5 +184,17 @@ public sealed class AdamTests
         var plain = Run(fusedKernels: false);
         Assert.NotEqual(plain, fused);                                                // other rounding, ...
         Assert.All(fused.Zip(plain), pair => Assert.True(Math.Abs(pair.First - pair.Second) < 1e-3, $"{pair.First} vs {pair.Second}"));  // ... the same values
+    }
+
+    /// <summary>Two copies of <paramref name="start"/>, one under Adam on libtorch's kernels, one under the fused update.</summary>
+    private static (Parameter Plain, Adam PlainAdam, Parameter Fused, Adam FusedAdam) PlainAndFused(Tensor start, double learningRate)
+    {
+        var plain = new Parameter(start.clone());
+        var fused = new Parameter(start.clone());
+        var plainAdam = new Adam(learningRate: learningRate);
+        var fusedAdam = new Adam(learningRate: learningRate) { FusedUpdate = true };
+        plainAdam.Bind([plain]);
+        fusedAdam.Bind([fused]);
+        return (plain, plainAdam, fused, fusedAdam);
     }
 }
