@@ -135,14 +135,16 @@ public sealed class JemallocLauncherTests
         Assert.Equal(expected, config.RootElement.GetProperty("runtime").GetProperty("allocator").GetString());
     }
 
-    [SkippableFact]
-    public void The_same_seed_gives_the_same_history_on_jemalloc_and_on_glibc()
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)] // the fused kernels, threaded, and the one-pass Adam
+    public void The_same_seed_gives_the_same_history_on_jemalloc_and_on_glibc(bool fusedKernels)
     {
         Assert.True(OperatingSystem.IsLinux(), "the allocator choice is Linux-only");
         RequiredData.Jemalloc();
         using var temp = new TempDirectory();
         string cli = Path.Combine(AppContext.BaseDirectory, "cifar-bn.dll");
-        string[] train = ["train", "--dataset", "synthetic", "--seed", "5", "--epochs", "2", "--train-limit", "1536", "--test-limit", "512"];
+        string[] train = ["train", "--dataset", "synthetic", "--seed", "5", "--epochs", "2", "--train-limit", "1536", "--test-limit", "512", .. (fusedKernels ? ["--fused-kernels"] : Array.Empty<string>())];
         var withoutPreload = new Dictionary<string, string> { ["LD_PRELOAD"] = "", ["CIFAR_BATCHNORM_RESTARTED"] = "" };
 
         var jemalloc = DotnetCli.Run(temp.Path, [cli, .. train, "--output", temp.Combine("jemalloc")], TimeSpan.FromMinutes(3), withoutPreload);
@@ -151,8 +153,9 @@ public sealed class JemallocLauncherTests
 
         Assert.True(jemalloc.ExitCode == 0, jemalloc.Transcript);
         Assert.True(glibc.ExitCode == 0, glibc.Transcript);
-        Assert.Contains(", allocator jemalloc.", jemalloc.Output);
-        Assert.Contains(", allocator glibc (freed buffers kept).", glibc.Output);
+        string fused = fusedKernels ? $", fused kernels on {Environment.ProcessorCount} threads." : ".";
+        Assert.Contains(", allocator jemalloc" + fused, jemalloc.Output);
+        Assert.Contains(", allocator glibc (freed buffers kept)" + fused, glibc.Output);
         var a = Values(temp.Combine("jemalloc", "history.json"));
         var b = Values(temp.Combine("glibc", "history.json"));
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
