@@ -101,4 +101,9 @@ for kind in ("net", "fused", "peer") if fused else ("net", "peer"):
     first = load(kind, 1)
     print(f"{kind}: {first['machine']}; allocator {first.get('allocator')}; OpenMP wait {first.get('omp_wait_policy')}"
           + (f"; execution {first['execution']}" if first.get("execution") else ""))
+    # The .NET side picks PASSIVE when it starts on busy cores: say so when the rounds of a side did not all run alike.
+    waits = [load(kind, r).get("omp_wait_policy") for r in range(1, rounds + 1)]
+    if len(set(waits)) > 1:
+        print(f"warning: {kind}'s rounds ran under different OpenMP waits ({'; '.join(f'round {r}: {w}' for r, w in enumerate(waits, 1))}): "
+              "other work was running when some started; compare those rounds with care or run again on idle cores")
 PY
