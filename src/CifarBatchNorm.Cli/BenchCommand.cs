@@ -31,7 +31,7 @@ internal static class BenchCommand
         var full = new Option<bool>("--full-memory-run") { Description = "Memory case as the full run: 10 epochs of 50,000 + 10,000 images" };
         var threads = CliOptions.OptionalInt("--threads", TrainConfig.ThreadsRange, "Intra-op threads (default: all cores)");
         var profile = new Option<bool>("--profile") { Description = "Also split one training step by layer and pass (forward, backward, optimizer), unfused and fused" };
-        var fused = new Option<bool>("--fused-kernels") { Description = "Run the cases with the fused ReLU + batch-norm (+ pooling) kernels, channels-last, oneDNN AVX-512 convolutions" };
+        var fused = new Option<bool>("--fused-kernels") { Description = "Run the cases with the fused ReLU + batch-norm (+ pooling) kernels on every thread, a one-pass Adam, channels-last, oneDNN AVX-512 convolutions" };
         var output = new Option<string>("--output", "-o") { Description = "Where to write the JSON results", DefaultValueFactory = _ => "bench.json" };
         var command = new CliCommand("bench", "Measure training step, epoch overhead, evaluation, memory and data loading on synthetic data.", stopsGracefully: false)
         {

@@ -29,7 +29,7 @@ internal sealed class TrainingOptions
     private readonly Option<bool> _nesterov = new("--nesterov") { Description = "Nesterov momentum for --optimizer sgd" };
     private readonly Option<bool> _fusedKernels = new("--fused-kernels")
     {
-        Description = "Train and evaluate with the fused ReLU + batch-norm (+ pooling) CPU kernels, a one-pass Adam update, channels-last, and oneDNN's AVX-512 convolutions (off by default: same values within float rounding, not the same bits)",
+        Description = "Train and evaluate with the fused ReLU + batch-norm (+ pooling) CPU kernels on every thread, a one-pass Adam update, channels-last, and oneDNN's AVX-512 convolutions (off by default: same values within float rounding, not the same bits)",
     };
     private readonly Option<string> _sampling = new("--batch-sampling")
     {
