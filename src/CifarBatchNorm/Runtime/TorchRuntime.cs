@@ -77,7 +77,6 @@ public static class TorchRuntime
     /// (<see cref="RuntimeSettings.OneDnnAvx512"/>). Their rounding differs from the AVX2 kernels', so a seed's numbers
     /// change with it. Applies on the first call of the process only; the default value is <c>false</c>.
     /// </param>
-    /// <returns>What is in force.</returns>
     /// <param name="threadedKernels">
     /// Split the passes of the fused C# kernels (<c>ExecutionPolicy.FusedKernels</c>) across the intra-op threads, and
     /// let libgomp's idle workers spin for <see cref="KernelSpinCount"/> rounds instead of its default 300,000
@@ -86,6 +85,7 @@ public static class TorchRuntime
     /// the first call of the process only; same results either way (the blocks and the order of their sums are fixed).
     /// The default value is <c>false</c>.
     /// </param>
+    /// <returns>What is in force.</returns>
     public static RuntimeSettings Initialize(int? threads = null, bool avx512Convolutions = false, bool threadedKernels = false)
     {
         if (threads is < 1)

@@ -1,6 +1,6 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Numerics;
 using static TorchSharp.torch;
 
 namespace CifarBatchNorm.Training;

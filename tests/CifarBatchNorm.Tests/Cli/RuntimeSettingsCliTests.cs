@@ -75,6 +75,7 @@ public sealed class RuntimeSettingsCliTests
         bool passive = result.Output.Contains("OpenMP wait PASSIVE", StringComparison.Ordinal);
         Assert.True(passive || result.Output.Contains("OpenMP wait " + TorchRuntime.BriefSpinThenSleep, StringComparison.Ordinal), result.Output);
         Assert.Contains($"GOMP_SPINCOUNT = '{(passive ? 0 : TorchRuntime.KernelSpinCount)}'", result.Transcript, StringComparison.Ordinal);
+        Assert.Contains($"spin {TorchRuntime.KernelSpinCount} rounds", TorchRuntime.BriefSpinThenSleep, StringComparison.Ordinal);
         bool avx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
         if (avx512)
         {
