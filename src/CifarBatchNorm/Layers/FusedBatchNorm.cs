@@ -109,10 +109,18 @@ internal static class FusedBatchNorm
         return blocks;
     }
 
-    internal static void ForEachBlock(int count, Action<int> body)
+    /// <summary>
+    /// Passes over fewer floats than this run on one thread even when <see cref="Threaded"/>: waking a pool thread
+    /// costs more than it saves there (the Dense layer's 256 x 256 batch norm took 0.39 ms threaded, 0.19 ms not).
+    /// </summary>
+    internal static int MinThreadedFloats { get; set; } = 1 << 18;
+
+    /// <summary>Runs <paramref name="body"/> for each block, on the thread pool where <see cref="Threaded"/> and the pass is large enough.</summary>
+    internal static void ForEachBlock((int Start, int Length)[] blocks, Action<int> body)
     {
+        int count = blocks.Length;
         int threads = get_num_threads();
-        if (count == 1 || threads == 1 || !Threaded)
+        if (count == 1 || threads == 1 || !Threaded || blocks[^1].Start + blocks[^1].Length < MinThreadedFloats)
         {
             for (int b = 0; b < count; b++)
             {
@@ -164,7 +172,7 @@ internal static class FusedBatchNorm
         var blocks = Blocks((int)input.numel(), channels * plane);
         var sums = new double[blocks.Length][];
         var squareSums = new double[blocks.Length][];
-        ForEachBlock(blocks.Length, b =>
+        ForEachBlock(blocks, b =>
         {
             sums[b] = new double[channels];
             squareSums[b] = new double[channels];
@@ -245,7 +253,7 @@ internal static class FusedBatchNorm
         var (output, outputView) = EmptyLike(x, plane);
         using (outputView)
         {
-            ForEachBlock(blocks.Length, b =>
+            ForEachBlock(blocks, b =>
             {
                 var (start, length) = blocks[b];
                 FusedNormKernels.Normalize(Floats(input).Slice(start, length), Floats(outputView).Slice(start, length), channels, plane,
@@ -307,7 +315,7 @@ internal static class FusedBatchNorm
             var blocks = Blocks((int)x.numel(), channels * plane);
             var gradSums = new double[blocks.Length][];
             var productSums = new double[blocks.Length][];
-            ForEachBlock(blocks.Length, b =>
+            ForEachBlock(blocks, b =>
             {
                 var (start, length) = blocks[b];
                 gradSums[b] = new double[channels];
@@ -319,7 +327,7 @@ internal static class FusedBatchNorm
             var (inputGrad, inputGradView) = EmptyLike(x, plane);
             using (inputGradView)
             {
-                ForEachBlock(blocks.Length, b =>
+                ForEachBlock(blocks, b =>
                 {
                     var (start, length) = blocks[b];
                     FusedNormKernels.InputGradient(Floats(grad).Slice(start, length), Floats(input).Slice(start, length), Floats(inputGradView).Slice(start, length),

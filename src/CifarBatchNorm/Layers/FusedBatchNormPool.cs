@@ -69,7 +69,7 @@ internal static class FusedBatchNormPool
         int width = (int)x.shape[3];
         using var pooled = empty([x.shape[0], x.shape[2] / 2, width / 2, channels], ScalarType.Float32);   // (N, H/2, W/2, C)
         var blocks = RowBlocks(x);
-        FusedBatchNorm.ForEachBlock(blocks.Length, b =>
+        FusedBatchNorm.ForEachBlock(blocks, b =>
         {
             var (start, length) = blocks[b];
             FusedNormKernels.NormalizePool(FusedBatchNorm.Floats(input).Slice(start, length), FusedBatchNorm.Floats(pooled).Slice(start / 4, length / 4),
@@ -111,7 +111,7 @@ internal static class FusedBatchNormPool
             var blocks = RowBlocks(x);
             var gradSums = new double[blocks.Length][];
             var productSums = new double[blocks.Length][];
-            FusedBatchNorm.ForEachBlock(blocks.Length, b =>
+            FusedBatchNorm.ForEachBlock(blocks, b =>
             {
                 var (start, length) = blocks[b];
                 gradSums[b] = new double[channels];
@@ -124,7 +124,7 @@ internal static class FusedBatchNormPool
             var (inputGrad, inputGradView) = FusedBatchNorm.EmptyLike(x, 1);
             using (inputGradView)
             {
-                FusedBatchNorm.ForEachBlock(blocks.Length, b =>
+                FusedBatchNorm.ForEachBlock(blocks, b =>
                 {
                     var (start, length) = blocks[b];
                     FusedNormKernels.PoolInputGradient(FusedBatchNorm.Floats(grad).Slice(start / 4, length / 4), FusedBatchNorm.Floats(input).Slice(start, length),

@@ -2,13 +2,15 @@ using CifarBatchNorm.Layers;
 
 namespace CifarBatchNorm.Tests.Layers;
 
-/// <summary>Runs a body with the fused kernels' loops on the thread pool or serial, and restores the switch after.</summary>
+/// <summary>Runs a body with the fused kernels' loops on the thread pool (whatever their size) or serial, and restores the switches after.</summary>
 internal static class FusedThreading
 {
     public static T With<T>(bool threaded, Func<T> body)
     {
         bool before = FusedBatchNorm.Threaded;
+        int minimum = FusedBatchNorm.MinThreadedFloats;
         FusedBatchNorm.Threaded = threaded;
+        FusedBatchNorm.MinThreadedFloats = 0;
         try
         {
             return body();
@@ -16,6 +18,7 @@ internal static class FusedThreading
         finally
         {
             FusedBatchNorm.Threaded = before;
+            FusedBatchNorm.MinThreadedFloats = minimum;
         }
     }
 }
