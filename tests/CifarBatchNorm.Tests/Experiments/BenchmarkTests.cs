@@ -25,20 +25,25 @@ public sealed class BenchmarkTests
         "peak_rss_mb", "rss_epoch2_mb", "rss_last_epoch_mb", "memory_epochs", "memory_train_images",
     ];
 
-    [Fact]
-    public void Bench_command_in_quick_mode_writes_every_field_with_positive_values()
+    /// <summary>Runs <c>bench --quick --repeats 1</c> with <paramref name="arguments"/> into a temporary bench.json; checks it exits 0 and returns what it printed and the file.</summary>
+    private static (string Stdout, JsonElement Json) Bench(params string[] arguments)
     {
         using var temp = new TempDirectory();
         string path = temp.Combine("bench.json");
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-
-        int code = App.Run(["bench", "--quick", "--repeats", "1", "--output", path], stdout, stderr, CancellationToken.None);
-
+        int code = App.Run(["bench", "--quick", "--repeats", "1", .. arguments, "--output", path], stdout, stderr, CancellationToken.None);
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
-        Assert.Contains("train step 32x32x3", stdout.ToString(), StringComparison.Ordinal);
         using var json = JsonDocument.Parse(File.ReadAllText(path));
-        var root = json.RootElement;
+        return (stdout.ToString(), json.RootElement.Clone());
+    }
+
+    [Fact]
+    public void Bench_command_in_quick_mode_writes_every_field_with_positive_values()
+    {
+        var (stdout, json) = Bench();
+        Assert.Contains("train step 32x32x3", stdout, StringComparison.Ordinal);
+        var root = json;
         Assert.Equal("torchsharp", root.GetProperty("implementation").GetString());
         Assert.True(root.GetProperty("quick").GetBoolean());
         foreach (string field in StatsFields)
@@ -70,60 +75,38 @@ public sealed class BenchmarkTests
         // = 5,660,160; 2 FLOP each, batch 256.
         Assert.Equal(5_660_160.0 * 2 * 256 / 1e9, Benchmark.TrainingStepGflop(TestSession.Start(), ImageShape.Cifar10, 256), 9);
 
-        using var temp = new TempDirectory();
-        string path = temp.Combine("bench.json");
-        using var stdout = new StringWriter();
-        int code = App.Run(["bench", "--quick", "--repeats", "1", "--cases", "floor", "--output", path], stdout, new StringWriter(), CancellationToken.None);
-
-        Assert.Equal(0, code);
-        using var json = JsonDocument.Parse(File.ReadAllText(path));
-        double rate = json.RootElement.GetProperty("sgemm_2048_gflops").GetProperty("median").GetDouble();
-        double floor = json.RootElement.GetProperty("compute_floor_32x32x3_ms").GetDouble();
+        var (stdout, json) = Bench("--cases", "floor");
+        double rate = json.GetProperty("sgemm_2048_gflops").GetProperty("median").GetDouble();
+        double floor = json.GetProperty("compute_floor_32x32x3_ms").GetDouble();
         Assert.InRange(rate, 0.5, 100_000);
         Assert.InRange(floor / (2.89798144 / rate * 1000), 0.999, 1.001);                 // the median as bench.json rounds it
-        Assert.Contains("compute floor of the 32x32x3 step: 2.90 GFLOP", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("compute floor of the 32x32x3 step: 2.90 GFLOP", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Variant_step_case_times_every_variant_whose_step_differs_in_work()
     {
-        using var temp = new TempDirectory();
-        string path = temp.Combine("bench.json");
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-
-        int code = App.Run(["bench", "--quick", "--repeats", "1", "--cases", "variant-step", "--output", path], stdout, stderr, CancellationToken.None);
-
-        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
-        Assert.Contains("step 28x28x1, bn-before-relu", stdout.ToString(), StringComparison.Ordinal);
-        using var json = JsonDocument.Parse(File.ReadAllText(path));
-        var variants = json.RootElement.GetProperty("variant_step_28x28x1_ms");
+        var (stdout, json) = Bench("--cases", "variant-step");
+        Assert.Contains("step 28x28x1, bn-before-relu", stdout, StringComparison.Ordinal);
+        var variants = json.GetProperty("variant_step_28x28x1_ms");
         Assert.Equal(["bn", "none", "bn-before-relu", "renorm"], variants.EnumerateObject().Select(p => p.Name));
         Assert.All(variants.EnumerateObject(), p => Assert.True(p.Value.GetProperty("median").GetDouble() > 0, p.Name));
-        Assert.False(json.RootElement.TryGetProperty("train_step_32x32x3_ms", out var other) && other.ValueKind != JsonValueKind.Null);
+        Assert.False(json.TryGetProperty("train_step_32x32x3_ms", out var other) && other.ValueKind != JsonValueKind.Null);
     }
 
     [Fact]
     public void Conv_case_times_each_notebook_convolution_in_both_layouts()
     {
-        using var temp = new TempDirectory();
-        string path = temp.Combine("bench.json");
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-
-        int code = App.Run(["bench", "--quick", "--repeats", "1", "--cases", "conv", "--output", path], stdout, stderr, CancellationToken.None);
-
-        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
-        Assert.Contains("conv 8->16 16x16 channels-last backward", stdout.ToString(), StringComparison.Ordinal);
-        using var json = JsonDocument.Parse(File.ReadAllText(path));
-        var rows = json.RootElement.GetProperty("conv").EnumerateArray().ToList();
+        var (stdout, json) = Bench("--cases", "conv");
+        Assert.Contains("conv 8->16 16x16 channels-last backward", stdout, StringComparison.Ordinal);
+        var rows = json.GetProperty("conv").EnumerateArray().ToList();
         Assert.Equal(
             ["3->8 32x32 NCHW", "3->8 32x32 channels-last", "8->8 32x32 NCHW", "8->8 32x32 channels-last",
              "8->16 16x16 NCHW", "8->16 16x16 channels-last", "16->16 16x16 NCHW", "16->16 16x16 channels-last"],
             rows.Select(r => $"{r.GetProperty("shape").GetString()} {r.GetProperty("layout").GetString()}"));
         Assert.All(rows, r => Assert.True(r.GetProperty("forward_ms").GetProperty("median").GetDouble() > 0
             && r.GetProperty("backward_ms").GetProperty("median").GetDouble() > 0));
-        Assert.Equal(TorchRuntime.Require().OneDnnMaxIsa, json.RootElement.GetProperty("one_dnn_max_isa").GetString());
+        Assert.Equal(TorchRuntime.Require().OneDnnMaxIsa, json.GetProperty("one_dnn_max_isa").GetString());
     }
 
     [Fact]
@@ -149,19 +132,11 @@ public sealed class BenchmarkTests
     [Fact]
     public void Bench_profile_names_every_layer_and_its_parts_add_up_to_the_step()
     {
-        using var temp = new TempDirectory();
-        string path = temp.Combine("bench.json");
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-
-        int code = App.Run(["bench", "--quick", "--repeats", "1", "--cases", "train-step", "--profile", "--fused-kernels", "--output", path], stdout, stderr, CancellationToken.None);
-
-        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
-        Assert.Contains("profile 32x32x3, unfused (libtorch kernels)", stdout.ToString(), StringComparison.Ordinal);
-        Assert.Contains("profile 28x28x1, fused ReLU+BN kernels on 1 thread(s), channels-last throughout", stdout.ToString(), StringComparison.Ordinal);
-        Assert.Contains("Execution: device cpu, layout channels-last from the first convolution in training", stdout.ToString(), StringComparison.Ordinal);
-        using var json = JsonDocument.Parse(File.ReadAllText(path));
-        var root = json.RootElement;
+        var (stdout, json) = Bench("--cases", "train-step", "--profile", "--fused-kernels");
+        Assert.Contains("profile 32x32x3, unfused (libtorch kernels)", stdout, StringComparison.Ordinal);
+        Assert.Contains("profile 28x28x1, fused ReLU+BN kernels on 1 thread(s), channels-last throughout", stdout, StringComparison.Ordinal);
+        Assert.Contains("Execution: device cpu, layout channels-last from the first convolution in training", stdout, StringComparison.Ordinal);
+        var root = json;
         Assert.True(root.GetProperty("fused_kernels").GetBoolean());
         Assert.Contains("fused ReLU+BN kernels in training", root.GetProperty("execution").GetString(), StringComparison.Ordinal);
         string[] layers = ["conv2d", "batch_normalization", "conv2d_1", "batch_normalization_1", "max_pooling2d", "conv2d_2", "batch_normalization_2",
