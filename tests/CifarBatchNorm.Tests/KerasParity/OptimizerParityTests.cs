@@ -32,12 +32,15 @@ public sealed class OptimizerParityTests
     private static float[] Range01To1() => Enumerable.Range(1, 10).Select(i => i * 0.1f).ToArray(); // ops.arange(0.1, 1.1, 0.1)
 
     // keras-team/keras keras/src/optimizers/adam_test.py::AdamTest.test_single_step
-    [Fact]
-    public void Adam_single_step()
+    // (fused: the same update as one C# pass, Optimizer.FusedUpdate, which --fused-kernels trains with)
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Adam_single_step(bool fused)
     {
         using var scope = NewDisposeScope();
         var x = Variable(1, 2, 3, 4);
-        var optimizer = new Adam(learningRate: 0.5);
+        var optimizer = new Adam(learningRate: 0.5) { FusedUpdate = fused };
         optimizer.Bind([x]);
 
         Apply(optimizer, x, 1, 6, 7, 2);
@@ -63,15 +66,17 @@ public sealed class OptimizerParityTests
         }
     }
 
-    // keras-team/keras keras/src/optimizers/adam_test.py::AdamTest.test_weight_decay
-    [Fact]
-    public void Adam_weight_decay()
+    // keras-team/keras keras/src/optimizers/adam_test.py::AdamTest.test_weight_decay (and fused, as above)
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Adam_weight_decay(bool fused)
     {
         using var scope = NewDisposeScope();
         var x = Variable(2);
         for (int i = 0; i < 3; i++)
         {
-            var optimizer = new Adam(learningRate: 1.0, options: new OptimizerOptions { WeightDecay = 0.004 });
+            var optimizer = new Adam(learningRate: 1.0, options: new OptimizerOptions { WeightDecay = 0.004 }) { FusedUpdate = fused };
             optimizer.Bind([x]);
             Apply(optimizer, x, 0);
         }
